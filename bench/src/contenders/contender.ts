@@ -1,0 +1,91 @@
+/** The event every contender writes: the same payload, so the stores do the same work. */
+export interface BenchEvent {
+  readonly type: 'Deposited';
+  readonly data: { readonly amount: number; readonly note: string; readonly seq: number };
+}
+
+/** The state every contender folds from an account's events. */
+export interface AccountState {
+  readonly balance: number;
+  readonly count: number;
+}
+
+export const initialAccount = (): AccountState => ({ balance: 0, count: 0 });
+
+export const evolveAccount = (state: AccountState, event: { readonly data: BenchEvent['data'] }) => ({
+  balance: state.balance + event.data.amount,
+  count: state.count + 1,
+});
+
+/** A deposit of `amount`; `seq` identifies it for latency measurements. */
+export function deposit(seq: number, amount = 1): BenchEvent {
+  return { type: 'Deposited', data: { amount, note: 'benchmark deposit payload', seq } };
+}
+
+/** The stream an account lives in, for every contender. */
+export const accountStream = (id: string): string => `Account-${id}`;
+
+/** The outcome of an append with an expected version. */
+export type AppendOutcome =
+  | { readonly ok: true; readonly version: number }
+  | { readonly ok: false; readonly actualVersion: number | undefined };
+
+/** What a catch-up read saw. */
+export interface CatchUpResult {
+  readonly events: number;
+  readonly balance: number;
+}
+
+/**
+ * One store under test, reduced to what the scenarios need. Every contender writes to its own
+ * schema (or file) of the same database, through its own public API.
+ */
+export interface Contender {
+  /** Stable key in results: `raw`, `hindsight`, `emmett`, `sqlite`. */
+  readonly key: ContenderKey;
+  /** What the table and chart show. */
+  readonly label: string;
+  /** Caveats printed with the results (e.g. which storage backs it). */
+  readonly note?: string;
+  /** Appends events to `Account-<id>`, expecting it at `expectedVersion` (0: no stream yet). */
+  append(id: string, events: readonly BenchEvent[], expectedVersion: number): Promise<AppendOutcome>;
+  /**
+   * The current version of an account stream (0 when it does not exist); `atLeast` is the last
+   * version the caller knew, for stores that can only find out by reading.
+   */
+  streamVersion(id: string, atLeast: number): Promise<number>;
+  /** Reads a whole stream; returns how many events were read. */
+  readStream(id: string): Promise<number>;
+  /** Folds an account from all its events (no snapshots). */
+  loadAggregate(id: string): Promise<AccountState>;
+  /**
+   * Reads the global log from the beginning to the current head, folding it; stops early once
+   * `performance.now()` passes `deadline` (a time budget, so one slow store cannot stall a run).
+   */
+  catchUp(pageSize: number, deadline: number): Promise<CatchUpResult>;
+  /**
+   * Starts an asynchronous consumer from the current head; `onEvent` receives each new event's
+   * `seq`. Resolves once the consumer is live; the returned function stops it.
+   */
+  subscribe(onEvent: (seq: number) => void): Promise<() => Promise<void>>;
+  /** How the consumer above is woken, for the report. */
+  readonly consumerNote: string;
+  close(): Promise<void>;
+}
+
+export type ContenderKey = 'raw' | 'hindsight' | 'emmett' | 'sqlite';
+
+/** A contender that also snapshots aggregates (Hindsight's storages). */
+export interface SnapshottingContender extends Contender {
+  /**
+   * Seeds `Account-<id>` with `events` events through the aggregate repository's snapshot policy,
+   * so a snapshot exists at the last multiple of the policy's interval.
+   */
+  seedSnapshotted(id: string, events: number): Promise<void>;
+  /** Loads through the snapshot (then the events after it). */
+  loadSnapshotted(id: string): Promise<AccountState>;
+}
+
+export function isSnapshotting(contender: Contender): contender is SnapshottingContender {
+  return 'loadSnapshotted' in contender;
+}

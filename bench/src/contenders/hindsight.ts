@@ -1,0 +1,141 @@
+import {
+  createEventStore,
+  createRepository,
+  defineAggregate,
+  type EventStorage,
+  isHindsightError,
+} from '@hindsight/core';
+import { z } from 'zod';
+import { createTail } from '../harness/tail.js';
+import {
+  type AccountState,
+  accountStream,
+  type BenchEvent,
+  type CatchUpResult,
+  type ContenderKey,
+  deposit,
+  evolveAccount,
+  initialAccount,
+  type SnapshottingContender,
+} from './contender.js';
+
+/** Snapshot interval of the snapshotted account: a load reads a snapshot and fewer than 100 events. */
+export const snapshotEvery = 100;
+
+const Account = defineAggregate('Account')
+  .events({
+    Deposited: z.object({ amount: z.number(), note: z.string(), seq: z.number().int() }),
+  })
+  .initialState(initialAccount)
+  .evolve({ Deposited: evolveAccount })
+  .commands({
+    deposit: (_state, input: { amount: number }) => deposit(-1, input.amount),
+  });
+
+/** A storage for Hindsight, built by one factory per backend (memory, PostgreSQL, SQLite). */
+export interface HindsightBackend {
+  readonly key: ContenderKey;
+  readonly label: string;
+  readonly note: string;
+  readonly storage: EventStorage<unknown>;
+  /** Frees what the storage does not own (pools, files). */
+  readonly dispose?: () => Promise<void>;
+}
+
+/**
+ * Hindsight through its public API: `createEventStore` (validated appends, paged reads) and
+ * `createRepository` (aggregate loads, with and without snapshots).
+ */
+export function createHindsightContender(backend: HindsightBackend): SnapshottingContender {
+  const store = createEventStore({ storage: backend.storage, events: [Account] });
+  const accounts = createRepository(store, Account);
+  const snapshotted = createRepository(store, Account.withSnapshots({ every: snapshotEvery }));
+
+  return {
+    key: backend.key,
+    label: backend.label,
+    note: backend.note,
+    consumerNote:
+      "commit → storage.onAppended wake-up → storage.readAll after the last position (the storage path under core's consumer runner, without its per-event checkpoint transaction)",
+
+    async append(id, events, expectedVersion) {
+      try {
+        const result = await store.append(accountStream(id), events as BenchEvent[], {
+          streamType: 'Account',
+          expectedVersion,
+        });
+        return { ok: true, version: result.version };
+      } catch (error) {
+        if (isHindsightError(error, 'CONCURRENCY_CONFLICT')) {
+          return { ok: false, actualVersion: error.actualVersion };
+        }
+        throw error;
+      }
+    },
+
+    async streamVersion(id) {
+      return (await store.streamInfo(accountStream(id)))?.version ?? 0;
+    },
+
+    async readStream(id) {
+      let count = 0;
+      for await (const _event of store.readStream(accountStream(id), { pageSize: 1000 })) count += 1;
+      return count;
+    },
+
+    async loadAggregate(id) {
+      return (await accounts.load(id)).state;
+    },
+
+    async seedSnapshotted(id, events) {
+      let version = 0;
+      while (version < events - 1) {
+        const size = Math.min(1000, events - 1 - version);
+        const batch = Array.from({ length: size }, (_, index) => deposit(version + index));
+        const result = await store.append(accountStream(id), batch, {
+          streamType: 'Account',
+          expectedVersion: version,
+        });
+        version = result.version;
+      }
+      // The last event goes through the repository, whose policy saves the snapshot.
+      await snapshotted.execute(id, 'deposit', { amount: 1 });
+    },
+
+    async loadSnapshotted(id): Promise<AccountState> {
+      return (await snapshotted.load(id)).state;
+    },
+
+    async catchUp(pageSize, deadline): Promise<CatchUpResult> {
+      let events = 0;
+      let balance = 0;
+      for await (const event of store.readAll({ pageSize })) {
+        events += 1;
+        balance += (event.data as BenchEvent['data']).amount;
+        if (events % pageSize === 0 && performance.now() > deadline) break;
+      }
+      return { events, balance };
+    },
+
+    async subscribe(onEvent) {
+      const storage = backend.storage;
+      let after = await storage.headPosition();
+      const tail = createTail(async (limit) => {
+        const page = await storage.readAll({ after, limit });
+        for (const event of page) onEvent((event.data as BenchEvent['data']).seq);
+        after = page.at(-1)?.position ?? after;
+        return page.length;
+      });
+      const unsubscribe = storage.onAppended(() => tail.wake());
+      return async () => {
+        unsubscribe();
+        tail.stop();
+      };
+    },
+
+    async close() {
+      await store.close();
+      await backend.dispose?.();
+    },
+  };
+}

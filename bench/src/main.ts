@@ -1,0 +1,187 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Contender } from './contenders/contender.js';
+import { createEmmettContender } from './contenders/emmett.js';
+import { createHindsightContender } from './contenders/hindsight.js';
+import { memoryBackend, postgresBackend, sqliteBackend } from './contenders/hindsight-backends.js';
+import { createPool } from './contenders/pg-pools.js';
+import { createRawContender } from './contenders/raw-pg.js';
+import { renderChart } from './harness/chart.js';
+import { type BenchResults, renderDetails, renderSummaryTable, renderTargets } from './harness/report.js';
+import { runScenario, type ScenarioResult } from './harness/run.js';
+import {
+  batchAppends,
+  catchUp,
+  concurrentAppends,
+  consumerLatency,
+  contendedAppends,
+  loadAggregate,
+  readStream,
+  sequentialAppends,
+} from './scenarios/scenarios.js';
+import { fullSizes, quickSizes } from './scenarios/sizes.js';
+import { runSnapshotCurve } from './scenarios/snapshot-curve.js';
+
+const usage = `Usage: npm run bench [-- --quick | --full] [--memory] [--scenarios=s1,s5a,…]
+
+  --quick    a subset sized to run in a few minutes (default)
+  --full     every scenario at full size (1M-event catch-up)
+  --memory   run Hindsight on its in-memory storage instead of PostgreSQL (not comparable)
+  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s6 s7; or BENCH_SCENARIOS)
+
+PostgreSQL from HINDSIGHT_PG_URL (default postgres://postgres@127.0.0.1:5432/test). Each run creates
+its own schemas and drops them at the end. Progress goes to stderr, the table to stdout, results to
+bench/results/latest.{json,svg,txt}.`;
+
+// `npm run bench -- --full` from the root forwards through a second npm, which turns unknown flags
+// into npm_config_* variables: accept both spellings.
+const flag = (name: string): boolean =>
+  process.argv.includes(`--${name}`) || process.env[`npm_config_${name}`] === 'true';
+
+function scenariosOption(): Set<string> | undefined {
+  const inline = process.argv.find((arg) => arg.startsWith('--scenarios='));
+  const index = process.argv.indexOf('--scenarios');
+  const value =
+    inline?.slice('--scenarios='.length) ??
+    (index >= 0 ? process.argv[index + 1] : undefined) ??
+    process.env.npm_config_scenarios ??
+    process.env.BENCH_SCENARIOS;
+  if (value === undefined || value === '' || value === 'true') return undefined;
+  return new Set(value.split(',').map((id) => id.trim()));
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+};
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  if (flag('help')) {
+    console.log(usage);
+    return;
+  }
+  const sizes = flag('full') ? fullSizes : quickSizes;
+  const only = scenariosOption();
+  const wanted = (id: string) => only === undefined || only.has(id);
+  const url = process.env.HINDSIGHT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const runId = `bench_${Date.now().toString(36)}`;
+  const schemas = { raw: `${runId}_raw`, emmett: `${runId}_emmett`, hindsight: `${runId}_hindsight` };
+  const poolSize = 20;
+  const started = Date.now();
+  log(`${sizes.mode} run ${runId} on ${url.replace(/:[^:@/]*@/, ':***@')}`);
+
+  const admin = createPool(url, 2);
+  const postgresVersion = (await admin.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?';
+  for (const schema of Object.values(schemas)) await admin.query(`CREATE SCHEMA "${schema}"`);
+
+  const contenders: Contender[] = [];
+  let interrupted = false;
+  const cleanup = async () => {
+    for (const contender of contenders.splice(0)) {
+      await contender.close().catch((error: unknown) => log(`closing ${contender.label}: ${String(error)}`));
+    }
+    for (const schema of Object.values(schemas))
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  };
+  let cleaning: Promise<void> | undefined;
+  const cleanupOnce = (): Promise<void> => {
+    cleaning ??= cleanup();
+    return cleaning;
+  };
+  // A library's background loop may throw outside any awaited call (or once its pool is closed
+  // under it after a signal): report it, still drop this run's schemas, then exit.
+  process.on('uncaughtException', (error) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`uncaught: ${error.stack ?? String(error)}`);
+    void cleanupOnce().finally(() => process.exit(1));
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      log(`${signal}: dropping this run’s schemas…`);
+      void cleanupOnce().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+
+  try {
+    const memory = flag('memory');
+    contenders.push(await createRawContender(url, schemas.raw, poolSize));
+    contenders.push(
+      createHindsightContender(
+        memory ? memoryBackend() : await postgresBackend(url, schemas.hindsight, poolSize),
+      ),
+    );
+    contenders.push(await createEmmettContender(url, schemas.emmett, poolSize));
+    contenders.push(createHindsightContender(sqliteBackend()));
+
+    const scenarios = [
+      ['s1', sequentialAppends(sizes)],
+      ['s2', concurrentAppends(sizes)],
+      ['s3', batchAppends(sizes)],
+      ['s4', contendedAppends(sizes)],
+      ['s5a', readStream(sizes)],
+      ['s5b', loadAggregate(sizes)],
+      ['s6', catchUp(sizes)],
+      ['s7', consumerLatency(sizes)],
+    ] as const;
+    const results: ScenarioResult[] = [];
+    let snapshotCurve: BenchResults['snapshotCurve'] = [];
+    for (const [id, scenario] of scenarios) {
+      if (interrupted) return;
+      if (wanted(id)) {
+        const reps = id === 's6' ? sizes.catchUpReps : sizes.reps;
+        results.push(await runScenario(scenario, contenders, { reps, warmups: sizes.warmups, log }));
+      }
+      if (id === 's5b' && wanted('s5c')) snapshotCurve = await runSnapshotCurve(contenders, sizes, log);
+    }
+
+    const report: BenchResults = {
+      meta: {
+        date: new Date().toISOString(),
+        mode: sizes.mode,
+        commit: gitCommit(),
+        node: process.version,
+        postgres: postgresVersion,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.trim() ?? '?',
+        durationSeconds: Math.round((Date.now() - started) / 1000),
+      },
+      contenders: contenders.map(({ key, label, note, consumerNote }) => ({
+        key,
+        label,
+        note: note ?? '',
+        consumerNote,
+      })),
+      hindsightComparable: !memory,
+      scenarios: results,
+      snapshotCurve,
+    };
+    const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(outDir, 'latest.svg'), renderChart(report));
+    const text = `${renderSummaryTable(report)}\n\n${renderTargets(report)}\n\n${renderDetails(report)}\n`;
+    writeFileSync(join(outDir, 'latest.txt'), text);
+    process.stdout.write(text);
+    log(`done in ${report.meta.durationSeconds} s: bench/results/latest.{json,svg,txt}`);
+  } catch (error) {
+    // After a signal, the closing pools make the running trial fail: that is not the run's error.
+    if (!interrupted) throw error;
+  } finally {
+    await cleanupOnce();
+  }
+}
+
+await main();

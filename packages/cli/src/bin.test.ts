@@ -1,0 +1,54 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, temporaryFolder } from './test-support/cli-harness.js';
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = join(repositoryRoot, 'packages/cli/dist/bin.js');
+const folder = temporaryFolder();
+
+/** Builds the CLI and the packages it imports, as `npm run build` would, so a clean clone works. */
+async function build(): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  // Other test files may be building the same packages at this moment: a build that failed on
+  // half-written output is tried again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      execFileSync(process.execPath, [tsc, '-b', 'packages/cli'], { cwd: repositoryRoot, stdio: 'pipe' });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await sleep(3_000);
+    }
+  }
+}
+
+function hindsight(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: folder.path, env: {} }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr });
+    });
+  });
+}
+
+beforeAll(build, 180_000);
+afterAll(() => folder.remove());
+
+describe('the built hindsight bin', () => {
+  it('starts, prints help and exits 0', async () => {
+    const result = await hindsight(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: hindsight <command>/);
+  });
+
+  it('creates the default SQLite store and exits 1 with a message on errors', async () => {
+    const migrated = await hindsight(['migrate']);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderr).toContain(join(folder.path, '.hindsight/events.db'));
+    const unknown = await hindsight(['stream', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no stream "nope"');
+  });
+});

@@ -1,0 +1,359 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSqliteStorage } from '@hindsight/sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  Captured,
+  cli,
+  configModule,
+  ndjson,
+  type Seeded,
+  seed,
+  temporaryFolder,
+  waitFor,
+} from './test-support/cli-harness.js';
+import { version } from './version.js';
+
+let folder: ReturnType<typeof temporaryFolder>;
+let file: string;
+let seeded: Seeded;
+const store = (): string[] => ['--file', file];
+
+beforeEach(async () => {
+  folder = temporaryFolder();
+  file = join(folder.path, 'events.db');
+  const storage = createSqliteStorage({ path: file });
+  seeded = await seed(storage);
+  await storage.close();
+});
+afterEach(() => folder.remove());
+
+describe('choosing the store', () => {
+  it('uses the SQLite file from --file, HINDSIGHT_SQLITE_PATH or .hindsight/events.db, and says so', async () => {
+    const byFlag = await cli(['info', ...store()]);
+    expect(byFlag.code).toBe(0);
+    expect(byFlag.stderr).toContain(`hindsight: SQLite file ${file}`);
+    const byEnv = await cli(['info'], { env: { HINDSIGHT_SQLITE_PATH: file } });
+    expect(byEnv.stderr).toContain(`SQLite file ${file}`);
+    const byDefault = await cli(['migrate'], { cwd: folder.path });
+    expect(byDefault.code).toBe(0);
+    expect(byDefault.stderr).toContain(`SQLite file ${join(folder.path, '.hindsight', 'events.db')}`);
+  });
+
+  it('takes store options before the command too', async () => {
+    const result = await cli(['--file', file, '--json', 'info']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ head: 7 });
+  });
+
+  it('refuses a missing file outside migrate and import, saying how to create it', async () => {
+    const missing = join(folder.path, 'nope.db');
+    const result = await cli(['info', '--file', missing]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`no event store at ${missing}`);
+    expect(result.stderr).toContain('hindsight migrate');
+  });
+
+  it('refuses --schema without a PostgreSQL URL and a URL that is not PostgreSQL', async () => {
+    expect((await cli(['info', ...store(), '--schema', 'x'])).stderr).toContain(
+      '--schema applies to PostgreSQL',
+    );
+    const notPg = await cli(['info', '--url', 'mysql://u:secret@h/db']);
+    expect(notPg.code).toBe(1);
+    expect(notPg.stderr).toContain('mysql://u:***@h/db');
+    expect(notPg.stderr).not.toContain('secret');
+  });
+});
+
+describe('migrate', () => {
+  it('creates a store, then finds nothing to do', async () => {
+    const fresh = join(folder.path, 'sub', 'fresh.db');
+    const first = await cli(['migrate', '--file', fresh]);
+    expect(first).toMatchObject({ code: 0 });
+    const [, versions = '', latest] =
+      /^Applied migrations ([\d, ]+): now at schema version (\d+)\./.exec(first.stdout) ?? [];
+    expect(versions.split(', ').slice(0, 2)).toEqual(['1', '2']);
+    expect(versions.endsWith(latest ?? '?')).toBe(true);
+    const again = await cli(['migrate', '--file', fresh, '--json']);
+    expect(JSON.parse(again.stdout)).toEqual({ store: 'sqlite', applied: [], schemaVersion: Number(latest) });
+  });
+});
+
+describe('info', () => {
+  it('shows head, streams, events and consumers with their lag', async () => {
+    const result = await cli(['info', ...store()]);
+    expect(result.stdout).toContain('head       7');
+    expect(result.stdout).toContain('streams    3');
+    expect(result.stdout).toContain('events     7');
+    expect(result.stdout).toMatch(/balances\s+4\s+3/);
+    const json = JSON.parse((await cli(['info', ...store(), '--json'])).stdout);
+    expect(json).toMatchObject({
+      store: { kind: 'sqlite' },
+      head: 7,
+      streams: 3,
+      events: 7,
+      consumers: [{ consumerId: 'balances', position: 4, lag: 3 }],
+    });
+  });
+});
+
+describe('streams', () => {
+  it('lists streams by id, by type and up to a limit', async () => {
+    const table = await cli(['streams', ...store()]);
+    expect(table.stdout.split('\n').filter(Boolean)).toEqual([
+      'STREAM       TYPE     VERSION',
+      'Account-a-1  Account        4',
+      'Account-a-2  Account        2',
+      'audit-1      Audit          1',
+    ]);
+    const audit = ndjson((await cli(['streams', ...store(), '--type', 'Audit', '--json'])).stdout);
+    expect(audit).toEqual([{ streamId: 'audit-1', streamType: 'Audit', version: 1 }]);
+    const limited = ndjson(
+      (await cli(['streams', ...store(), '--limit', '1', '--after', 'Account-a-1', '--json'])).stdout,
+    );
+    expect(limited.map((stream) => stream.streamId)).toEqual(['Account-a-2']);
+  });
+});
+
+describe('stream', () => {
+  it('prints a stream as a table of version, position, time, type, data and metadata', async () => {
+    const result = await cli(['stream', 'Account-a-1', ...store()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('Stream Account-a-1 (Account), version 4');
+    const lines = result.stdout.split('\n').filter(Boolean);
+    expect(lines[0]).toMatch(/^VERSION\s+POSITION\s+TIME\s+TYPE\s+DATA\s+METADATA$/);
+    expect(lines[1]).toMatch(
+      /^\s*1\s+1\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+AccountOpened\s+\{"owner":"Ada"\}\s+\{"actorId":"teller-1"\}$/,
+    );
+    expect(lines).toHaveLength(5);
+  });
+
+  it('travels in time with --until and reads version ranges either way', async () => {
+    const then = ndjson(
+      (await cli(['stream', 'Account-a-1', ...store(), '--until', seeded.between.toISOString(), '--json']))
+        .stdout,
+    );
+    expect(then.map((event) => event.version)).toEqual([1, 2]);
+    const range = ndjson(
+      (await cli(['stream', 'Account-a-1', ...store(), '--from-version', '2', '--to-version', '3', '--json']))
+        .stdout,
+    );
+    expect(range.map((event) => event.type)).toEqual(['Deposited', 'Deposited']);
+    const last = ndjson(
+      (await cli(['stream', 'Account-a-1', ...store(), '--backward', '--limit', '1', '--json'])).stdout,
+    );
+    expect(last).toHaveLength(1);
+    expect(last[0]).toMatchObject({
+      version: 4,
+      position: 7,
+      type: 'AccountClosed',
+      data: { reason: 'moved' },
+    });
+  });
+
+  it('says so when the stream does not exist', async () => {
+    const result = await cli(['stream', 'Account-zz', ...store()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no stream "Account-zz"');
+  });
+});
+
+describe('events', () => {
+  it('prints the global log with filters by type, stream type, position and count', async () => {
+    const all = ndjson((await cli(['events', ...store(), '--json'])).stdout);
+    expect(all.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const deposits = ndjson(
+      (await cli(['events', ...store(), '--type', 'Deposited', '--type', 'AccountClosed', '--json'])).stdout,
+    );
+    expect(deposits.map((event) => event.position)).toEqual([2, 4, 6, 7]);
+    const audits = ndjson((await cli(['events', ...store(), '--stream-type', 'Audit', '--json'])).stdout);
+    expect(audits.map((event) => event.streamId)).toEqual(['audit-1']);
+    const page = ndjson((await cli(['events', ...store(), '--after', '3', '--limit', '2', '--json'])).stdout);
+    expect(page.map((event) => event.position)).toEqual([4, 5]);
+    const table = await cli(['events', ...store(), '--limit', '1']);
+    expect(table.stdout).toMatch(
+      /^POSITION\s+STREAM\s+VERSION\s+TIME\s+TYPE\s+DATA\s+METADATA\n\s*1\s+Account-a-1\s+1\s/,
+    );
+  });
+
+  it('--follow prints events appended after it started, until its signal aborts', async () => {
+    const controller = new AbortController();
+    const stdout = new Captured();
+    const following = cli(['events', ...store(), '--follow', '--json', '--type', 'Deposited'], {
+      stdout,
+      signal: controller.signal,
+    });
+    await waitFor(() => ndjson(stdout.text).length === 3);
+    const storage = createSqliteStorage({ path: file });
+    try {
+      await storage.append({
+        streamId: 'Account-a-2',
+        streamType: 'Account',
+        expectedVersion: 2,
+        events: [{ eventId: crypto.randomUUID(), type: 'Deposited', data: { amount: 7 }, metadata: {} }],
+      });
+      await waitFor(() => ndjson(stdout.text).length === 4);
+    } finally {
+      controller.abort();
+      await storage.close();
+    }
+    expect(await following).toMatchObject({ code: 0 });
+    expect(ndjson(stdout.text).at(-1)).toMatchObject({
+      position: 8,
+      streamId: 'Account-a-2',
+      data: { amount: 7 },
+    });
+  });
+});
+
+describe('state', () => {
+  const state = (...args: string[]) =>
+    cli(['state', 'Account', 'a-1', ...store(), '--config', configModule, ...args]);
+
+  it('folds the state now, at a version and as of an instant', async () => {
+    const now = await state();
+    expect(now.code).toBe(0);
+    expect(now.stdout).toContain('Account a-1 (stream Account-a-1) at version 4 of 4');
+    expect(now.stdout).toContain('"status": "closed"');
+    expect(JSON.parse((await state('--at-version', '2', '--json')).stdout)).toEqual({
+      aggregate: 'Account',
+      id: 'a-1',
+      streamId: 'Account-a-1',
+      version: 2,
+      latestVersion: 4,
+      state: { status: 'open', owner: 'Ada', balance: 10 },
+    });
+    const asOf = JSON.parse((await state('--as-of', seeded.between.toISOString(), '--json')).stdout);
+    expect(asOf).toMatchObject({ version: 2, asOf: seeded.between.toISOString(), state: { balance: 10 } });
+  });
+
+  it('shows every step with --history', async () => {
+    const steps = ndjson((await state('--history', '--json')).stdout);
+    expect(steps.map((step) => (step.state as { balance: number }).balance)).toEqual([0, 10, 15, 15]);
+    expect(steps.map((step) => (step.event as { type: string }).type)).toEqual([
+      'AccountOpened',
+      'Deposited',
+      'Deposited',
+      'AccountClosed',
+    ]);
+    const table = await state('--history', '--at-version', '2');
+    expect(table.stdout.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(table.stdout).toMatch(/2\s+2\s+\S+\s+Deposited\s+\{"status":"open","owner":"Ada","balance":10\}/);
+  });
+
+  it('explains a missing config, an unknown aggregate, a missing aggregate and a version beyond the last', async () => {
+    const noConfig = await cli(['state', 'Account', 'a-1', ...store()], { cwd: folder.path });
+    expect(noConfig.code).toBe(1);
+    expect(noConfig.stderr).toContain('--config <module>');
+    const unknown = await cli(['state', 'Acount', 'a-1', ...store(), '--config', configModule]);
+    expect(unknown.stderr).toContain('no aggregate named "Acount" in the config (it has: Account)');
+    const badModule = join(folder.path, 'bad.config.mjs');
+    writeFileSync(badModule, 'export const aggregates = [{}];\n');
+    expect((await cli(['state', 'Account', 'a-1', ...store(), '--config', badModule])).stderr).toContain(
+      'aggregates[0]',
+    );
+    const missing = await cli(['state', 'Account', 'zz', ...store(), '--config', configModule]);
+    expect(missing.stderr).toContain('no events for Account zz (stream "Account-zz")');
+    expect((await state('--at-version', '9')).stderr).toContain('at version 4: --at-version 9 is beyond it');
+  });
+});
+
+describe('export and import', () => {
+  it('round-trips the log into a fresh store with identical events, and re-importing is a no-op', async () => {
+    const exported = await cli(['export', ...store()]);
+    expect(exported.code).toBe(0);
+    expect(exported.stderr).toMatch(/exported 7 events, positions 1\.\.7 in [\d.]+ s, \d+ events\/s/);
+    const copy = join(folder.path, 'copy.db');
+    const imported = await cli(['import', '--file', copy, '--json'], { stdin: exported.stdout });
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ read: 7, appended: 7, alreadyStored: 0 });
+    expect(imported.stderr).toMatch(
+      /imported 7 events \(7 appended, 0 already stored\) in [\d.]+ s, \d+ events\/s/,
+    );
+    const withoutTime = (text: string) => ndjson(text).map(({ timestamp: _, ...event }) => event);
+    expect(withoutTime((await cli(['export', '--file', copy])).stdout)).toEqual(withoutTime(exported.stdout));
+
+    const again = await cli(['import', '--file', copy], { stdin: exported.stdout });
+    expect(again.stdout).toContain('Imported 7 events: 0 appended, 7 already stored.');
+    expect(JSON.parse((await cli(['info', '--file', copy, '--json'])).stdout)).toMatchObject({
+      head: 7,
+      events: 7,
+    });
+  });
+
+  it('resumes an interrupted import with other batches, and exports from a position', async () => {
+    const exported = (await cli(['export', ...store()])).stdout;
+    const lines = exported.split('\n').filter(Boolean);
+    const copy = join(folder.path, 'copy.db');
+    // One at a time for the first four events, as if interrupted; then everything in big batches.
+    const partial = await cli(['import', '--file', copy, '--batch-size', '1'], {
+      stdin: `${lines.slice(0, 4).join('\n')}\n`,
+    });
+    expect(partial.stdout).toContain('4 appended');
+    const rest = await cli(['import', '--file', copy], { stdin: exported });
+    expect(rest.stdout).toContain('Imported 7 events: 3 appended, 4 already stored.');
+    const tail = ndjson((await cli(['export', '--file', copy, '--after', '5'])).stdout);
+    expect(tail.map((event) => event.position)).toEqual([6, 7]);
+  });
+
+  it('names the line and the Hindsight code when an import cannot be applied', async () => {
+    const exported = (await cli(['export', ...store()])).stdout;
+    const lines = exported.split('\n').filter(Boolean);
+    const conflicting = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    conflicting.eventId = crypto.randomUUID();
+    const result = await cli(['import', ...store()], { stdin: `${JSON.stringify(conflicting)}\n` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot import line 1 (stream "Account-a-1", version 1)');
+    expect(result.stderr).toMatch(/\[(CONCURRENCY_CONFLICT|EVENT_ID_CONFLICT)\]/);
+    const broken = await cli(['import', ...store()], { stdin: `${lines[0]}\n{"streamId": 3}\n` });
+    expect(broken.stderr).toContain('line 2: "streamId" must be a non-empty string');
+    const notJson = await cli(['import', ...store(), '--json'], { stdin: 'nope\n' });
+    expect(JSON.parse(notJson.stderr.split('\n').filter(Boolean).at(-1) as string)).toMatchObject({
+      error: { message: expect.stringContaining('line 1 is not JSON') },
+    });
+    expect((await cli(['import', ...store()])).stderr).toContain('import reads NDJSON from standard input');
+  });
+});
+
+describe('usage', () => {
+  it('prints help for the CLI and for each command', async () => {
+    const main = await cli(['--help']);
+    expect(main.code).toBe(0);
+    for (const name of ['migrate', 'info', 'streams', 'stream', 'events', 'state', 'export', 'import']) {
+      expect(main.stdout).toMatch(new RegExp(`^  ${name}\\s`, 'm'));
+      const help = await cli([name, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: hindsight ${name}\\b`));
+      expect(help.stdout).toContain('--json');
+    }
+    expect((await cli(['help', 'events'])).stdout).toContain('--follow');
+    const bare = await cli([]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain('Usage: hindsight <command>');
+    expect((await cli(['--version'])).stdout.trim()).toBe(version);
+    const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'));
+    expect(version).toBe(packageJson.version);
+  });
+
+  it('explains unknown commands, unknown options, bad values and missing arguments', async () => {
+    const cases: [string[], string][] = [
+      [['evnts'], 'unknown command "evnts"'],
+      [['events', '--folow'], 'unknown option --folow'],
+      [['events', '--after', 'ten'], '--after must be a whole number ≥ 0, got "ten"'],
+      [['events', '--limit', '0'], '--limit must be a whole number ≥ 1'],
+      [['stream'], 'missing <streamId>'],
+      [['stream', 'a', 'b'], 'unexpected argument "b"'],
+      [['stream', 'Account-a-1', '--until', 'yesterday'], '--until must be an ISO 8601 instant'],
+      [['info', '--json', '--url'], 'option --url needs a value'],
+    ];
+    for (const [argv, message] of cases) {
+      const result = await cli(
+        [...argv, ...store()].filter(
+          (arg, index, all) => !(arg === '--file' && all[index + 1] === undefined),
+        ),
+      );
+      expect(result.code, argv.join(' ')).toBe(1);
+      expect(result.stderr, argv.join(' ')).toContain(message);
+    }
+  });
+});

@@ -1,0 +1,142 @@
+import { createEventStore, type EventStore, isHindsightError } from '@hindsight/core';
+import { CliError, describeError, usageError } from '../internal/cli-error.js';
+import type { Command } from '../internal/command.js';
+import { eventFromLine, type ImportedEvent, linesOf } from '../internal/event-json.js';
+import { Progress } from '../internal/progress.js';
+import { stringValue, wholeNumber } from '../internal/values.js';
+
+const defaultBatchSize = 500;
+
+/** How many events an import appended, and how many it found already stored. */
+interface Counts {
+  read: number;
+  appended: number;
+  alreadyStored: number;
+}
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'Append the events of an NDJSON export from stdin, keeping their ids (re-importing is a no-op)',
+  arguments: [],
+  options: {
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      description: `events of one stream appended together, at most (default ${defaultBatchSize})`,
+    },
+  },
+  details:
+    'Events are appended in file order, consecutive events of one stream in one atomic append, each\n' +
+    'with the version it has in the file as expected version. Event ids are kept, so importing a file\n' +
+    'again (or resuming an interrupted import) appends nothing twice. Creates the store if needed.\n' +
+    'Recorded times are the time of the import: the storage stamps events as it appends them.\n' +
+    'Example:\n' +
+    '  hindsight import --url postgres://… < events.ndjson',
+  async run(context) {
+    const batchSize =
+      wholeNumber('batch-size', stringValue(context.values['batch-size']), 1) ?? defaultBatchSize;
+    const { stdin } = context;
+    if (stdin === undefined || (stdin as { isTTY?: boolean }).isTTY === true) {
+      throw usageError('import reads NDJSON from standard input: hindsight import < events.ndjson');
+    }
+    const opened = await context.openStore({ create: true });
+    // Not typed by catalogs: appendPrepared checks stream ids and versions, not payload schemas,
+    // which the events passed when first appended.
+    const store = createEventStore({ storage: opened.storage, events: [] });
+    try {
+      // Only a new store is migrated here: an existing one is left to `hindsight migrate`, which
+      // may need more privileges than appending does.
+      if (!opened.existed) {
+        const { schemaVersion } = await opened.migrate();
+        await context.err.line(`Created the store (schema version ${schemaVersion}).`);
+      }
+      const counts: Counts = { read: 0, appended: 0, alreadyStored: 0 };
+      const progress = new Progress(context.err, 'imported');
+      const detail = (): string => ` (${counts.appended} appended, ${counts.alreadyStored} already stored)`;
+      let batch: ImportedEvent[] = [];
+      let lineNumber = 0;
+      for await (const line of linesOf(stdin)) {
+        lineNumber += 1;
+        if (line.trim() === '') continue;
+        const event = eventFromLine(line, lineNumber);
+        const previous = batch.at(-1);
+        if (
+          previous !== undefined &&
+          (previous.streamId !== event.streamId ||
+            previous.version + 1 !== event.version ||
+            batch.length >= batchSize)
+        ) {
+          await appendBatch(store, batch, counts);
+          await progress.tick(counts.read, detail());
+          batch = [];
+        }
+        batch.push(event);
+        if (context.signal.aborted) throw new CliError(`interrupted after line ${lineNumber}`);
+      }
+      if (batch.length > 0) await appendBatch(store, batch, counts);
+      if (context.json) {
+        await context.out.json({
+          ...counts,
+          seconds: Number(progress.seconds.toFixed(3)),
+          eventsPerSecond: progress.rate(counts.read),
+        });
+      } else {
+        await context.out.line(
+          `Imported ${counts.read} events: ${counts.appended} appended, ${counts.alreadyStored} already stored.`,
+        );
+      }
+      await progress.done(counts.read, detail());
+    } finally {
+      await opened.close();
+    }
+  },
+};
+
+/**
+ * Appends one run of a stream's consecutive events. When the stream already holds some of them
+ * (an interrupted import resumed with another batch size), the stored part is checked as a retry
+ * and the rest appended after it.
+ */
+async function appendBatch(
+  store: EventStore,
+  batch: readonly ImportedEvent[],
+  counts: Counts,
+): Promise<void> {
+  const first = batch[0] as ImportedEvent;
+  try {
+    await appendRun(store, batch, counts);
+  } catch (error) {
+    if (!isHindsightError(error, 'EVENT_ID_CONFLICT') && !isHindsightError(error, 'CONCURRENCY_CONFLICT')) {
+      throw failed(first, error);
+    }
+    const stored = (await store.streamInfo(first.streamId))?.version ?? 0;
+    const split = stored - first.version + 1;
+    if (split <= 0 || split >= batch.length) throw failed(first, error);
+    try {
+      await appendRun(store, batch.slice(0, split), counts);
+      await appendRun(store, batch.slice(split), counts);
+    } catch (retryError) {
+      throw failed(first, retryError);
+    }
+  }
+}
+
+async function appendRun(store: EventStore, run: readonly ImportedEvent[], counts: Counts): Promise<void> {
+  const first = run[0] as ImportedEvent;
+  const result = await store.appendPrepared({
+    streamId: first.streamId,
+    streamType: first.streamType,
+    expectedVersion: first.version - 1,
+    events: run.map((item) => item.event),
+  });
+  counts.read += run.length;
+  if (result.alreadyStored) counts.alreadyStored += run.length;
+  else counts.appended += run.length;
+}
+
+function failed(first: ImportedEvent, error: unknown): CliError {
+  return new CliError(
+    `cannot import line ${first.line} (stream "${first.streamId}", version ${first.version}): ${describeError(error)}`,
+    { cause: error },
+  );
+}

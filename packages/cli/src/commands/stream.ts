@@ -1,0 +1,59 @@
+import { createEventStore } from '@hindsight/core';
+import { CliError } from '../internal/cli-error.js';
+import type { Command } from '../internal/command.js';
+import { EventPrinter } from '../internal/event-table.js';
+import { instant, stringValue, wholeNumber } from '../internal/values.js';
+
+export const streamCommand: Command = {
+  name: 'stream',
+  summary: "One stream's events (version, position, time, type, data, metadata); time travel with --until",
+  arguments: ['<streamId>'],
+  options: {
+    'from-version': { type: 'string', value: 'N', description: 'first version (inclusive, default 1)' },
+    'to-version': { type: 'string', value: 'N', description: 'last version (inclusive, default: the last)' },
+    until: {
+      type: 'string',
+      value: 'ISO',
+      description: 'only events recorded at or before this instant: the stream as it was then',
+    },
+    backward: { type: 'boolean', description: 'newest first' },
+    limit: { type: 'string', value: 'N', description: 'at most N events' },
+  },
+  details:
+    'Examples:\n' +
+    '  hindsight stream Order-o-1\n' +
+    '  hindsight stream Order-o-1 --until 2026-01-31T12:00:00Z\n' +
+    '  hindsight stream Order-o-1 --backward --limit 1 --json',
+  async run(context) {
+    const [streamId = ''] = context.positionals;
+    const fromVersion = wholeNumber('from-version', stringValue(context.values['from-version']), 1);
+    const toVersion = wholeNumber('to-version', stringValue(context.values['to-version']), 0);
+    const until = instant('until', stringValue(context.values.until));
+    const limit = wholeNumber('limit', stringValue(context.values.limit), 1);
+    const opened = await context.openStore();
+    const store = createEventStore({ storage: opened.storage, events: [] });
+    try {
+      const info = await store.streamInfo(streamId);
+      if (info === undefined) throw new CliError(`no stream "${streamId}" in ${opened.description}`);
+      if (!context.json) {
+        await context.err.line(`Stream ${streamId} (${info.streamType}), version ${info.version}`);
+      }
+      const printer = new EventPrinter(context.out, { json: context.json, withStream: false });
+      const events = store.readStream(streamId, {
+        direction: context.values.backward === true ? 'backward' : 'forward',
+        ...(fromVersion === undefined ? {} : { fromVersion }),
+        ...(toVersion === undefined ? {} : { toVersion }),
+        ...(until === undefined ? {} : { until }),
+        ...(limit === undefined ? {} : { pageSize: Math.min(limit, 500) }),
+      });
+      for await (const event of events) {
+        await printer.print(event);
+        if (printer.count === limit) break;
+      }
+      await printer.flush();
+      if (!context.json && printer.count === 0) await context.err.line('No events in that range.');
+    } finally {
+      await opened.close();
+    }
+  },
+};

@@ -1,0 +1,55 @@
+import { NotSupportedError } from '@hindsight/core';
+import type { Command } from '../internal/command.js';
+import { TablePrinter } from '../internal/output.js';
+import { stringValue, wholeNumber } from '../internal/values.js';
+
+const pageSize = 500;
+
+export const streamsCommand: Command = {
+  name: 'streams',
+  summary: 'List streams (id, type, version), by stream id',
+  arguments: [],
+  options: {
+    type: { type: 'string', value: 'T', description: 'only streams of this stream type' },
+    after: { type: 'string', value: 'ID', description: 'start after this stream id (paging)' },
+    limit: { type: 'string', value: 'N', description: 'at most N streams (default: all)' },
+  },
+  async run(context) {
+    const streamType = stringValue(context.values.type);
+    let after = stringValue(context.values.after);
+    const limit = wholeNumber('limit', stringValue(context.values.limit), 1);
+    const opened = await context.openStore();
+    try {
+      const { storage } = opened;
+      if (storage.listStreams === undefined) {
+        throw new NotSupportedError({
+          feature: 'hindsight streams',
+          storage: storage.kind,
+          missing: 'listStreams',
+        });
+      }
+      const table = new TablePrinter(context.out, ['STREAM', 'TYPE', 'VERSION'], ['left', 'left', 'right']);
+      let listed = 0;
+      for (;;) {
+        const want = limit === undefined ? pageSize : Math.min(pageSize, limit - listed);
+        if (want <= 0) break;
+        const page = await storage.listStreams({
+          limit: want,
+          ...(after === undefined ? {} : { after }),
+          ...(streamType === undefined ? {} : { streamType }),
+        });
+        for (const stream of page) {
+          if (context.json) await context.out.json(stream);
+          else await table.row([stream.streamId, stream.streamType, String(stream.version)]);
+        }
+        listed += page.length;
+        after = page.at(-1)?.streamId;
+        if (page.length < want) break;
+      }
+      await table.flush();
+      if (!context.json && listed === 0) await context.err.line('No streams.');
+    } finally {
+      await opened.close();
+    }
+  },
+};

@@ -1,0 +1,1 @@
+export { type CliIo, type CliOutput, run } from './run.js';

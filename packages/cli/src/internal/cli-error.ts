@@ -1,0 +1,46 @@
+import { isHindsightError } from '@hindsight/core';
+
+/**
+ * An error the CLI explains itself: a bad argument, a missing store, an unreadable file. `usage`
+ * errors add a pointer to the command's `--help`.
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  readonly usage: boolean;
+
+  constructor(message: string, options: { usage?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.usage = options.usage ?? false;
+  }
+}
+
+/** A usage error: what the user typed is wrong. */
+export function usageError(message: string): CliError {
+  return new CliError(message, { usage: true });
+}
+
+/**
+ * The message of any thrown value, looking inside the AggregateError Node raises when every
+ * address of a host refused the connection (its own message is empty).
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof AggregateError && error.message === '') {
+    const inner = error.errors.map(describeError).filter((message) => message !== '');
+    if (inner.length > 0) return [...new Set(inner)].join('; ');
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    if (error.message !== '') return error.message;
+    return typeof code === 'string' ? code : error.name;
+  }
+  return String(error);
+}
+
+/** The stable code of the Hindsight error thrown, or of the one that caused it. */
+export function hindsightCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+    if (isHindsightError(current)) return current.code;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,32 @@
+import { usageError } from './cli-error.js';
+
+/** A whole number option such as `--after 10`, checked. */
+export function wholeNumber(option: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+    throw usageError(`--${option} must be a whole number ≥ ${min}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** An ISO 8601 instant such as `--until 2026-01-31T12:00:00Z`, checked. */
+export function instant(option: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+    throw usageError(
+      `--${option} must be an ISO 8601 instant such as 2026-01-31T12:00:00Z or 2026-01-31, got "${value}"`,
+    );
+  }
+  return date;
+}
+
+export function stringValue(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function stringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const list = value.filter((item): item is string => typeof item === 'string');
+  return list.length === 0 ? undefined : list;
+}

@@ -1,0 +1,249 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { isHindsightError } from '@hindsight/core';
+import { eventsCommand } from './commands/events.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { infoCommand } from './commands/info.js';
+import { migrateCommand } from './commands/migrate.js';
+import { stateCommand } from './commands/state.js';
+import { streamCommand } from './commands/stream.js';
+import { streamsCommand } from './commands/streams.js';
+import { CliError, describeError, hindsightCode } from './internal/cli-error.js';
+import type { Command, CommandContext, OptionSpec } from './internal/command.js';
+import { commandHelp, globalOptions, mainHelp } from './internal/help.js';
+import { findConfig, loadAggregates } from './internal/load-config.js';
+import { locateStore, type OpenedStore, openStore } from './internal/open-store.js';
+import { type CliOutput, Printer } from './internal/output.js';
+import { version } from './version.js';
+
+export type { CliOutput } from './internal/output.js';
+
+/**
+ * What {@link run} reads and writes instead of the process: `bin.ts` passes the real ones, tests
+ * their own.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * process.once('SIGINT', () => controller.abort());
+ * const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin, signal: controller.signal };
+ * ```
+ */
+export interface CliIo {
+  readonly stdout: CliOutput;
+  readonly stderr: CliOutput;
+  /** Where `HINDSIGHT_DATABASE_URL`, `HINDSIGHT_PG_SCHEMA` and `HINDSIGHT_SQLITE_PATH` are read. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** What `import` reads (NDJSON). */
+  readonly stdin?: AsyncIterable<string | Uint8Array>;
+  /** Stops a long-running command (`events --follow`, `export`, `import`) cleanly. */
+  readonly signal?: AbortSignal;
+  /** Resolves relative `--file` and `--config` paths (default `process.cwd()`). */
+  readonly cwd?: string;
+}
+
+/**
+ * Every command, in the order help lists them.
+ *
+ * @example
+ * ```ts
+ * for (const command of commands) console.log(command.name, command.summary);
+ * ```
+ */
+export const commands: readonly Command[] = [
+  migrateCommand,
+  infoCommand,
+  streamsCommand,
+  streamCommand,
+  eventsCommand,
+  stateCommand,
+  exportCommand,
+  importCommand,
+];
+
+type Values = CommandContext['values'];
+
+/**
+ * Runs the `hindsight` command line and resolves with its exit code (0 success, 1 failure). Never
+ * throws and never exits the process: errors are printed to `io.stderr`.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+ * ```
+ */
+export async function run(args: readonly string[], io: CliIo): Promise<number> {
+  const argv = commandFirst(args);
+  const out = new Printer(io.stdout);
+  const err = new Printer(io.stderr);
+  let json = argv.includes('--json');
+  let command: Command | undefined;
+  try {
+    command = findCommand(argv);
+    if (command === undefined) {
+      if (argv.includes('--version')) {
+        await out.line(version);
+        return 0;
+      }
+      const asked = argv.includes('--help') || argv.includes('-h') || argv[0] === 'help';
+      const topic = argv[0] === 'help' ? commands.find((candidate) => candidate.name === argv[1]) : undefined;
+      if (topic !== undefined) {
+        await out.line(commandHelp(topic));
+        return 0;
+      }
+      const first = argv.find((arg) => !arg.startsWith('-'));
+      if (first !== undefined && first !== 'help') {
+        throw new CliError(`unknown command "${first}": one of ${commands.map((c) => c.name).join(', ')}`, {
+          usage: true,
+        });
+      }
+      if (argv[0] === 'help' && argv[1] !== undefined) {
+        throw new CliError(`unknown command "${argv[1]}"`, { usage: true });
+      }
+      await (asked ? out : err).line(mainHelp(commands));
+      return asked ? 0 : 1;
+    }
+    const { values, positionals } = parse(command, argv);
+    json = values.json === true;
+    if (values.help === true) {
+      await out.line(commandHelp(command));
+      return 0;
+    }
+    checkArguments(command, positionals);
+    const cwd = io.cwd ?? process.cwd();
+    const signal = io.signal ?? new AbortController().signal;
+    const location = locateStore({
+      url: stringOf(values.url),
+      schema: stringOf(values.schema),
+      file: stringOf(values.file),
+      env: io.env,
+      cwd,
+    });
+    const context: CommandContext = {
+      values,
+      positionals,
+      json,
+      out,
+      err,
+      stdin: io.stdin,
+      signal,
+      cwd,
+      async openStore(options = {}): Promise<OpenedStore> {
+        const opened = await openStore(location, { create: options.create ?? false });
+        await err.line(`hindsight: ${opened.description}`);
+        return opened;
+      },
+      loadAggregates: (configOption) => loadAggregates(findConfig(configOption, cwd)),
+    };
+    await command.run(context);
+    return 0;
+  } catch (error) {
+    await report(err, error, command, json);
+    return 1;
+  }
+}
+
+/** The command: the first argument, unless it is an option (`hindsight --help`). */
+function findCommand(argv: readonly string[]): Command | undefined {
+  const [first] = argv;
+  return commands.find((command) => command.name === first);
+}
+
+/**
+ * Moves the command name first when store options come before it (`hindsight --url … info`), so
+ * either order works. Only global options may precede the command.
+ */
+function commandFirst(argv: readonly string[]): readonly string[] {
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === '--') return argv;
+    if (!arg.startsWith('-')) {
+      return index === 0 ? argv : [arg, ...argv.slice(0, index), ...argv.slice(index + 1)];
+    }
+    const name = arg.replace(/^--?/, '').split('=')[0] ?? '';
+    if (globalOptions[name]?.type === 'string' && !arg.includes('=')) index += 1;
+  }
+  return argv;
+}
+
+function parse(command: Command, argv: readonly string[]): { values: Values; positionals: string[] } {
+  const options: Record<string, OptionSpec> = { ...globalOptions, ...command.options };
+  const config: ParseArgsConfig = {
+    args: argv.slice(1),
+    options: Object.fromEntries(
+      Object.entries(options).map(([name, spec]) => [
+        name,
+        {
+          type: spec.type,
+          ...(spec.multiple === undefined ? {} : { multiple: spec.multiple }),
+          ...(spec.short === undefined ? {} : { short: spec.short }),
+        },
+      ]),
+    ),
+    allowPositionals: true,
+    strict: true,
+  };
+  try {
+    const parsed = parseArgs(config);
+    return { values: parsed.values as Values, positionals: parsed.positionals };
+  } catch (error) {
+    throw new CliError(parseError(error), { usage: true, cause: error });
+  }
+}
+
+/** Node's parseArgs messages, shortened to what went wrong. */
+function parseError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = describeError(error);
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? message}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined) {
+    if (/argument missing|ambiguous/.test(message)) return `option ${option} needs a value`;
+    if (/does not take/.test(message)) return `option ${option} takes no value`;
+  }
+  return message;
+}
+
+function checkArguments(command: Command, positionals: readonly string[]): void {
+  const expected = command.arguments.length;
+  if (positionals.length < expected) {
+    throw new CliError(`missing ${command.arguments.slice(positionals.length).join(' ')}`, { usage: true });
+  }
+  if (positionals.length > expected) {
+    throw new CliError(`unexpected argument "${positionals[expected]}"`, { usage: true });
+  }
+  for (const [index, value] of positionals.entries()) {
+    if (value === '') throw new CliError(`${command.arguments[index]} must not be empty`, { usage: true });
+  }
+}
+
+async function report(
+  err: Printer,
+  error: unknown,
+  command: Command | undefined,
+  json: boolean,
+): Promise<void> {
+  const where = command === undefined ? 'hindsight' : `hindsight ${command.name}`;
+  const code = hindsightCode(error);
+  const message = describeError(error);
+  if (json) {
+    await err.json({ error: { ...(code === undefined ? {} : { code }), message } });
+    return;
+  }
+  await err.line(`${where}: error: ${code === undefined ? '' : `[${code}] `}${message}`);
+  if (error instanceof CliError && error.usage) {
+    await err.line(`Run \`${where} --help\` for usage.`);
+  } else if (
+    !(error instanceof CliError) &&
+    !isHindsightError(error) &&
+    error instanceof Error &&
+    error.stack
+  ) {
+    // Not an error the CLI or Hindsight explains: the stack helps a bug report.
+    await err.line(error.stack);
+  }
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,416 @@
+import {
+  CommandRejectedError,
+  InvalidArgumentError,
+  isHindsightError,
+  RetriesExhaustedError,
+  StreamTypeMismatchError,
+  UnknownCommandError,
+  UnknownEventTypeError,
+} from '../errors/hindsight-error.js';
+import type { EventMetadata, NewEvent, StoredEvent } from '../events/event.js';
+import type { EventCatalog, EventSchemas, StoredEventOf } from '../events/event-catalog.js';
+import { checkStreamId, checkVersion, findNonJson, joinPath } from '../internal/checks.js';
+import { KeyedMutex } from '../internal/keyed-mutex.js';
+import { crossesSnapshotInterval } from '../snapshots/snapshot-policy.js';
+import type { ExpectedVersion, PreparedEvent } from '../streams/event-storage.js';
+import type { EventStore } from '../streams/event-store.js';
+import { readStreamPages } from '../streams/event-store.js';
+import type {
+  AggregateDefinition,
+  CommandContext,
+  CommandHandler,
+  CommandInput,
+  EvolvingEvent,
+} from './define-aggregate.js';
+
+/** An aggregate's state at some version. */
+export interface LoadedAggregate<State> {
+  readonly id: string;
+  readonly streamId: string;
+  /** 0 when the aggregate has no events (yet, or at the requested time). */
+  readonly version: number;
+  readonly state: State;
+}
+
+/** Where in an aggregate's past to load it. Without options: now. */
+export interface LoadOptions {
+  /** The state right after this version. */
+  readonly atVersion?: number;
+  /** The state as of this instant (events recorded at or before it). */
+  readonly asOf?: Date;
+}
+
+/** Options of one `execute`. */
+export interface ExecuteOptions {
+  /**
+   * Append only if the stream is at this version. Given explicitly, a conflict is not retried:
+   * it is thrown as `ConcurrencyError`, since the caller decided on a state that is gone.
+   */
+  readonly expectedVersion?: ExpectedVersion;
+  /** Merged into every event the commands emit (correlation, causation, actor, …). */
+  readonly metadata?: EventMetadata;
+  /** Attempts on concurrency conflicts; overrides the repository's. `false`: one attempt. */
+  readonly retry?: RetryOptions | false;
+  /**
+   * Holds the stream's lock from load to append, for hot streams whose writers would otherwise
+   * conflict and retry a lot: they queue instead. Across processes where the storage has stream
+   * locks (PostgreSQL), within this process otherwise. Overrides the repository's `lockStream`.
+   */
+  readonly lockStream?: boolean;
+  /**
+   * Ids for the emitted events, by index (0, 1, … across all commands of the call), for events
+   * whose command set none. Deterministic ids make re-executing after a crash idempotent: an
+   * append whose ids are already stored is a no-op (process managers use this).
+   */
+  readonly eventIds?: (index: number) => string | Promise<string>;
+}
+
+/** Bounded retry on concurrency conflicts. */
+export interface RetryOptions {
+  /** Total attempts, including the first (default 5). */
+  readonly attempts: number;
+}
+
+/** What executing commands did. */
+export interface ExecuteResult<State, Event> extends LoadedAggregate<State> {
+  /** The events appended (empty when the commands emitted none). */
+  readonly events: readonly Event[];
+}
+
+/** One step of an aggregate's history: an event and the state right after it. */
+export interface HistoryEntry<State, Event> {
+  readonly event: Event;
+  readonly state: State;
+}
+
+type ArgsOf<Handler> =
+  undefined extends CommandInput<Handler> ? [input?: CommandInput<Handler>] : [input: CommandInput<Handler>];
+
+/** Records several commands to run on one loaded aggregate and append together. */
+export type CommandChain<Commands> = {
+  readonly [Name in keyof Commands]: (...args: ArgsOf<Commands[Name]>) => CommandChain<Commands>;
+};
+
+type AnyAggregate = AggregateDefinition<
+  string,
+  EventSchemas,
+  unknown,
+  Readonly<Record<string, CommandHandler<unknown, EventSchemas>>>
+>;
+
+/** Loads aggregates (now or in the past) and executes their commands with optimistic concurrency. */
+export interface AggregateRepository<
+  Schemas extends EventSchemas,
+  State,
+  Commands extends Readonly<Record<string, CommandHandler<State, Schemas>>>,
+> {
+  /**
+   * The aggregate's state now, at a version or as of an instant (time travel).
+   *
+   * @example
+   * ```ts
+   * const { state, version } = await orders.load('o1', { atVersion: 2 });
+   * ```
+   */
+  load(id: string, options?: LoadOptions): Promise<LoadedAggregate<State>>;
+  /**
+   * Load → decide → append; on a concurrency conflict reload and decide again (bounded).
+   *
+   * @example
+   * ```ts
+   * await orders.execute('o1', 'pay', { paymentId: 'p1' });
+   * await orders.execute('o2', (order) => order.create({ items, total: 5 }).pay({ paymentId: 'p2' }));
+   * ```
+   */
+  execute<Name extends keyof Commands & string>(
+    id: string,
+    command: Name,
+    input: CommandInput<Commands[Name]>,
+    options?: ExecuteOptions,
+  ): Promise<ExecuteResult<State, StoredEventOf<Schemas>>>;
+  execute(
+    id: string,
+    commands: (chain: CommandChain<Commands>) => unknown,
+    options?: ExecuteOptions,
+  ): Promise<ExecuteResult<State, StoredEventOf<Schemas>>>;
+  /** Every event of the aggregate with the state right after it, oldest first (streamed). */
+  history(id: string, options?: LoadOptions): AsyncIterable<HistoryEntry<State, StoredEventOf<Schemas>>>;
+}
+
+/** Options of {@link createRepository}. */
+export interface RepositoryOptions {
+  /** Default retry of `execute` on concurrency conflicts (default 5 attempts). */
+  readonly retry?: RetryOptions;
+  /**
+   * Saving a snapshot happens after the append succeeded; if it fails, the command still
+   * succeeded and the next load just reads more events. This hears about such failures.
+   */
+  readonly onSnapshotError?: (error: unknown, streamId: string) => void;
+  /** Default of `ExecuteOptions.lockStream` (default false: optimistic concurrency and retry). */
+  readonly lockStream?: boolean;
+}
+
+interface CommandCall {
+  readonly name: string;
+  readonly input: unknown;
+}
+
+const defaultAttempts = 5;
+
+/** Full jitter, doubling up to 50 ms: writers that just collided spread out instead of colliding again. */
+function backOff(attempt: number): Promise<void> {
+  const ceiling = Math.min(50, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
+/**
+ * Binds an aggregate definition to a store.
+ *
+ * @example
+ * ```ts
+ * const orders = createRepository(store, Order);
+ * const { state } = await orders.execute('o1', 'create', { items, total: 25 });
+ * ```
+ */
+export function createRepository<
+  Name extends string,
+  Schemas extends EventSchemas,
+  State,
+  Commands extends Readonly<Record<string, CommandHandler<State, Schemas>>>,
+  Tx,
+>(
+  store: EventStore<readonly EventCatalog[], Tx>,
+  definition: AggregateDefinition<Name, Schemas, State, Commands>,
+  options: RepositoryOptions = {},
+): AggregateRepository<Schemas, State, Commands> {
+  store.register(definition);
+  const aggregate = definition as unknown as AnyAggregate;
+  const defaultRetry = options.retry?.attempts ?? defaultAttempts;
+  // Hot-stream writers of this repository, for storages without cross-process stream locks.
+  const localStreamLocks = new KeyedMutex();
+  checkVersion('retry.attempts', defaultRetry, 1);
+
+  const apply = (state: unknown, streamId: string, event: EvolvingEvent): unknown => {
+    const evolve = Object.hasOwn(aggregate.evolve, event.type) ? aggregate.evolve[event.type] : undefined;
+    if (evolve === undefined) {
+      throw new UnknownEventTypeError({
+        streamId,
+        streamType: aggregate.streamType,
+        eventType: event.type,
+        known: Object.keys(aggregate.evolve),
+      });
+    }
+    return evolve(state, event as never);
+  };
+
+  async function* replay(id: string, loadOptions: LoadOptions, useSnapshot: boolean) {
+    const streamId = aggregate.streamIdOf(id);
+    checkStreamId(streamId);
+    if (loadOptions.atVersion !== undefined) checkVersion('atVersion', loadOptions.atVersion, 0);
+    let state = aggregate.initialState();
+    let version = 0;
+    const policy = aggregate.snapshotPolicy;
+    if (useSnapshot && policy !== undefined && loadOptions.asOf === undefined) {
+      const snapshot = await store.storage.loadSnapshot(streamId);
+      if (
+        snapshot !== undefined &&
+        snapshot.streamType === aggregate.streamType &&
+        snapshot.schemaVersion === (policy.schemaVersion ?? 1) &&
+        (loadOptions.atVersion === undefined || snapshot.version <= loadOptions.atVersion)
+      ) {
+        state = policy.decode === undefined ? snapshot.state : policy.decode(snapshot.state);
+        version = snapshot.version;
+      }
+    }
+    yield { streamId, state, version, event: undefined };
+    if (loadOptions.atVersion === 0) return;
+    const events = readStreamPages(store.storage, streamId, {
+      fromVersion: version + 1,
+      ...(loadOptions.atVersion === undefined ? {} : { toVersion: loadOptions.atVersion }),
+      ...(loadOptions.asOf === undefined ? {} : { until: loadOptions.asOf }),
+    });
+    for await (const event of events) {
+      if (event.streamType !== aggregate.streamType) {
+        throw new StreamTypeMismatchError({
+          streamId,
+          expectedType: aggregate.streamType,
+          actualType: event.streamType,
+        });
+      }
+      state = apply(state, streamId, event);
+      version = event.version;
+      yield { streamId, state, version, event };
+    }
+  }
+
+  async function load(id: string, loadOptions: LoadOptions = {}): Promise<LoadedAggregate<unknown>> {
+    let loaded: LoadedAggregate<unknown> | undefined;
+    for await (const step of replay(id, loadOptions, true)) loaded = { id, ...step };
+    if (loaded === undefined) throw new Error('replay yields the initial state first');
+    return { id, streamId: loaded.streamId, version: loaded.version, state: loaded.state };
+  }
+
+  async function decide(
+    loaded: LoadedAggregate<unknown>,
+    calls: readonly CommandCall[],
+    metadata: EventMetadata | undefined,
+    eventIds: ExecuteOptions['eventIds'],
+  ) {
+    let state = loaded.state;
+    const pending: PreparedEvent[] = [];
+    for (const call of calls) {
+      const handler = Object.hasOwn(aggregate.commands, call.name)
+        ? aggregate.commands[call.name]
+        : undefined;
+      if (handler === undefined) {
+        throw new UnknownCommandError({
+          aggregate: aggregate.name,
+          command: call.name,
+          known: Object.keys(aggregate.commands),
+        });
+      }
+      const context: CommandContext = {
+        id: loaded.id,
+        streamId: loaded.streamId,
+        version: loaded.version + pending.length,
+        reject(reason, message) {
+          throw new CommandRejectedError({
+            aggregate: aggregate.name,
+            streamId: loaded.streamId,
+            command: call.name,
+            reason,
+            message: message ?? reason,
+          });
+        },
+      };
+      const emitted = handler(state, call.input, context);
+      let events = (Array.isArray(emitted) ? emitted : [emitted]) as NewEvent[];
+      if (eventIds !== undefined) {
+        const first = pending.length;
+        events = await Promise.all(
+          events.map(async (event, index) => ({
+            ...event,
+            eventId: event.eventId ?? (await eventIds(first + index)),
+          })),
+        );
+      }
+      const prepared = await store.prepare(loaded.streamId, aggregate.streamType, events as never, metadata);
+      for (const event of prepared) {
+        state = apply(state, loaded.streamId, event);
+        pending.push(event);
+      }
+    }
+    return { state, pending };
+  }
+
+  async function saveSnapshot(streamId: string, fromVersion: number, toVersion: number, state: unknown) {
+    const policy = aggregate.snapshotPolicy;
+    if (policy === undefined || !crossesSnapshotInterval(policy.every, fromVersion, toVersion)) return;
+    try {
+      const encoded = policy.encode === undefined ? state : policy.encode(state);
+      const problem = findNonJson(encoded, new Set());
+      if (problem !== undefined) {
+        throw new InvalidArgumentError({
+          argument: `${aggregate.name} snapshot state at "${joinPath(problem.path)}"`,
+          value: '',
+          problem: `${problem.reason}; give the snapshot policy an encode/decode pair`,
+        });
+      }
+      await store.storage.saveSnapshot({
+        streamId,
+        streamType: aggregate.streamType,
+        version: toVersion,
+        schemaVersion: policy.schemaVersion ?? 1,
+        state: encoded,
+        timestamp: new Date(),
+      });
+    } catch (error) {
+      options.onSnapshotError?.(error, streamId);
+    }
+  }
+
+  async function execute(
+    id: string,
+    commandOrChain: string | ((chain: Record<string, (input?: unknown) => unknown>) => unknown),
+    inputOrOptions?: unknown,
+    maybeOptions?: ExecuteOptions,
+  ): Promise<ExecuteResult<unknown, StoredEvent>> {
+    const calls: CommandCall[] = [];
+    let executeOptions: ExecuteOptions;
+    if (typeof commandOrChain === 'function') {
+      executeOptions = (inputOrOptions as ExecuteOptions | undefined) ?? {};
+      const chain: Record<string, (input?: unknown) => unknown> = new Proxy(
+        {},
+        {
+          get: (_target, name) => (input?: unknown) => {
+            calls.push({ name: String(name), input });
+            return chain;
+          },
+        },
+      );
+      commandOrChain(chain);
+    } else {
+      executeOptions = maybeOptions ?? {};
+      calls.push({ name: commandOrChain, input: inputOrOptions });
+    }
+    const explicitVersion = executeOptions.expectedVersion;
+    const attempts =
+      explicitVersion !== undefined || executeOptions.retry === false
+        ? 1
+        : (executeOptions.retry?.attempts ?? defaultRetry);
+    checkVersion('retry.attempts', attempts, 1);
+    if (!(executeOptions.lockStream ?? options.lockStream ?? false)) {
+      return attemptExecute(id, calls, executeOptions, attempts);
+    }
+    const streamId = aggregate.streamIdOf(id);
+    checkStreamId(streamId);
+    const release = await (store.storage.lockStream?.(streamId) ?? localStreamLocks.acquire(streamId));
+    try {
+      return await attemptExecute(id, calls, executeOptions, attempts);
+    } finally {
+      await release();
+    }
+  }
+
+  async function attemptExecute(
+    id: string,
+    calls: readonly CommandCall[],
+    executeOptions: ExecuteOptions,
+    attempts: number,
+  ): Promise<ExecuteResult<unknown, StoredEvent>> {
+    const explicitVersion = executeOptions.expectedVersion;
+    for (let attempt = 1; ; attempt += 1) {
+      const loaded = await load(id);
+      const { state, pending } = await decide(
+        loaded,
+        calls,
+        executeOptions.metadata,
+        executeOptions.eventIds,
+      );
+      if (pending.length === 0) return { ...loaded, events: [] };
+      try {
+        const result = await store.appendPrepared({
+          streamId: loaded.streamId,
+          streamType: aggregate.streamType,
+          expectedVersion: explicitVersion ?? loaded.version,
+          events: pending,
+        });
+        if (!result.alreadyStored) await saveSnapshot(loaded.streamId, loaded.version, result.version, state);
+        return { id, streamId: loaded.streamId, version: result.version, state, events: result.events };
+      } catch (error) {
+        if (!isHindsightError(error, 'CONCURRENCY_CONFLICT') || explicitVersion !== undefined) throw error;
+        if (attempt >= attempts)
+          throw new RetriesExhaustedError({ streamId: loaded.streamId, attempts, cause: error });
+        await backOff(attempt);
+      }
+    }
+  }
+
+  async function* history(id: string, loadOptions: LoadOptions = {}) {
+    for await (const step of replay(id, loadOptions, false)) {
+      if (step.event !== undefined) yield { event: step.event, state: step.state };
+    }
+  }
+
+  return { load, execute, history } as unknown as AggregateRepository<Schemas, State, Commands>;
+}

@@ -1,0 +1,25 @@
+export {
+  type AggregateRepository,
+  type CommandChain,
+  createRepository,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type HistoryEntry,
+  type LoadedAggregate,
+  type LoadOptions,
+  type RepositoryOptions,
+  type RetryOptions,
+} from './aggregate-repository.js';
+export {
+  type AggregateDefinition,
+  type AggregateOptions,
+  type CommandContext,
+  type CommandHandler,
+  type CommandInput,
+  defineAggregate,
+  type Emitted,
+  type EvolveHandlers,
+  type EvolvingEvent,
+  type EvolvingEventOf,
+  type StateOf,
+} from './define-aggregate.js';

@@ -1,0 +1,27 @@
+export {
+  EventCycleError,
+  type FailedEventRef,
+  HandlerFailedError,
+  LeaseLostError,
+  NotSupportedError,
+} from './consumer-errors.js';
+export {
+  CommandRejectedError,
+  ConcurrencyError,
+  EventIdConflictError,
+  EventValidationError,
+  HindsightError,
+  type HindsightErrorCode,
+  type HindsightErrorFor,
+  InvalidArgumentError,
+  InvalidMetadataError,
+  InvalidStreamIdError,
+  isHindsightError,
+  PayloadNotSerializableError,
+  PayloadTooLargeError,
+  RetriesExhaustedError,
+  StreamTypeMismatchError,
+  UnknownCommandError,
+  UnknownEventTypeError,
+  type ValidationIssue,
+} from './hindsight-error.js';

@@ -1,0 +1,13 @@
+export {
+  defineListener,
+  type ListenerContext,
+  type ListenerDefinition,
+  type ListenerHandler,
+  type ListenerOptions,
+} from './define-listener.js';
+export {
+  createListenerRunner,
+  type DeadLetter,
+  type DeadLetterRetryResult,
+  type ListenerRunner,
+} from './listener-runner.js';

@@ -1,0 +1,224 @@
+import type { FailedEventRef } from '../errors/consumer-errors.js';
+import { InvalidArgumentError, isHindsightError } from '../errors/hindsight-error.js';
+import type { StoredEvent } from '../events/event.js';
+import type { EventCatalog } from '../events/event-catalog.js';
+import { type Documents, requireDocuments, sortableNumber } from '../internal/documents.js';
+import type { EventStorage } from '../streams/event-storage.js';
+import type { EventStore } from '../streams/event-store.js';
+import { ConsumerLease } from '../subscriptions/consumer-lease.js';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  ConsumerRunner,
+  eventRef,
+} from '../subscriptions/consumer-runner.js';
+import type { ListenerDefinition } from './define-listener.js';
+
+/**
+ * An event a listener gave up on after its last retry. The listener moved on; the record stays
+ * until a retry succeeds.
+ *
+ * @example
+ * ```ts
+ * for (const letter of await runner.deadLetters()) console.log(letter.event.eventId, letter.error.message);
+ * ```
+ */
+export interface DeadLetter {
+  readonly listener: string;
+  readonly event: FailedEventRef;
+  /** Attempts so far, across the original run and later retries. */
+  readonly attempts: number;
+  /** The last error, as plain data. */
+  readonly error: { readonly name: string; readonly message: string; readonly code: string | undefined };
+  /** When the last attempt failed. */
+  readonly failedAt: Date;
+}
+
+/**
+ * What retrying dead letters did.
+ *
+ * @example
+ * ```ts
+ * const { succeeded, failed }: DeadLetterRetryResult = await runner.retryDeadLetters();
+ * ```
+ */
+export interface DeadLetterRetryResult {
+  /** Handled now; their dead letters are gone. */
+  readonly succeeded: number;
+  /** Failed again; their dead letters stay, with the new error. */
+  readonly failed: number;
+}
+
+/**
+ * A running listener: a consumer with dead letters.
+ *
+ * @example
+ * ```ts
+ * const runner: ListenerRunner = createListenerRunner(store, Receipts);
+ * ```
+ */
+export interface ListenerRunner extends Consumer {
+  /**
+   * The dead letters, oldest event first.
+   *
+   * @example
+   * ```ts
+   * const letters = await runner.deadLetters({ limit: 50 });
+   * ```
+   */
+  deadLetters(options?: { readonly limit?: number }): Promise<DeadLetter[]>;
+  /**
+   * Tries the dead letter of the event at `position` once more: true if it succeeded (the record
+   * is removed), false if it failed again (the record keeps the new error).
+   *
+   * @example
+   * ```ts
+   * const ok = await runner.retryDeadLetter(letter.event.position);
+   * ```
+   */
+  retryDeadLetter(position: number): Promise<boolean>;
+  /**
+   * Tries every dead letter once more, oldest first.
+   *
+   * @example
+   * ```ts
+   * const { succeeded, failed } = await runner.retryDeadLetters();
+   * ```
+   */
+  retryDeadLetters(): Promise<DeadLetterRetryResult>;
+}
+
+interface DeadLetterRecord {
+  readonly event: FailedEventRef;
+  readonly attempts: number;
+  readonly error: { readonly name: string; readonly message: string; readonly code?: string };
+  readonly failedAt: string;
+}
+
+/**
+ * Runs a listener after commit, at least once per event: a failing handler is retried with
+ * backoff; after the last attempt the event becomes a dead letter and the listener moves on. Each
+ * listener has its own runner and checkpoint, so one failing never holds up another (or writers).
+ *
+ * @example
+ * ```ts
+ * const runner = createListenerRunner(store, Receipts, { retry: { attempts: 5, initialDelayMs: 500 } });
+ * await runner.start();
+ * ```
+ */
+export function createListenerRunner<Tx>(
+  store: Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'>,
+  listener: Pick<ListenerDefinition, 'name' | 'streamTypes' | 'types' | 'handle'>,
+  options: ConsumerOptions = {},
+): ListenerRunner {
+  const checkpointId = `listener:${listener.name}`;
+  const lease = ConsumerLease.for(store.storage, checkpointId, options.lease);
+  // Its writes need the lease while it runs, so a listener that lost it moves no checkpoint.
+  const storage = lease?.guard(store.storage) ?? store.storage;
+  const documents = requireDocuments(storage, `Listener "${listener.name}"`);
+  const collection = `hindsight.dead-letters:${listener.name}`;
+  const clock = options.clock ?? (() => new Date());
+  const runner = new ConsumerRunner(
+    storage,
+    { name: listener.name, checkpointId, types: listener.types, streamTypes: listener.streamTypes, lease },
+    {
+      async handle(event, attempt) {
+        await listener.handle(event, { attempt });
+        await storage.saveCheckpoint(checkpointId, event.position);
+      },
+      async giveUp(event, error, attempts) {
+        await storage.transaction(async (transaction) => {
+          await documents.put(
+            collection,
+            sortableNumber(event.position),
+            record(event, attempts, error),
+            transaction,
+          );
+          await storage.saveCheckpoint(checkpointId, event.position, transaction);
+        });
+        return true;
+      },
+    },
+    options,
+  );
+
+  const retry = async (position: number): Promise<boolean> => {
+    const key = sortableNumber(position);
+    const stored = await documents.get(collection, key);
+    if (stored === undefined) return true;
+    const letter = stored.value as DeadLetterRecord;
+    const event = await eventAt(storage, position);
+    const attempts = letter.attempts + 1;
+    try {
+      await listener.handle(event, { attempt: attempts });
+    } catch (error) {
+      await documents.put(collection, key, record(event, attempts, error));
+      return false;
+    }
+    await documents.delete(collection, key);
+    return true;
+  };
+
+  function record(event: StoredEvent, attempts: number, error: unknown): DeadLetterRecord {
+    const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+    return {
+      event: eventRef(event),
+      attempts,
+      error: { name, message, ...(isHindsightError(error) ? { code: error.code } : {}) },
+      failedAt: clock().toISOString(),
+    };
+  }
+
+  return Object.assign(runner, {
+    async deadLetters(listOptions: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
+      const page = await documents.list(collection, { limit: listOptions.limit ?? 100 });
+      return page.map(({ value }) => toDeadLetter(listener.name, value as DeadLetterRecord));
+    },
+    // Retries run between two of the loop's events, so a handler never runs twice at once.
+    retryDeadLetter: (position: number) => runner.exclusive(() => retry(position)),
+    retryDeadLetters: () =>
+      runner.exclusive(async () => {
+        let succeeded = 0;
+        let failed = 0;
+        for (const letter of await allLetters(documents, collection)) {
+          if (await retry(letter.event.position)) succeeded += 1;
+          else failed += 1;
+        }
+        return { succeeded, failed };
+      }),
+  });
+}
+
+async function allLetters(documents: Documents<unknown>, collection: string): Promise<DeadLetterRecord[]> {
+  const letters: DeadLetterRecord[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await documents.list(collection, { ...(after === undefined ? {} : { after }), limit: 100 });
+    letters.push(...page.map(({ value }) => value as DeadLetterRecord));
+    const last = page.at(-1);
+    if (last === undefined || page.length < 100) return letters;
+    after = last.key;
+  }
+}
+
+async function eventAt(storage: EventStorage<unknown>, position: number): Promise<StoredEvent> {
+  const [event] = await storage.readAll({ after: position - 1, upTo: position, limit: 1 });
+  if (event === undefined || event.position !== position) {
+    throw new InvalidArgumentError({
+      argument: 'dead letter position',
+      value: position,
+      problem: 'no event there',
+    });
+  }
+  return event;
+}
+
+function toDeadLetter(listener: string, letter: DeadLetterRecord): DeadLetter {
+  return {
+    listener,
+    event: letter.event,
+    attempts: letter.attempts,
+    error: { name: letter.error.name, message: letter.error.message, code: letter.error.code },
+    failedAt: new Date(letter.failedAt),
+  };
+}

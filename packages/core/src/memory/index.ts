@@ -1,0 +1,5 @@
+export {
+  createInMemoryStorage,
+  type InMemoryStorageOptions,
+  type InMemoryTransaction,
+} from './in-memory-storage.js';

@@ -1,0 +1,15 @@
+export {
+  type CommandTarget,
+  defineProcess,
+  type ProcessContext,
+  type ProcessDefinition,
+  type ProcessHandler,
+  type ProcessOptions,
+  type ScheduleOptions,
+} from './define-process.js';
+export {
+  createProcessManager,
+  type ProcessManager,
+  type ProcessManagerOptions,
+  type ScheduledCommand,
+} from './process-manager.js';

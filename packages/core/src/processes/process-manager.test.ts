@@ -1,0 +1,369 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createRepository } from '../aggregates/aggregate-repository.js';
+import { defineAggregate } from '../aggregates/define-aggregate.js';
+import { isHindsightError } from '../errors/hindsight-error.js';
+import type { StoredEvent } from '../events/event.js';
+import { createInMemoryStorage, type InMemoryTransaction } from '../memory/in-memory-storage.js';
+import type { EventStorage } from '../streams/event-storage.js';
+import { createEventStore } from '../streams/event-store.js';
+import { defineProcess } from './define-process.js';
+import { createProcessManager } from './process-manager.js';
+
+const Order = defineAggregate('Order')
+  .events({
+    OrderCreated: z.object({ total: z.number() }),
+    OrderPaid: z.object({}),
+    OrderCancelled: z.object({ reason: z.string() }),
+  })
+  .initialState(() => ({ status: 'none' as 'none' | 'open' | 'paid' | 'cancelled' }))
+  .evolve({
+    OrderCreated: () => ({ status: 'open' as const }),
+    OrderPaid: () => ({ status: 'paid' as const }),
+    OrderCancelled: () => ({ status: 'cancelled' as const }),
+  })
+  .commands({
+    create: (_state, input: { total: number }) => ({ type: 'OrderCreated', data: input }),
+    pay: (state, _input: undefined, context) => {
+      if (state.status !== 'open') context.reject('NOT_OPEN');
+      return { type: 'OrderPaid', data: {} };
+    },
+    cancel: (state, input: { reason: string }, context) => {
+      if (state.status !== 'open') context.reject('NOT_OPEN', `cannot cancel a ${state.status} order`);
+      return { type: 'OrderCancelled', data: input };
+    },
+  });
+
+const Shipment = defineAggregate('Shipment')
+  .events({ ShipmentPrepared: z.object({ orderId: z.string() }) })
+  .initialState(() => ({ prepared: false }))
+  .evolve({ ShipmentPrepared: () => ({ prepared: true }) })
+  // No guard against preparing twice, so only the process manager's exactly-once sending keeps
+  // a repeated step from showing as a second event.
+  .commands({ prepare: (_state, input: { orderId: string }) => ({ type: 'ShipmentPrepared', data: input }) });
+
+const orderId = (event: StoredEvent) => event.streamId.slice('Order-'.length);
+
+const Fulfilment = defineProcess('fulfilment', {
+  from: [Order],
+  to: [Shipment, Order],
+  initialState: () => ({ status: 'waiting' as string, shipments: 0 }),
+})
+  .on('OrderCreated', {
+    key: orderId,
+    handle: (state, event, context) => {
+      context.execute(
+        Order,
+        orderId(event),
+        'cancel',
+        { reason: 'unpaid' },
+        { deadline: 'payment', afterMs: 30 * 60_000 },
+      );
+      return { ...state, status: `created:${event.data.total}` };
+    },
+  })
+  .on('OrderPaid', {
+    key: orderId,
+    handle: (state, event, context) => {
+      context.cancelDeadline('payment');
+      context.execute(Shipment, orderId(event), 'prepare', { orderId: orderId(event) });
+      return { ...state, status: 'paid', shipments: state.shipments + 1 };
+    },
+  })
+  .on('OrderCancelled', {
+    key: orderId,
+    handle: (state, _event, context) => {
+      context.complete();
+      return state;
+    },
+  });
+
+const crashable = new Set(['append', 'transaction', 'putDocument', 'deleteDocument', 'saveCheckpoint']);
+
+type Crash = (method: string, args: readonly unknown[], phase: 'before' | 'after') => boolean;
+
+/** Wraps a storage so that one call "crashes the process": throws before or after doing its work. */
+function crashing(
+  storage: EventStorage<InMemoryTransaction>,
+  crash: Crash,
+): EventStorage<InMemoryTransaction> {
+  return new Proxy(storage, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (!crashable.has(String(property))) return value.bind(target);
+      return async (...args: unknown[]) => {
+        if (crash(String(property), args, 'before')) throw new Error(`crash before ${String(property)}`);
+        const result = await value.apply(target, args);
+        if (crash(String(property), args, 'after')) throw new Error(`crash after ${String(property)}`);
+        return result;
+      };
+    },
+  });
+}
+
+async function streamEvents(store: { readStream(id: string): AsyncIterable<StoredEvent> }, streamId: string) {
+  const events: StoredEvent[] = [];
+  for await (const event of store.readStream(streamId)) events.push(event);
+  return events;
+}
+
+const noRetry = { retry: { attempts: 1 } };
+
+describe('process managers', () => {
+  it('issue commands with correlation and causation ids, and keep state per correlation key', async () => {
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [Order, Shipment] });
+    const orders = createRepository(store, Order);
+    const manager = createProcessManager(store, Fulfilment);
+    await manager.start();
+    await orders.execute(
+      'o1',
+      'create',
+      { total: 5 },
+      { metadata: { correlationId: 'request-1', actorId: 'ann' } },
+    );
+    const paid = await orders.execute('o1', 'pay', undefined, { metadata: { correlationId: 'request-1' } });
+    await manager.waitUntilCaughtUp();
+    const [prepared, ...more] = await streamEvents(store, 'Shipment-o1');
+    expect(more).toEqual([]);
+    expect(prepared?.metadata).toEqual({
+      correlationId: 'request-1',
+      causationId: paid.events[0]?.eventId,
+      causationDepth: 1,
+    });
+    expect(await manager.state('o1')).toEqual({ status: 'paid', shipments: 1 });
+    expect(await manager.scheduled()).toEqual([]);
+    await manager.stop();
+  });
+
+  for (const [label, crash] of [
+    [
+      'inside the step transaction',
+      (method: string, _args: readonly unknown[], phase: string) =>
+        method === 'putDocument' && phase === 'before',
+    ],
+    [
+      'after the step committed, before sending',
+      (method: string, args: readonly unknown[], phase: string) =>
+        method === 'append' &&
+        (args[0] as { streamType: string }).streamType === 'Shipment' &&
+        phase === 'before',
+    ],
+    [
+      'after sending, before the outbox entry is cleared',
+      (method: string, args: readonly unknown[], phase: string) =>
+        method === 'append' &&
+        (args[0] as { streamType: string }).streamType === 'Shipment' &&
+        phase === 'after',
+    ],
+  ] as const) {
+    it(`have exactly one effect per event after a crash ${label}`, async () => {
+      const storage = createInMemoryStorage();
+      const writer = createEventStore({ storage, events: [Order, Shipment] });
+      const orders = createRepository(writer, Order);
+      await orders.execute('o1', 'create', { total: 5 });
+      await orders.execute('o1', 'pay', undefined);
+
+      let armed = true;
+      const faulty = crashing(storage, (method, args, phase) => {
+        if (!armed || !crash(method, args, phase)) return false;
+        armed = false;
+        return true;
+      });
+      const doomed = createProcessManager(
+        createEventStore({ storage: faulty, events: [Order, Shipment] }),
+        Fulfilment,
+        noRetry,
+      );
+      await doomed.start();
+      await expect(doomed.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+      expect(armed).toBe(false);
+      await doomed.stop();
+
+      // A new process over the same storage: the restart.
+      const manager = createProcessManager(
+        createEventStore({ storage, events: [Order, Shipment] }),
+        Fulfilment,
+        noRetry,
+      );
+      await manager.start();
+      await manager.waitUntilCaughtUp();
+      await manager.dispatchDue();
+      expect((await streamEvents(writer, 'Shipment-o1')).map((event) => event.type)).toEqual([
+        'ShipmentPrepared',
+      ]);
+      expect(await manager.state('o1')).toEqual({ status: 'paid', shipments: 1 });
+      expect(await manager.scheduled()).toEqual([]);
+      // The command's event lies beyond the filter: the loop moves the checkpoint past it on its own.
+      await manager.waitUntilCaughtUp();
+      expect(await storage.loadCheckpoint('process:fulfilment')).toBe(await storage.headPosition());
+      expect((await manager.status()).state).toBe('running');
+      await manager.stop();
+    });
+  }
+
+  it('fire a deadline when due, durably across restarts, and cancel it when the awaited event arrives', async () => {
+    let now = new Date('2030-01-01T12:00:00.000Z');
+    const clock = () => now;
+    const storage = createInMemoryStorage({ clock });
+    const store = createEventStore({ storage, events: [Order, Shipment] });
+    const orders = createRepository(store, Order);
+    const rejections: string[] = [];
+    const options = {
+      clock,
+      pollIntervalMs: 60_000,
+      onCommandRejected: (error: { reason: string }) => void rejections.push(error.reason),
+    };
+    let manager = createProcessManager(store, Fulfilment, options);
+    await manager.start();
+    await orders.execute('unpaid', 'create', { total: 1 });
+    await orders.execute('paid', 'create', { total: 2 });
+    await manager.waitUntilCaughtUp();
+    expect(
+      (await manager.scheduled()).map((command) => [command.instance, command.deadline, command.dueAt]),
+    ).toEqual([
+      ['unpaid', 'payment', new Date('2030-01-01T12:30:00.000Z')],
+      ['paid', 'payment', new Date('2030-01-01T12:30:00.000Z')],
+    ]);
+    await orders.execute('paid', 'pay', undefined);
+    await manager.waitUntilCaughtUp();
+    expect((await manager.scheduled()).map((command) => command.instance)).toEqual(['unpaid']);
+
+    // Restart: the deadline lives in storage, not in a timer.
+    await manager.stop();
+    manager = createProcessManager(store, Fulfilment, options);
+    await manager.start();
+    now = new Date('2030-01-01T12:29:59.999Z');
+    expect(await manager.dispatchDue()).toBe(0);
+    now = new Date('2030-01-01T12:31:00.000Z');
+    expect(await manager.dispatchDue()).toBe(1);
+    await manager.waitUntilCaughtUp();
+    expect((await orders.load('unpaid')).state.status).toBe('cancelled');
+    expect((await orders.load('paid')).state.status).toBe('paid');
+    // OrderCancelled completed the instance: its state is gone.
+    expect(await manager.state('unpaid')).toBeUndefined();
+    expect(await manager.scheduled()).toEqual([]);
+    expect(rejections).toEqual([]);
+    await manager.stop();
+  });
+
+  it('recognise a deadline command sent before a crash, though its aggregate now refuses it', async () => {
+    let now = new Date('2030-01-01T12:00:00.000Z');
+    const clock = () => now;
+    const storage = createInMemoryStorage({ clock });
+    const orders = createRepository(createEventStore({ storage, events: [Order, Shipment] }), Order);
+    const rejections: string[] = [];
+    const options = {
+      clock,
+      retry: { attempts: 1 },
+      onCommandRejected: () => void rejections.push('rejected'),
+    };
+    let armed = true;
+    const faulty = crashing(storage, (method, args, phase) => {
+      const cancelling =
+        method === 'append' &&
+        (args[0] as { events: { type: string }[] }).events[0]?.type === 'OrderCancelled';
+      if (!armed || !cancelling || phase !== 'after') return false;
+      armed = false;
+      return true;
+    });
+    const doomed = createProcessManager(
+      createEventStore({ storage: faulty, events: [Order, Shipment] }),
+      Fulfilment,
+      options,
+    );
+    await doomed.start();
+    await orders.execute('o1', 'create', { total: 1 });
+    await doomed.waitUntilCaughtUp();
+    now = new Date('2030-01-01T13:00:00.000Z');
+    await expect(doomed.dispatchDue()).rejects.toThrow('crash after append');
+    await doomed.stop();
+
+    const manager = createProcessManager(
+      createEventStore({ storage, events: [Order, Shipment] }),
+      Fulfilment,
+      options,
+    );
+    await manager.start();
+    await manager.waitUntilCaughtUp();
+    // Sending again: cancel is refused (already cancelled), but its events are ours: not a rejection.
+    expect(await manager.scheduled()).toEqual([]);
+    expect(rejections).toEqual([]);
+    const history = [];
+    for await (const entry of orders.history('o1')) history.push(entry.event.type);
+    expect(history).toEqual(['OrderCreated', 'OrderCancelled']);
+    await manager.stop();
+  });
+
+  it('drop a deadline command its aggregate refuses, reporting the refusal', async () => {
+    let now = new Date('2030-01-01T12:00:00.000Z');
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [Order, Shipment] });
+    const orders = createRepository(store, Order);
+    const rejections: string[] = [];
+    const Blind = defineProcess('blind', { from: [Order], to: [Order], initialState: () => ({}) }).on(
+      'OrderCreated',
+      {
+        key: orderId,
+        handle: (state, event, context) => {
+          context.execute(
+            Order,
+            orderId(event),
+            'cancel',
+            { reason: 'late' },
+            { deadline: 'd', afterMs: 1_000 },
+          );
+          return state;
+        },
+      },
+    );
+    const manager = createProcessManager(store, Blind, {
+      clock: () => now,
+      onCommandRejected: (error) => void rejections.push(`${error.reason}:${error.streamId}`),
+    });
+    await manager.start();
+    await orders.execute('o1', 'create', { total: 1 });
+    await manager.waitUntilCaughtUp();
+    await orders.execute('o1', 'pay', undefined);
+    now = new Date('2030-01-01T12:00:02.000Z');
+    expect(await manager.dispatchDue()).toBe(1);
+    expect(rejections).toEqual(['NOT_OPEN:Order-o1']);
+    expect(await manager.scheduled()).toEqual([]);
+    await manager.stop();
+  });
+
+  it('stop an event cycle with EventCycleError instead of looping forever', async () => {
+    const Ping = defineAggregate('Ping')
+      .events({ Pinged: z.object({}) })
+      .initialState(() => ({}))
+      .evolve({ Pinged: (state) => state })
+      .commands({ ping: () => ({ type: 'Pinged', data: {} }) });
+    const Echo = defineProcess('echo', { from: [Ping], to: [Ping], initialState: () => ({}) }).on('Pinged', {
+      key: (event) => event.streamId,
+      handle: (state, _event, context) => {
+        context.execute(Ping, 'p', 'ping', undefined);
+        return state;
+      },
+    });
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Ping] });
+    const manager = createProcessManager(store, Echo, { maxCausationDepth: 4 });
+    await manager.start();
+    await createRepository(store, Ping).execute('p', 'ping', undefined);
+    // Each wait targets the head of its call, which the loop keeps moving until it is stopped.
+    let failure: unknown;
+    while (failure === undefined) {
+      failure = await manager.waitUntilCaughtUp().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    }
+    expect(isHindsightError(failure, 'EVENT_CYCLE')).toBe(true);
+    expect(failure).toMatchObject({ consumer: 'echo', streamId: 'Ping-p', depth: 5, limit: 4 });
+    expect(await store.headPosition()).toBe(5);
+    const status = await manager.status();
+    expect(status.state).toBe('failed');
+    expect(status.lastError?.message).toContain('causation depth 5 passes the limit of 4');
+    await manager.stop();
+  });
+});

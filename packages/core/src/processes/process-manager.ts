@@ -1,0 +1,443 @@
+import { createRepository } from '../aggregates/aggregate-repository.js';
+import { EventCycleError, type FailedEventRef } from '../errors/consumer-errors.js';
+import {
+  type CommandRejectedError,
+  InvalidArgumentError,
+  isHindsightError,
+  UnknownCommandError,
+} from '../errors/hindsight-error.js';
+import type { EventMetadata, StoredEvent } from '../events/event.js';
+import type { EventCatalog, EventSchemas } from '../events/event-catalog.js';
+import { findNonJson, joinPath } from '../internal/checks.js';
+import { deterministicUuid } from '../internal/deterministic-id.js';
+import { requireDocuments, sortableNumber } from '../internal/documents.js';
+import type { EventStore } from '../streams/event-store.js';
+import { ConsumerLease } from '../subscriptions/consumer-lease.js';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  ConsumerRunner,
+  eventRef,
+} from '../subscriptions/consumer-runner.js';
+import type { CommandTarget, ProcessContext, ProcessDefinition, ScheduleOptions } from './define-process.js';
+
+/**
+ * A command a process manager has issued and not yet sent: due now (sent right after its step) or
+ * a deadline due later.
+ *
+ * @example
+ * ```ts
+ * for (const command of await manager.scheduled()) console.log(command.deadline, command.dueAt);
+ * ```
+ */
+export interface ScheduledCommand {
+  /** The correlation key of the instance that issued it. */
+  readonly instance: string;
+  /** The deadline's name; undefined for a command sent right after its step. */
+  readonly deadline: string | undefined;
+  readonly dueAt: Date;
+  readonly aggregate: string;
+  readonly id: string;
+  readonly command: string;
+  readonly input: unknown;
+  /** The event whose step issued it. */
+  readonly trigger: FailedEventRef;
+}
+
+/**
+ * Options of {@link createProcessManager}.
+ *
+ * @example
+ * ```ts
+ * createProcessManager(store, Fulfilment, { maxCausationDepth: 10, onCommandRejected: (error) => log(error.reason) });
+ * ```
+ */
+export interface ProcessManagerOptions extends ConsumerOptions {
+  /**
+   * The longest causation chain a command may extend (default 32): an event whose chain is this
+   * deep makes the step fail with `EventCycleError` instead of feeding a loop forever.
+   */
+  readonly maxCausationDepth?: number;
+  /**
+   * Hears about commands their aggregate refused (e.g. a deadline cancelling an order paid in the
+   * meantime). A refusal is a business outcome, not a fault: the command is dropped and the
+   * process goes on. React to it in the process itself where it matters.
+   */
+  readonly onCommandRejected?: (error: CommandRejectedError, command: ScheduledCommand) => void;
+}
+
+/**
+ * A running process manager: a consumer that also sends its scheduled commands.
+ *
+ * @example
+ * ```ts
+ * const manager: ProcessManager<{ paid: boolean }> = createProcessManager(store, Fulfilment);
+ * ```
+ */
+export interface ProcessManager<State> extends Consumer {
+  /**
+   * Sends the commands due by the clock now; returns how many were sent. The running loop does
+   * this by itself; call it to drive deadlines in tests with an injected clock.
+   *
+   * @example
+   * ```ts
+   * now = new Date(now.getTime() + 31 * 60_000);
+   * await manager.dispatchDue();
+   * ```
+   */
+  dispatchDue(): Promise<number>;
+  /**
+   * Commands issued and not yet sent (deadlines first by due time).
+   *
+   * @example
+   * ```ts
+   * const pending = await manager.scheduled();
+   * ```
+   */
+  scheduled(): Promise<ScheduledCommand[]>;
+  /**
+   * The stored state of one instance, or undefined (never started, or completed).
+   *
+   * @example
+   * ```ts
+   * const state = await manager.state('Order-o1');
+   * ```
+   */
+  state(key: string): Promise<State | undefined>;
+}
+
+interface InstanceRecord {
+  readonly state: unknown;
+  /** Deadline name → key of its outbox entry. */
+  readonly deadlines: Readonly<Record<string, string>>;
+}
+
+interface OutboxEntry {
+  readonly instance: string;
+  readonly deadline?: string;
+  readonly dueAt: string;
+  readonly aggregate: string;
+  readonly id: string;
+  readonly command: string;
+  readonly input: unknown;
+  readonly metadata: EventMetadata;
+  /** Seed of the deterministic ids of the events the command emits. */
+  readonly idSeed: string;
+  readonly trigger: FailedEventRef;
+}
+
+const immediately = new Date(0).toISOString();
+const defaultMaxCausationDepth = 32;
+
+/**
+ * Runs a process manager. Each event is handled once: the step's new state, its commands (in an
+ * outbox) and the checkpoint commit in one transaction; the commands are then sent with event ids
+ * derived from the process name, the triggering event and the command's index, so sending again
+ * after a crash appends nothing twice. Commands carry the triggering event's correlation id and
+ * have it as causation id.
+ *
+ * @example
+ * ```ts
+ * const manager = createProcessManager(store, Fulfilment, { clock: () => new Date() });
+ * await manager.start();
+ * ```
+ */
+export function createProcessManager<
+  Name extends string,
+  Schemas extends EventSchemas,
+  State,
+  Targets extends readonly CommandTarget[],
+  Tx,
+>(
+  store: EventStore<readonly EventCatalog[], Tx>,
+  definition: ProcessDefinition<Name, Schemas, State, Targets>,
+  options: ProcessManagerOptions = {},
+): ProcessManager<State> {
+  const { name } = definition;
+  const checkpointId = `process:${name}`;
+  const lease = ConsumerLease.for(store.storage, checkpointId, options.lease);
+  // Steps commit only while this runner holds the lease: state, outbox and checkpoint alike.
+  const storage = lease?.guard(store.storage) ?? store.storage;
+  const documents = requireDocuments(storage, `Process manager "${name}"`);
+  const instances = `hindsight.process:${name}`;
+  const outbox = `hindsight.process-outbox:${name}`;
+  const clock = options.clock ?? (() => new Date());
+  const maxDepth = options.maxCausationDepth ?? defaultMaxCausationDepth;
+  const targets = new Map<string, { readonly definition: CommandTarget; repository?: AnyRepository }>(
+    definition.targets.map((target) => [target.name, { definition: target }]),
+  );
+  // Events whose step committed in this run; a retry of such an event only sends its commands.
+  let committed = 0;
+
+  const repositoryFor = (aggregate: string) => {
+    const target = targets.get(aggregate);
+    if (target === undefined) {
+      throw new InvalidArgumentError({
+        argument: `command target of process "${name}"`,
+        value: aggregate,
+        problem: `is not in its \`to\` list (${[...targets.keys()].join(', ')})`,
+      });
+    }
+    // `to` holds aggregate definitions; CommandTarget names only the part the typing needs.
+    target.repository ??= createRepository(store, target.definition as never) as unknown as AnyRepository;
+    return { definition: target.definition, repository: target.repository };
+  };
+
+  async function step(event: StoredEvent): Promise<void> {
+    // The runner reads only the types and stream types the definition has steps for.
+    const handler = definition.stepFor(event.type);
+    if (handler === undefined) return;
+    await storage.transaction(async (transaction) => {
+      const key = handler.key(event);
+      const stored = await documents.get(instances, key, transaction);
+      const instance = (stored?.value as InstanceRecord | undefined) ?? {
+        state: definition.initialState(),
+        deadlines: {},
+      };
+      const issued: { readonly entry: Omit<OutboxEntry, 'idSeed'>; readonly index: number }[] = [];
+      const cancelled: string[] = [];
+      let completed = false;
+      const now = clock();
+      const metadata = causedBy(event);
+      const context: ProcessContext<Targets> = {
+        key,
+        now,
+        execute(aggregate, id, command, input, schedule?: ScheduleOptions) {
+          checkCommand(name, aggregate, command, input);
+          const dueAt = schedule === undefined ? immediately : dueDate(schedule, now).toISOString();
+          issued.push({
+            index: issued.length,
+            entry: {
+              instance: key,
+              ...(schedule === undefined ? {} : { deadline: schedule.deadline }),
+              dueAt,
+              aggregate: aggregate.name,
+              id,
+              command,
+              input: input as unknown,
+              metadata,
+              trigger: eventRef(event),
+            },
+          });
+        },
+        cancelDeadline: (deadline) => void cancelled.push(deadline),
+        complete: () => {
+          completed = true;
+        },
+      };
+      const state = await handler.handle(instance.state as State, event, context);
+      if (issued.length > 0 && Number(metadata.causationDepth) > maxDepth) {
+        throw new EventCycleError({
+          consumer: name,
+          eventId: event.eventId,
+          streamId: event.streamId,
+          depth: Number(metadata.causationDepth),
+          limit: maxDepth,
+        });
+      }
+      const deadlines: Record<string, string> = { ...instance.deadlines };
+      const cancel = async (deadline: string) => {
+        const entryKey = deadlines[deadline];
+        if (entryKey === undefined) return;
+        await documents.delete(outbox, entryKey, transaction);
+        delete deadlines[deadline];
+      };
+      for (const deadline of cancelled) await cancel(deadline);
+      for (const { entry, index } of issued) {
+        const entryKey = `${entry.dueAt}|${sortableNumber(event.position)}|${sortableNumber(index)}`;
+        if (entry.deadline !== undefined) {
+          await cancel(entry.deadline);
+          deadlines[entry.deadline] = entryKey;
+        }
+        const idSeed = `${name}/${event.eventId}/${index}`;
+        await documents.put(outbox, entryKey, { ...entry, idSeed } satisfies OutboxEntry, transaction);
+      }
+      if (completed) {
+        for (const deadline of Object.keys(deadlines)) await cancel(deadline);
+        await documents.delete(instances, key, transaction);
+      } else {
+        checkState(name, key, state);
+        await documents.put(instances, key, { state, deadlines } satisfies InstanceRecord, transaction);
+      }
+      await storage.saveCheckpoint(checkpointId, event.position, transaction);
+    });
+  }
+
+  function causedBy(event: StoredEvent): EventMetadata {
+    const depth = typeof event.metadata.causationDepth === 'number' ? event.metadata.causationDepth : 0;
+    const { actorId, tenantId } = event.metadata;
+    return {
+      ...(actorId === undefined ? {} : { actorId }),
+      ...(tenantId === undefined ? {} : { tenantId }),
+      correlationId: event.metadata.correlationId ?? event.eventId,
+      causationId: event.eventId,
+      causationDepth: depth + 1,
+    };
+  }
+
+  async function dispatchDue(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const due = await documents.list(outbox, { upTo: `${clock().toISOString()}|~`, limit: 50 });
+      for (const { key, value } of due) {
+        await send(key, value as OutboxEntry);
+        sent += 1;
+      }
+      if (due.length < 50) return sent;
+    }
+  }
+
+  async function send(key: string, entry: OutboxEntry): Promise<void> {
+    const { definition: target, repository } = repositoryFor(entry.aggregate);
+    try {
+      await repository.execute(entry.id, entry.command, entry.input, {
+        metadata: entry.metadata,
+        eventIds: (index) => deterministicUuid(`${entry.idSeed}/${index}`),
+      });
+    } catch (error) {
+      const refused = isHindsightError(error, 'COMMAND_REJECTED');
+      // Sent before a crash, the command may now be refused (state moved on) or decide other
+      // events under the same ids: if its events are in the stream, it was sent; nothing to do.
+      if (!(refused || isHindsightError(error, 'EVENT_ID_CONFLICT'))) throw error;
+      if (!(await alreadySent(target.streamIdOf(entry.id), entry))) {
+        if (!refused) throw error;
+        options.onCommandRejected?.(error, toScheduled(entry));
+      }
+    }
+    await storage.transaction(async (transaction) => {
+      await documents.delete(outbox, key, transaction);
+      if (entry.deadline === undefined) return;
+      const stored = await documents.get(instances, entry.instance, transaction);
+      const instance = stored?.value as InstanceRecord | undefined;
+      if (instance === undefined || instance.deadlines[entry.deadline] !== key) return;
+      const { [entry.deadline]: _fired, ...deadlines } = instance.deadlines;
+      await documents.put(instances, entry.instance, { ...instance, deadlines }, transaction);
+    });
+  }
+
+  /** Looks for the command's first event id among the stream's events after its trigger. */
+  async function alreadySent(streamId: string, entry: OutboxEntry): Promise<boolean> {
+    const firstId = await deterministicUuid(`${entry.idSeed}/0`);
+    let maxVersion: number | undefined;
+    for (;;) {
+      const page = await storage.readStream(streamId, {
+        direction: 'backward',
+        ...(maxVersion === undefined ? {} : { maxVersion }),
+        limit: 100,
+      });
+      for (const event of page) {
+        if (event.eventId === firstId) return true;
+        if (event.position <= entry.trigger.position) return false;
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < 100) return false;
+      maxVersion = last.version - 1;
+    }
+  }
+
+  async function msUntilDue(): Promise<number | undefined> {
+    const [next] = await documents.list(outbox, { limit: 1 });
+    if (next === undefined) return undefined;
+    return Date.parse((next.value as OutboxEntry).dueAt) - clock().getTime();
+  }
+
+  const runner = new ConsumerRunner(
+    storage,
+    { name, checkpointId, types: definition.types, streamTypes: definition.streamTypes, lease },
+    {
+      async handle(event) {
+        if (event.position > committed) {
+          await step(event);
+          committed = event.position;
+        }
+        await dispatchDue();
+      },
+      beforeRead: dispatchDue,
+      msUntilDue,
+    },
+    options,
+  );
+
+  return Object.assign(runner, {
+    dispatchDue: () => runner.exclusive(dispatchDue),
+    async scheduled(): Promise<ScheduledCommand[]> {
+      const commands: ScheduledCommand[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await documents.list(outbox, { ...(after === undefined ? {} : { after }), limit: 100 });
+        commands.push(...page.map(({ value }) => toScheduled(value as OutboxEntry)));
+        const last = page.at(-1);
+        if (last === undefined || page.length < 100) return commands;
+        after = last.key;
+      }
+    },
+    async state(key: string): Promise<State | undefined> {
+      const stored = await documents.get(instances, key);
+      return (stored?.value as InstanceRecord | undefined)?.state as State | undefined;
+    },
+  });
+}
+
+/** The one repository call a process manager makes, with the command named at run time. */
+interface AnyRepository {
+  execute(
+    id: string,
+    command: string,
+    input: unknown,
+    options: { metadata: EventMetadata; eventIds: (index: number) => Promise<string> },
+  ): Promise<unknown>;
+}
+
+function checkCommand(process: string, aggregate: CommandTarget, command: string, input: unknown): void {
+  if (!Object.hasOwn(aggregate.commands, command)) {
+    throw new UnknownCommandError({
+      aggregate: aggregate.name,
+      command,
+      known: Object.keys(aggregate.commands),
+    });
+  }
+  const problem = input === undefined ? undefined : findNonJson(input, new Set());
+  if (problem !== undefined) {
+    throw new InvalidArgumentError({
+      argument: `input of ${aggregate.name}.${command} issued by process "${process}" at "${joinPath(problem.path)}"`,
+      value: '',
+      problem: `${problem.reason} (commands are stored until sent)`,
+    });
+  }
+}
+
+function checkState(process: string, key: string, state: unknown): void {
+  const problem = findNonJson(state, new Set());
+  if (problem !== undefined) {
+    throw new InvalidArgumentError({
+      argument: `state of process "${process}" instance "${key}" at "${joinPath(problem.path)}"`,
+      value: '',
+      problem: `${problem.reason} (process state is stored)`,
+    });
+  }
+}
+
+function dueDate(schedule: ScheduleOptions, now: Date): Date {
+  const due = schedule.at ?? new Date(now.getTime() + (schedule.afterMs ?? 0));
+  if (Number.isNaN(due.getTime())) {
+    throw new InvalidArgumentError({
+      argument: `deadline "${schedule.deadline}"`,
+      value: due,
+      problem: 'is not a valid time',
+    });
+  }
+  return due;
+}
+
+function toScheduled(entry: OutboxEntry): ScheduledCommand {
+  return {
+    instance: entry.instance,
+    deadline: entry.deadline,
+    dueAt: new Date(entry.dueAt),
+    aggregate: entry.aggregate,
+    id: entry.id,
+    command: entry.command,
+    input: entry.input,
+    trigger: entry.trigger,
+  };
+}

@@ -1,0 +1,240 @@
+import { HandlerFailedError } from '../errors/consumer-errors.js';
+import type { StoredEvent } from '../events/event.js';
+import type { EventCatalog, EventSchemas, SchemasOf } from '../events/event-catalog.js';
+import type { SchemaOutput } from '../events/standard-schema.js';
+import { checkDefinitionName, withHandler } from '../internal/checks.js';
+import type { EventStorage } from '../streams/event-storage.js';
+import type { InlineProjection } from '../streams/event-store.js';
+import { eventRef } from '../subscriptions/consumer-runner.js';
+import { readActiveVersion } from './projection-versions.js';
+
+/**
+ * What a projection handler gets besides the event.
+ *
+ * @example
+ * ```ts
+ * .on('OrderPaid', (event, { transaction, version, replaying }) => rows(version).paid(transaction, event.streamId))
+ * ```
+ */
+export interface ProjectionContext<Tx> {
+  /** The transaction the event (inline) or the checkpoint (async) commits in: write through it. */
+  readonly transaction: Tx;
+  /** True while rebuilding or replaying history, e.g. to skip work only live events need. */
+  readonly replaying: boolean;
+  /**
+   * The read-model version to write (1 until the first rebuild). A rebuild fills version n+1
+   * beside the live version n, then switches: keep one table / key space per version.
+   */
+  readonly version: number;
+}
+
+/**
+ * What a projection's reset hook gets: which version (and stream) to clear.
+ *
+ * @example
+ * ```ts
+ * .onReset(({ version, streamId }) => (streamId ? rows(version).delete(streamId) : rows(version).clear()))
+ * ```
+ */
+export interface ProjectionResetContext<Tx> {
+  readonly transaction: Tx;
+  readonly version: number;
+  /** Set when only this stream is replayed: clear only what it produced. */
+  readonly streamId: string | undefined;
+}
+
+/**
+ * What a projection's activate hook gets when a rebuilt version becomes the live one.
+ *
+ * @example
+ * ```ts
+ * .onActivate(({ version, previousVersion }) => db.repointView('orders', version, previousVersion))
+ * ```
+ */
+export interface ProjectionActivateContext<Tx> {
+  readonly transaction: Tx;
+  readonly version: number;
+  /** The version that was live until now (to repoint views, drop its tables, …). */
+  readonly previousVersion: number;
+}
+
+/**
+ * Handles one event type of a projection.
+ *
+ * @example
+ * ```ts
+ * const onPaid: ProjectionHandler<StoredEvent<'OrderPaid', { amount: number }>, unknown> = (event) => log(event.data.amount);
+ * ```
+ */
+export type ProjectionHandler<Event, Tx> = (
+  event: Event,
+  context: ProjectionContext<Tx>,
+) => void | Promise<void>;
+
+/**
+ * A read model: typed handlers per event type, plus hooks for rebuilds. Run it inline (pass it to
+ * `createEventStore({ inline })`) or async (`createProjectionRunner`). Immutable: every builder
+ * method returns a new definition.
+ *
+ * @example
+ * ```ts
+ * const Totals: ProjectionDefinition<'totals'> = defineProjection('totals', { from: [Order] });
+ * ```
+ */
+export interface ProjectionDefinition<
+  Name extends string = string,
+  Schemas extends EventSchemas = EventSchemas,
+  Tx = unknown,
+> extends InlineProjection<Tx> {
+  readonly name: Name;
+  /** The stream types the projection reads (from its catalogs). */
+  readonly streamTypes: readonly string[];
+  /** The event types it has handlers for. */
+  readonly types: readonly string[];
+  /**
+   * Adds the handler of one event type; its payload type comes from the catalogs.
+   *
+   * @example
+   * ```ts
+   * const Totals = defineProjection('totals', { from: [Order] })
+   *   .on('OrderCreated', (event, { version }) => totals(version).set(event.streamId, event.data.total));
+   * ```
+   */
+  on<Type extends keyof Schemas & string>(
+    type: Type,
+    handler: ProjectionHandler<StoredEvent<Type, SchemaOutput<Schemas[Type]>>, Tx>,
+  ): ProjectionDefinition<Name, Schemas, Tx>;
+  /**
+   * Sets how to clear a read-model version (all of it, or one stream's part) before a rebuild
+   * or a replay fills it again.
+   *
+   * @example
+   * ```ts
+   * const Totals = TotalsBase.onReset(({ version, streamId }) => totals(version).clear(streamId));
+   * ```
+   */
+  onReset(
+    hook: (context: ProjectionResetContext<Tx>) => void | Promise<void>,
+  ): ProjectionDefinition<Name, Schemas, Tx>;
+  /**
+   * Runs in the transaction that makes a rebuilt version live, e.g. to repoint a view or drop the
+   * previous version's tables.
+   *
+   * @example
+   * ```ts
+   * const Totals = TotalsBase.onActivate(({ previousVersion }) => totalsByVersion.delete(previousVersion));
+   * ```
+   */
+  onActivate(
+    hook: (context: ProjectionActivateContext<Tx>) => void | Promise<void>,
+  ): ProjectionDefinition<Name, Schemas, Tx>;
+  /**
+   * Declares the storage's transaction type handlers receive (e.g. `InMemoryTransaction`, a pg
+   * client); types only.
+   *
+   * @example
+   * ```ts
+   * const Totals = defineProjection('totals', { from: [Order] }).withTransaction<InMemoryTransaction>();
+   * ```
+   */
+  withTransaction<T>(): ProjectionDefinition<Name, Schemas, T>;
+  /** Applies one event if the projection handles it. */
+  handle(event: StoredEvent, context: ProjectionContext<Tx>): Promise<void>;
+  /** Runs the reset hook (nothing without one). */
+  reset(context: ProjectionResetContext<Tx>): Promise<void>;
+  /** Runs the activate hook (nothing without one). */
+  activate(context: ProjectionActivateContext<Tx>): Promise<void>;
+}
+
+/**
+ * Options of {@link defineProjection}.
+ *
+ * @example
+ * ```ts
+ * defineProjection('orderSummaries', { from: [Order, Payment] });
+ * ```
+ */
+export interface ProjectionOptions<Catalogs extends readonly EventCatalog[]> {
+  /** The aggregates / stream types whose events the projection reads. */
+  readonly from: Catalogs;
+}
+
+interface Parts<Tx> {
+  readonly name: string;
+  readonly streamTypes: readonly string[];
+  readonly handlers: ReadonlyMap<string, ProjectionHandler<StoredEvent, Tx>>;
+  readonly resetHook: ((context: ProjectionResetContext<Tx>) => void | Promise<void>) | undefined;
+  readonly activateHook: ((context: ProjectionActivateContext<Tx>) => void | Promise<void>) | undefined;
+}
+
+/**
+ * Starts a projection (read model) over the events of some aggregates or stream types. Handler
+ * payloads are inferred from the catalogs' schemas.
+ *
+ * @example
+ * ```ts
+ * const summaries = new Map<string, { status: string; total: number }>();
+ * const OrderSummaries = defineProjection('orderSummaries', { from: [Order] })
+ *   .withTransaction<InMemoryTransaction>()
+ *   .on('OrderCreated', (event) => void summaries.set(event.streamId, { status: 'open', total: event.data.total }))
+ *   .on('OrderPaid', (event) => {
+ *     const summary = summaries.get(event.streamId);
+ *     if (summary) summary.status = 'paid';
+ *   });
+ * const store = createEventStore({ storage, events: [Order], inline: [OrderSummaries] });
+ * ```
+ */
+export function defineProjection<const Name extends string, const Catalogs extends readonly EventCatalog[]>(
+  name: Name,
+  options: ProjectionOptions<Catalogs>,
+): ProjectionDefinition<Name, SchemasOf<Catalogs>> {
+  checkDefinitionName('projection', name);
+  return build({
+    name,
+    streamTypes: options.from.map((catalog) => catalog.streamType),
+    handlers: new Map(),
+    resetHook: undefined,
+    activateHook: undefined,
+  }) as ProjectionDefinition<Name, SchemasOf<Catalogs>>;
+}
+
+function build<Tx>(parts: Parts<Tx>): ProjectionDefinition<string, EventSchemas, Tx> {
+  const { name, streamTypes, handlers } = parts;
+  const definition: ProjectionDefinition<string, EventSchemas, Tx> = {
+    name,
+    streamTypes,
+    types: [...handlers.keys()],
+    on(type, handler) {
+      const added = handler as ProjectionHandler<StoredEvent, Tx>;
+      return build({
+        ...parts,
+        handlers: withHandler(handlers, `handler of projection "${name}"`, type, added),
+      });
+    },
+    onReset: (resetHook) => build({ ...parts, resetHook }),
+    onActivate: (activateHook) => build({ ...parts, activateHook }),
+    withTransaction: <T>() => definition as unknown as ProjectionDefinition<string, EventSchemas, T>,
+    async handle(event, context) {
+      const handler = handlers.get(event.type);
+      if (handler === undefined || !streamTypes.includes(event.streamType)) return;
+      await handler(event, context);
+    },
+    async reset(context) {
+      await parts.resetHook?.(context);
+    },
+    async activate(context) {
+      await parts.activateHook?.(context);
+    },
+    async applyInline(storage: EventStorage<Tx>, transaction: Tx, events: readonly StoredEvent[]) {
+      const version = await readActiveVersion(storage, name, transaction);
+      for (const event of events) {
+        try {
+          await definition.handle(event, { transaction, replaying: false, version });
+        } catch (error) {
+          throw new HandlerFailedError({ consumer: name, event: eventRef(event), attempts: 1, cause: error });
+        }
+      }
+    },
+  };
+  return Object.freeze(definition);
+}

@@ -1,0 +1,420 @@
+import { HindsightError } from '../errors/hindsight-error.js';
+import type { StoredEvent } from '../events/event.js';
+import type { EventCatalog, EventSchemas } from '../events/event-catalog.js';
+import { requireDocuments } from '../internal/documents.js';
+import type { EventStorage, HeldLog } from '../streams/event-storage.js';
+import { type EventStore, readStreamPages } from '../streams/event-store.js';
+import { ConsumerLease } from '../subscriptions/consumer-lease.js';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  ConsumerRunner,
+  type ConsumerStatus,
+} from '../subscriptions/consumer-runner.js';
+import type { ProjectionDefinition } from './define-projection.js';
+import {
+  projectionCheckpointId,
+  projectionRebuilds,
+  projectionVersions,
+  readActiveVersion,
+} from './projection-versions.js';
+
+/**
+ * The parts of a projection definition a runner uses.
+ *
+ * @example
+ * ```ts
+ * const runnable: RunnableProjection<InMemoryTransaction> = OrderSummaries;
+ * ```
+ */
+export type RunnableProjection<Tx> = Pick<
+  ProjectionDefinition<string, EventSchemas, Tx>,
+  'name' | 'streamTypes' | 'types' | 'handle' | 'reset' | 'activate'
+>;
+
+/**
+ * How far a rebuild is.
+ *
+ * @example
+ * ```ts
+ * await runner.rebuild({ onProgress: ({ version, position, head, events }) => log(version, position, head, events) });
+ * ```
+ */
+export interface RebuildProgress {
+  /** The version being built. */
+  readonly version: number;
+  /** The global position handled last. */
+  readonly position: number;
+  /** The head position as last read. */
+  readonly head: number;
+  /** Events applied so far. */
+  readonly events: number;
+}
+
+/**
+ * Options of a rebuild.
+ *
+ * @example
+ * ```ts
+ * await runner.rebuild({ streamId: 'Order-o1' });
+ * ```
+ */
+export interface RebuildOptions extends ConsumerOptions {
+  /**
+   * Replay only this stream, in place, into the live version: the reset hook gets `streamId` to
+   * clear that stream's part, then its events are applied again, all in one transaction.
+   */
+  readonly streamId?: string;
+  /** Called after each event applied by the rebuild. */
+  readonly onProgress?: (progress: RebuildProgress) => void;
+  /**
+   * Cancels the rebuild: it stops after the event in hand and rejects with `CONSUMER_STOPPED`.
+   * The version it was filling keeps its checkpoint, and the next rebuild resumes it there.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Start the new version from scratch even if an interrupted rebuild left one half filled
+   * (default false: resume it from its checkpoint).
+   */
+  readonly restart?: boolean;
+}
+
+/**
+ * What a rebuild did.
+ *
+ * @example
+ * ```ts
+ * const { version, previousVersion, events } = await runner.rebuild();
+ * ```
+ */
+export interface RebuildResult {
+  /** The version now live. */
+  readonly version: number;
+  /** The version live before (equal to `version` for a one-stream replay). */
+  readonly previousVersion: number;
+  /** Events applied (by this call: a resumed rebuild counts from where it resumed). */
+  readonly events: number;
+  /** True when this call continued a rebuild interrupted earlier rather than starting over. */
+  readonly resumed: boolean;
+}
+
+/**
+ * An async projection: a consumer applying events to the live read-model version, each event's
+ * effect and checkpoint in one storage transaction (exactly once).
+ *
+ * @example
+ * ```ts
+ * const runner: ProjectionRunner = createProjectionRunner(store, OrderSummaries);
+ * ```
+ */
+export interface ProjectionRunner extends Consumer {
+  /** The read-model version readers should query. */
+  activeVersion(): Promise<number>;
+  /**
+   * Rebuilds without downtime: fills version n+1 from the beginning beside the live version n
+   * (handlers see `replaying: true`), then catches up the last events and switches in one
+   * transaction, and follows the log on n+1. With `streamId`, replays one stream in place instead.
+   *
+   * @example
+   * ```ts
+   * const { version } = await runner.rebuild({ onProgress: ({ position, head }) => log(position, head) });
+   * ```
+   */
+  rebuild(options?: RebuildOptions): Promise<RebuildResult>;
+}
+
+/**
+ * Runs a projection asynchronously, after commit, from its checkpoint.
+ *
+ * @example
+ * ```ts
+ * const runner = createProjectionRunner(store, OrderSummaries);
+ * await runner.start();
+ * ```
+ */
+export function createProjectionRunner<Tx>(
+  store: Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'>,
+  projection: RunnableProjection<Tx>,
+  options: ConsumerOptions = {},
+): ProjectionRunner {
+  return new AsyncProjectionRunner(store.storage, projection, options);
+}
+
+/**
+ * Rebuilds a projection that no runner of this process follows, e.g. an inline one: fills a new
+ * version beside the live one, then switches in one transaction (appends keep updating the live
+ * version until then). With `streamId`, replays that one stream in place.
+ *
+ * @example
+ * ```ts
+ * await rebuildProjection(store, OrderSummaries);
+ * ```
+ */
+export function rebuildProjection<Tx>(
+  store: Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'>,
+  projection: RunnableProjection<Tx>,
+  options: RebuildOptions = {},
+): Promise<RebuildResult> {
+  const { storage } = store;
+  if (options.streamId === undefined) return rebuildVersion(storage, projection, options, async () => {});
+  const { streamId } = options;
+  return readActiveVersion(storage, projection.name).then((version) =>
+    replayStream(storage, projection, streamId, version, undefined),
+  );
+}
+
+class AsyncProjectionRunner<Tx> implements ProjectionRunner {
+  readonly name: string;
+  readonly #storage: EventStorage<Tx>;
+  readonly #projection: RunnableProjection<Tx>;
+  readonly #options: ConsumerOptions;
+  #live: Live | undefined;
+  #started = false;
+  #following = false;
+
+  constructor(storage: EventStorage<Tx>, projection: RunnableProjection<Tx>, options: ConsumerOptions) {
+    this.name = projection.name;
+    this.#storage = storage;
+    this.#projection = projection;
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    this.#started = true;
+    await (await this.#current()).runner.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    await this.#live?.runner.stop();
+  }
+
+  async status(): Promise<ConsumerStatus> {
+    return (await this.#current()).runner.status();
+  }
+
+  async waitUntilCaughtUp(): Promise<void> {
+    await (await this.#current()).runner.waitUntilCaughtUp();
+  }
+
+  activeVersion(): Promise<number> {
+    return readActiveVersion(this.#storage, this.name);
+  }
+
+  async rebuild(options: RebuildOptions = {}): Promise<RebuildResult> {
+    const { streamId } = options;
+    if (streamId !== undefined) {
+      const { runner, version } = await this.#current();
+      // Between two live events, so the checkpoint read is exactly what the read model holds.
+      return runner.exclusive(async () => {
+        const upTo = (await this.#storage.loadCheckpoint(projectionCheckpointId(this.name, version))) ?? 0;
+        return replayStream(this.#storage, this.#projection, streamId, version, upTo);
+      });
+    }
+    const merged = { ...this.#options, ...options };
+    try {
+      // The live version is served until the switch; only its updates pause for the final catch-up.
+      return await rebuildVersion(this.#storage, this.#projection, merged, () => this.#live?.runner.stop());
+    } finally {
+      await this.#live?.runner.stop();
+      this.#live = undefined;
+      if (this.#started) await this.start();
+    }
+  }
+
+  async #current(): Promise<Live> {
+    if (this.#live !== undefined) return this.#live;
+    const version = await readActiveVersion(this.#storage, this.name);
+    this.#live ??= this.#runnerFor(version);
+    return this.#live;
+  }
+
+  #runnerFor(version: number): Live {
+    const projection = this.#projection;
+    const checkpointId = projectionCheckpointId(this.name, version);
+    const lease = ConsumerLease.for(this.#storage, checkpointId, this.#options.lease);
+    const storage = lease?.guard(this.#storage) ?? this.#storage;
+    // A rebuild elsewhere may have made another version live: this runner then hands over to
+    // one on that version. Checked in each event's transaction, and before each read for a
+    // runner with nothing to handle (a standby that just took the lease over, say).
+    const superseded = async (transaction?: Tx): Promise<boolean> => {
+      if ((await readActiveVersion(this.#storage, this.name, transaction)) === version) return false;
+      this.#follow(live);
+      return true;
+    };
+    // A page's effects and its checkpoint commit together: one transaction per page when catching up.
+    const apply = (events: readonly StoredEvent[]): Promise<void> =>
+      storage.transaction(async (transaction) => {
+        if (await superseded(transaction)) return;
+        for (const event of events)
+          await projection.handle(event, { transaction, replaying: false, version });
+        const last = events.at(-1);
+        if (last !== undefined) await storage.saveCheckpoint(checkpointId, last.position, transaction);
+      });
+    const live: Live = {
+      version,
+      runner: new ConsumerRunner(
+        storage,
+        {
+          name: this.name,
+          checkpointId,
+          types: projection.types,
+          streamTypes: projection.streamTypes,
+          lease,
+        },
+        {
+          handle: (event) => apply([event]),
+          handleBatch: (events) => apply(events),
+          beforeRead: () => superseded(),
+        },
+        this.#options,
+      ),
+    };
+    return live;
+  }
+
+  /** Replaces `live` with a runner on the version now active, without waiting in its loop. */
+  #follow(live: Live): void {
+    if (this.#live !== live || this.#following) return;
+    this.#following = true;
+    const restart = async (): Promise<void> => {
+      await live.runner.stop();
+      if (this.#live === live) this.#live = undefined;
+      this.#following = false;
+      if (this.#started) await this.start();
+    };
+    // Not awaited: stop() waits for the loop this is called from. A failed start shows in status.
+    restart().catch(() => {
+      this.#following = false;
+    });
+  }
+}
+
+interface Live {
+  readonly runner: ConsumerRunner;
+  readonly version: number;
+}
+
+/** Rejects once `signal` aborts; never settles otherwise. */
+function abortion(signal: AbortSignal | undefined, name: string): Promise<never> {
+  return new Promise((_, reject) => {
+    const cancel = () =>
+      reject(new HindsightError('CONSUMER_STOPPED', `The rebuild of projection "${name}" was cancelled`));
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
+  });
+}
+
+async function rebuildVersion<Tx>(
+  storage: EventStorage<Tx>,
+  projection: RunnableProjection<Tx>,
+  options: RebuildOptions,
+  beforeSwitch: () => Promise<void> | undefined,
+): Promise<RebuildResult> {
+  const { name, types, streamTypes } = projection;
+  const documents = requireDocuments(storage, `Rebuilding projection "${name}"`);
+  const previousVersion = await readActiveVersion(storage, name);
+  // An interrupted rebuild (cancelled, crashed) left its version and checkpoint: continue there.
+  const pending = (await documents.get(projectionRebuilds, name))?.value as { version?: unknown } | undefined;
+  const resumed =
+    options.restart !== true && typeof pending?.version === 'number' && pending.version > previousVersion;
+  const version = resumed ? (pending?.version as number) : previousVersion + 1;
+  const checkpointId = projectionCheckpointId(name, version);
+  if (!resumed) {
+    await storage.transaction(async (transaction) => {
+      await projection.reset({ transaction, version, streamId: undefined });
+      await storage.saveCheckpoint(checkpointId, 0, transaction);
+      await documents.put(projectionRebuilds, name, { version }, transaction);
+    });
+  }
+  let events = 0;
+  let head = await storage.headPosition();
+  const report = async (position: number): Promise<void> => {
+    if (options.onProgress === undefined) return;
+    if (position > head) head = await storage.headPosition();
+    options.onProgress({ version, position, head, events });
+  };
+  // The shadow is the ordinary consumer loop on its own checkpoint: resumable and retried alike,
+  // and leased, so two processes never fill the same version at once.
+  const lease = ConsumerLease.for(storage, checkpointId, options.lease);
+  const guarded = lease?.guard(storage) ?? storage;
+  const shadow = new ConsumerRunner(
+    guarded,
+    { name: `${name} (rebuilding v${version})`, checkpointId, types, streamTypes, lease },
+    {
+      async handle(event) {
+        await guarded.transaction(async (transaction) => {
+          await projection.handle(event, { transaction, replaying: true, version });
+          await guarded.saveCheckpoint(checkpointId, event.position, transaction);
+        });
+        events += 1;
+        await report(event.position);
+      },
+    },
+    options,
+  );
+  await shadow.start();
+  try {
+    await Promise.race([shadow.waitUntilCaughtUp(), abortion(options.signal, name)]);
+  } finally {
+    await shadow.stop();
+  }
+  await beforeSwitch();
+  const batchSize = options.batchSize ?? 100;
+  const switchOver = async (transaction: Tx, log: HeldLog): Promise<number> => {
+    // Appends are held back here (in memory and SQLite by the one write lock; on PostgreSQL by
+    // transactionHoldingAppends), so nothing commits between this last read and the switch:
+    // every event is in the new version, and appends after it read the new version as live.
+    let position = (await storage.loadCheckpoint(checkpointId)) ?? 0;
+    const upTo = await log.headPosition();
+    for (;;) {
+      const page: readonly StoredEvent[] = await log.readAll({
+        after: position,
+        upTo,
+        limit: batchSize,
+        types,
+        streamTypes,
+      });
+      for (const event of page) {
+        await projection.handle(event, { transaction, replaying: true, version });
+        events += 1;
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < batchSize) break;
+      position = last.position;
+    }
+    await storage.saveCheckpoint(checkpointId, upTo, transaction);
+    await documents.put(projectionVersions, name, { version }, transaction);
+    await documents.delete(projectionRebuilds, name, transaction);
+    await projection.activate({ transaction, version, previousVersion });
+    return upTo;
+  };
+  const finalHead =
+    storage.transactionHoldingAppends === undefined
+      ? await storage.transaction((transaction) => switchOver(transaction, storage))
+      : await storage.transactionHoldingAppends(switchOver);
+  options.onProgress?.({ version, position: finalHead, head: finalHead, events });
+  return { version, previousVersion, events, resumed };
+}
+
+async function replayStream<Tx>(
+  storage: EventStorage<Tx>,
+  projection: RunnableProjection<Tx>,
+  streamId: string,
+  version: number,
+  upTo: number | undefined,
+): Promise<RebuildResult> {
+  const events = await storage.transaction(async (transaction) => {
+    await projection.reset({ transaction, version, streamId });
+    let applied = 0;
+    for await (const event of readStreamPages(storage, streamId, {})) {
+      if (upTo !== undefined && event.position > upTo) break;
+      if (!projection.types.includes(event.type) || !projection.streamTypes.includes(event.streamType))
+        continue;
+      await projection.handle(event, { transaction, replaying: true, version });
+      applied += 1;
+    }
+    return applied;
+  });
+  return { version, previousVersion: version, events, resumed: false };
+}

@@ -1,0 +1,1 @@
+export type { SnapshotPolicy } from './snapshot-policy.js';

@@ -1,0 +1,332 @@
+import { HindsightError, InvalidArgumentError, StreamTypeMismatchError } from '../errors/hindsight-error.js';
+import type { EventMetadata, StoredEvent } from '../events/event.js';
+import type {
+  EventCatalog,
+  NewEventOf,
+  SchemasOf,
+  StoredEventOf,
+  StreamTypesOf,
+} from '../events/event-catalog.js';
+import { checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
+import { EventRegistry } from '../internal/event-registry.js';
+import { checkExpectedVersionMatches } from './append-rules.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventStorage,
+  ExpectedVersion,
+  PreparedEvent,
+  StreamInfo,
+  TransactionHook,
+} from './event-storage.js';
+
+/** Options of {@link createEventStore}. */
+export interface EventStoreOptions<Catalogs extends readonly EventCatalog[], Tx> {
+  /** Where events live: `createInMemoryStorage()`, a SQLite or PostgreSQL storage. */
+  readonly storage: EventStorage<Tx>;
+  /** Aggregates and stream types whose events this store accepts. */
+  readonly events: Catalogs;
+  /** The largest event (payload + metadata as JSON, in bytes) accepted. Default 1 MiB. */
+  readonly maxEventBytes?: number;
+  /**
+   * Projections run inside every append's transaction, in order, before the append's own
+   * `inTransaction` hook: the events and these read-model changes commit together, and a throwing
+   * projection rolls the whole append back (see `defineProjection`).
+   */
+  readonly inline?: readonly InlineProjection<Tx>[];
+}
+
+/**
+ * Work an event store runs inside each append's transaction; projection definitions are one.
+ *
+ * @example
+ * ```ts
+ * const store = createEventStore({ storage, events: [Order], inline: [OrderSummaries] });
+ * ```
+ */
+export interface InlineProjection<Tx> {
+  readonly name: string;
+  /** Called after the events are written and before they commit; throwing rolls them back. */
+  applyInline(storage: EventStorage<Tx>, transaction: Tx, events: readonly StoredEvent[]): Promise<void>;
+}
+
+/** Options of {@link EventStore.append}. */
+export interface AppendOptions<StreamType extends string, Tx, Event = StoredEvent> {
+  readonly streamType: StreamType;
+  /** Default `'any'`. */
+  readonly expectedVersion?: ExpectedVersion;
+  /** Metadata merged into every event of the append (an event's own metadata wins). */
+  readonly metadata?: EventMetadata;
+  /** Extra work inside the append's transaction (e.g. updating a read model atomically). */
+  readonly inTransaction?: TransactionHook<Tx, Event>;
+}
+
+/** Options of {@link EventStore.readStream}. */
+export interface ReadStreamOptions {
+  readonly direction?: 'forward' | 'backward';
+  /** Inclusive lower bound (default 1). */
+  readonly fromVersion?: number;
+  /** Inclusive upper bound (default: the last event). */
+  readonly toVersion?: number;
+  /** Only events recorded at or before this instant: the stream as it was then. */
+  readonly until?: Date;
+  /** Events fetched per round trip (default 500). Memory stays bounded by it. */
+  readonly pageSize?: number;
+}
+
+/** Options of {@link EventStore.readAll}. */
+export interface ReadAllOptions<Type extends string, StreamType extends string> {
+  /** Start after this global position (default 0: the beginning). */
+  readonly after?: number;
+  /** Stop at this global position (inclusive). */
+  readonly upTo?: number;
+  readonly types?: readonly Type[];
+  readonly streamTypes?: readonly StreamType[];
+  /** Events fetched per round trip (default 500). Memory stays bounded by it. */
+  readonly pageSize?: number;
+}
+
+/** Typed access to a store: validated appends and streaming reads. */
+export interface EventStore<
+  Catalogs extends readonly EventCatalog[] = readonly EventCatalog[],
+  Tx = unknown,
+> {
+  readonly storage: EventStorage<Tx>;
+  readonly catalogs: Catalogs;
+  /**
+   * Validates and appends events to one stream atomically.
+   *
+   * @example
+   * ```ts
+   * await store.append('order-1', [{ type: 'OrderCreated', data: { items, total: 10 } }], {
+   *   streamType: 'Order', expectedVersion: 'no_stream',
+   * });
+   * ```
+   */
+  append(
+    streamId: string,
+    events: readonly NewEventOf<SchemasOf<Catalogs>>[],
+    options: AppendOptions<StreamTypesOf<Catalogs>, Tx, StoredEventOf<SchemasOf<Catalogs>>>,
+  ): Promise<
+    Omit<AppendResult, 'events'> & { readonly events: readonly StoredEventOf<SchemasOf<Catalogs>>[] }
+  >;
+  /** Streams one stream's events, page by page. */
+  readStream(
+    streamId: string,
+    options?: ReadStreamOptions,
+  ): AsyncIterable<StoredEventOf<SchemasOf<Catalogs>>>;
+  /** Streams the global log in position order, page by page. */
+  readAll(
+    options?: ReadAllOptions<keyof SchemasOf<Catalogs> & string, StreamTypesOf<Catalogs>>,
+  ): AsyncIterable<StoredEventOf<SchemasOf<Catalogs>>>;
+  streamInfo(streamId: string): Promise<StreamInfo | undefined>;
+  headPosition(): Promise<number>;
+  /**
+   * Validates events against their schemas and prepares them for storage (ids, metadata), without
+   * writing. With {@link EventStore.appendPrepared}, for code that must see validated payloads before
+   * appending them (aggregate repositories, importers).
+   */
+  prepare(
+    streamId: string,
+    streamType: StreamTypesOf<Catalogs>,
+    events: readonly NewEventOf<SchemasOf<Catalogs>>[],
+    metadata?: EventMetadata,
+  ): Promise<PreparedEvent[]>;
+  /** Appends events returned by {@link EventStore.prepare}. */
+  appendPrepared(request: AppendRequest, inTransaction?: TransactionHook<Tx>): Promise<AppendResult>;
+  /** Adds a catalog after creation (aggregates register themselves when first used). */
+  register(catalog: EventCatalog): void;
+  close(): Promise<void>;
+}
+
+const defaultPageSize = 500;
+const defaultMaxEventBytes = 1024 * 1024;
+
+/**
+ * Creates a typed event store over a storage adapter.
+ *
+ * @example
+ * ```ts
+ * const store = createEventStore({ storage: createInMemoryStorage(), events: [Order] });
+ * for await (const event of store.readStream('Order-o1')) console.log(event.type);
+ * ```
+ */
+export function createEventStore<const Catalogs extends readonly EventCatalog[], Tx>(
+  options: EventStoreOptions<Catalogs, Tx>,
+): EventStore<Catalogs, Tx> {
+  const maxEventBytes = options.maxEventBytes ?? defaultMaxEventBytes;
+  checkVersion('maxEventBytes', maxEventBytes, 1);
+  const registry = new EventRegistry(options.events, maxEventBytes);
+  const { storage } = options;
+  const inline = options.inline ?? [];
+  let closed = false;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new HindsightError('STORE_CLOSED', 'The event store is closed');
+  };
+
+  return {
+    storage,
+    catalogs: options.events,
+
+    async append(streamId, events, appendOptions) {
+      const { streamType } = appendOptions;
+      const prepared = await this.prepare(streamId, streamType, events, appendOptions.metadata);
+      const request = {
+        streamId,
+        streamType,
+        // Only an absent option means 'any': `??` would also turn a stray null into 'any' and
+        // silently drop the concurrency check, where checkExpectedVersion refuses it.
+        expectedVersion: appendOptions.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion,
+        events: prepared,
+      };
+      const result = await this.appendPrepared(
+        request,
+        appendOptions.inTransaction as TransactionHook<Tx> | undefined,
+      );
+      // Omit first: intersecting both `events` array types typed `.map` and `for of` items as plain StoredEvent.
+      return result as Omit<AppendResult, 'events'> & {
+        events: readonly StoredEventOf<SchemasOf<Catalogs>>[];
+      };
+    },
+
+    prepare(streamId, streamType, events, metadata) {
+      ensureOpen();
+      checkStreamId(streamId);
+      return registry.prepare(streamId, streamType, events, metadata);
+    },
+
+    async appendPrepared(request, inTransaction) {
+      ensureOpen();
+      checkStreamId(request.streamId);
+      checkExpectedVersion(request.expectedVersion);
+      if (request.events.length === 0) {
+        return emptyAppend(storage, request.streamId, request.streamType, request.expectedVersion);
+      }
+      if (inline.length === 0) return storage.append(request, inTransaction);
+      return storage.append(request, async (transaction, events) => {
+        for (const projection of inline) await projection.applyInline(storage, transaction, events);
+        await inTransaction?.(transaction, events);
+      });
+    },
+
+    readStream(streamId, readOptions = {}) {
+      ensureOpen();
+      checkStreamId(streamId);
+      return readStreamPages(storage, streamId, readOptions) as AsyncIterable<
+        StoredEventOf<SchemasOf<Catalogs>>
+      >;
+    },
+
+    readAll(readOptions = {}) {
+      ensureOpen();
+      return readAllPages(storage, readOptions) as AsyncIterable<StoredEventOf<SchemasOf<Catalogs>>>;
+    },
+
+    streamInfo(streamId) {
+      ensureOpen();
+      checkStreamId(streamId);
+      return storage.streamInfo(streamId);
+    },
+
+    headPosition() {
+      ensureOpen();
+      return storage.headPosition();
+    },
+
+    register(catalog) {
+      registry.register(catalog);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await storage.close();
+    },
+  };
+}
+
+async function emptyAppend(
+  storage: EventStorage<unknown>,
+  streamId: string,
+  streamType: string,
+  expectedVersion: ExpectedVersion,
+): Promise<AppendResult & { events: never[] }> {
+  const info = await storage.streamInfo(streamId);
+  if (info !== undefined && info.streamType !== streamType) {
+    throw new StreamTypeMismatchError({ streamId, expectedType: streamType, actualType: info.streamType });
+  }
+  checkExpectedVersionMatches(streamId, expectedVersion, info?.version ?? 0);
+  return { streamId, version: info?.version ?? 0, position: 0, events: [], alreadyStored: false };
+}
+
+/** Pages through one stream with keyset bounds (versions), so each page costs the same. */
+export async function* readStreamPages(
+  storage: EventStorage<unknown>,
+  streamId: string,
+  options: ReadStreamOptions,
+): AsyncGenerator<StoredEvent> {
+  const pageSize = options.pageSize ?? defaultPageSize;
+  checkVersion('pageSize', pageSize, 1);
+  if (options.fromVersion !== undefined) checkVersion('fromVersion', options.fromVersion, 1);
+  if (options.toVersion !== undefined) checkVersion('toVersion', options.toVersion, 0);
+  if (
+    options.until !== undefined &&
+    !(options.until instanceof Date && !Number.isNaN(options.until.getTime()))
+  ) {
+    throw new InvalidArgumentError({
+      argument: 'until',
+      value: options.until,
+      problem: 'is not a valid Date',
+    });
+  }
+  const direction = options.direction ?? 'forward';
+  if (direction !== 'forward' && direction !== 'backward') {
+    throw new InvalidArgumentError({
+      argument: 'direction',
+      value: direction,
+      problem: "must be 'forward' or 'backward'",
+    });
+  }
+  let minVersion = options.fromVersion ?? 1;
+  let maxVersion = options.toVersion;
+  for (;;) {
+    const page = await storage.readStream(streamId, {
+      direction,
+      minVersion,
+      ...(maxVersion === undefined ? {} : { maxVersion }),
+      ...(options.until === undefined ? {} : { until: options.until }),
+      limit: pageSize,
+    });
+    yield* page;
+    const last = page.at(-1);
+    if (last === undefined || page.length < pageSize) return;
+    if (direction === 'forward') minVersion = last.version + 1;
+    else maxVersion = last.version - 1;
+  }
+}
+
+/** Pages through the global log by position (keyset), so memory stays bounded by the page size. */
+export async function* readAllPages(
+  storage: EventStorage<unknown>,
+  options: ReadAllOptions<string, string>,
+): AsyncGenerator<StoredEvent> {
+  const pageSize = options.pageSize ?? defaultPageSize;
+  checkVersion('pageSize', pageSize, 1);
+  let after = options.after ?? 0;
+  checkVersion('after', after, 0);
+  if (options.upTo !== undefined) checkVersion('upTo', options.upTo, 0);
+  for (;;) {
+    const page = await storage.readAll({
+      after,
+      limit: pageSize,
+      ...(options.upTo === undefined ? {} : { upTo: options.upTo }),
+      ...(options.types === undefined ? {} : { types: options.types }),
+      ...(options.streamTypes === undefined ? {} : { streamTypes: options.streamTypes }),
+    });
+    yield* page;
+    const last = page.at(-1);
+    if (last === undefined || page.length < pageSize) return;
+    after = last.position;
+  }
+}

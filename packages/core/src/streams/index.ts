@@ -1,0 +1,33 @@
+export {
+  checkExpectedVersionMatches,
+  expectedVersionMatches,
+  findAlreadyStored,
+} from './append-rules.js';
+export type {
+  AppendRequest,
+  AppendResult,
+  DocumentQuery,
+  EventStorage,
+  ExpectedVersion,
+  GlobalPageQuery,
+  HeldLog,
+  PreparedEvent,
+  StorageStats,
+  StoredCheckpoint,
+  StoredDocument,
+  StoredLease,
+  StoredSnapshot,
+  StreamInfo,
+  StreamListQuery,
+  StreamPageQuery,
+  TransactionHook,
+} from './event-storage.js';
+export {
+  type AppendOptions,
+  createEventStore,
+  type EventStore,
+  type EventStoreOptions,
+  type InlineProjection,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+} from './event-store.js';

@@ -1,0 +1,668 @@
+import { type FailedEventRef, HandlerFailedError } from '../errors/consumer-errors.js';
+import { HindsightError, isHindsightError } from '../errors/hindsight-error.js';
+import type { StoredEvent } from '../events/event.js';
+import { checkVersion } from '../internal/checks.js';
+import { Mutex } from '../internal/mutex.js';
+import type { EventStorage } from '../streams/event-storage.js';
+import type { ConsumerLease, ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
+
+/**
+ * Where a consumer is in its life:
+ * - `catching_up`: started and still reading history it had not seen;
+ * - `running`: caught up with the head once, now following new events;
+ * - `failed`: a handler kept failing on one event; the consumer waits there, never skipping it;
+ * - `stopped`: not started, or stopped.
+ *
+ * @example
+ * ```ts
+ * if ((await consumer.status()).state === 'failed') await consumer.start();
+ * ```
+ */
+export type ConsumerState = 'stopped' | 'catching_up' | 'running' | 'failed';
+
+/**
+ * What a consumer is waiting on right now: what holds it back.
+ *
+ * @example
+ * ```ts
+ * const { waitingFor } = await runner.status();
+ * if (waitingFor.kind === 'retry') console.log(`retry ${waitingFor.attempt} at ${waitingFor.until.toISOString()}`);
+ * ```
+ */
+export type ConsumerWait =
+  /** Stopped or failed: nothing. */
+  | { readonly kind: 'nothing' }
+  /** Caught up: the next append (or the next poll). */
+  | { readonly kind: 'new-events' }
+  /**
+   * An append holding a lower position is still open since `since` (a slow transaction hook, a
+   * session idle in transaction): the consumer cannot pass it without risking to skip it, so it waits.
+   */
+  | { readonly kind: 'in-flight-append'; readonly since: Date }
+  /** Reading the log or storing its own state. */
+  | { readonly kind: 'storage' }
+  /** Its handler, working on this event since `since`. */
+  | { readonly kind: 'handler'; readonly event: FailedEventRef | undefined; readonly since: Date }
+  /**
+   * Standing by: another runner of the same consumer holds the lease (`holder`, until `until`
+   * unless renewed); this one takes over when it lapses or is released.
+   */
+  | { readonly kind: 'lease'; readonly holder: string | undefined; readonly until: Date | undefined }
+  /**
+   * The storage is unreachable (a retryable `STORAGE_UNAVAILABLE`, e.g. the database restarting):
+   * retrying with backoff since `since`, next at `until`, for as long as it takes.
+   */
+  | {
+      readonly kind: 'storage-unavailable';
+      readonly since: Date;
+      readonly until: Date;
+      readonly error: Error;
+    }
+  /** Backing off after a failure, until `until`, before attempt `attempt`. */
+  | {
+      readonly kind: 'retry';
+      readonly event: FailedEventRef | undefined;
+      readonly attempt: number;
+      readonly until: Date;
+    };
+
+/**
+ * A consumer's progress and health.
+ *
+ * @example
+ * ```ts
+ * const { state, position, head, lag } = await runner.status();
+ * console.log(`${state}: ${position}/${head}, ${lag.events} behind, oldest unseen ${lag.ms} ms old`);
+ * ```
+ */
+export interface ConsumerStatus {
+  /** The consumer's name (its checkpoint id). */
+  readonly name: string;
+  readonly state: ConsumerState;
+  /** The global position handled last (its checkpoint). */
+  readonly position: number;
+  /** The store's head position. */
+  readonly head: number;
+  readonly lag: {
+    /**
+     * Positions between `position` and `head`, including events the consumer's filter skips.
+     * Equal to the number of events when positions have no gaps (as in memory).
+     */
+    readonly events: number;
+    /** Age of the oldest event the consumer has still to handle (0 when caught up). */
+    readonly ms: number;
+  };
+  /** The most recent error, kept after the consumer recovers from it; undefined before any. */
+  readonly lastError: Error | undefined;
+  readonly waitingFor: ConsumerWait;
+  /** Events handled since the consumer was last started. */
+  readonly handled: number;
+  /** Who runs the consumer, where the storage has leases (undefined otherwise). */
+  readonly lease: ConsumerLeaseStatus | undefined;
+}
+
+/**
+ * A long-running reader of the global log with a durable checkpoint: subscriptions, async
+ * projections, process managers and listeners all are one.
+ *
+ * @example
+ * ```ts
+ * await consumer.start();
+ * await store.append('order-1', events, { streamType: 'Order' });
+ * await consumer.waitUntilCaughtUp();
+ * await consumer.stop();
+ * ```
+ */
+export interface Consumer {
+  readonly name: string;
+  /**
+   * Resumes from the checkpoint (or the beginning) and keeps following the log until stopped.
+   * Resolves once running; also restarts a `failed` consumer at the event it failed on.
+   */
+  start(): Promise<void>;
+  /** Stops after the event in hand; resolves when no work and no timer is left. */
+  stop(): Promise<void>;
+  status(): Promise<ConsumerStatus>;
+  /**
+   * Resolves when the consumer has handled everything up to the head as of this call. Rejects
+   * with the failure if the consumer fails, or `CONSUMER_STOPPED` if it is or gets stopped.
+   */
+  waitUntilCaughtUp(): Promise<void>;
+}
+
+/**
+ * Bounded retry with exponential backoff: attempt n waits `min(maxDelayMs, initialDelayMs·2^(n-1))`.
+ *
+ * @example
+ * ```ts
+ * const retry: BackoffOptions = { attempts: 5, initialDelayMs: 200, maxDelayMs: 10_000 };
+ * ```
+ */
+export interface BackoffOptions {
+  /** Attempts per event, including the first (default 5). */
+  readonly attempts?: number;
+  /** Delay after the first failure (default 100 ms). */
+  readonly initialDelayMs?: number;
+  /** Longest delay between attempts (default 10 s). */
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * Options every consumer shares.
+ *
+ * @example
+ * ```ts
+ * const options: ConsumerOptions = { batchSize: 500, pollIntervalMs: 2_000, retry: { attempts: 3 } };
+ * ```
+ */
+export interface ConsumerOptions {
+  /** Events read per page (default 100): memory stays bounded by it, however far behind. */
+  readonly batchSize?: number;
+  /**
+   * Longest idle wait before looking for new events again (default 1 s). New events normally
+   * wake the consumer at once (the storage's append signal); polling covers signals lost across
+   * processes. Waiting never skips anything: the next read starts at the checkpoint.
+   */
+  readonly pollIntervalMs?: number;
+  readonly retry?: BackoffOptions;
+  /** The clock for lag and timestamps (inject one in tests). */
+  readonly clock?: () => Date;
+  /**
+   * Where the storage has leases (PostgreSQL, SQLite, memory), one runner per consumer name is
+   * active across processes and the others stand by: tune it here, or `false` to run without
+   * (every runner of the name would then handle events: only for consumers known to run once).
+   */
+  readonly lease?: LeaseOptions | false;
+}
+
+/** The work one kind of consumer does; the runner brings order, retries, waiting and status. */
+export interface ConsumerWork {
+  /**
+   * Handles one event durably: its effect and the checkpoint `event.position` together (or, for
+   * at-least-once work, the effect first). Must be safe to call again for the same event.
+   */
+  handle(event: StoredEvent, attempt: number): Promise<void>;
+  /**
+   * Optional: handles a whole page durably in one go (effects and the checkpoint of its last event
+   * together), so catching up costs a transaction per page, not per event. If it throws, the
+   * runner handles that page event by event with `handle`, which retries and names the event at
+   * fault; so it must leave nothing behind when it throws.
+   */
+  handleBatch?(events: readonly StoredEvent[]): Promise<void>;
+  /**
+   * After the last attempt failed: true if the event was dealt with anyway (a listener's dead
+   * letter, checkpoint included), false to fail the consumer.
+   */
+  giveUp?(event: StoredEvent, error: unknown, attempts: number): Promise<boolean>;
+  /** Work due before each read (a process manager's scheduled commands). */
+  beforeRead?(): Promise<unknown>;
+  /** Milliseconds until `beforeRead` has work again, to cap the idle wait. */
+  msUntilDue?(): Promise<number | undefined>;
+}
+
+/** A runner's identity and filter. */
+export interface RunnerSpec {
+  readonly name: string;
+  readonly checkpointId: string;
+  readonly types?: readonly string[] | undefined;
+  readonly streamTypes?: readonly string[] | undefined;
+  /**
+   * The consumer's lease; the work must write through `lease.guard(storage)` (and so must the
+   * storage given to the runner) for the fence to hold.
+   */
+  readonly lease?: ConsumerLease<unknown> | undefined;
+}
+
+interface Sleeper {
+  readonly wakeOnAppend: boolean;
+  wake(): void;
+}
+
+interface Waiter {
+  readonly target: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+const defaults = {
+  batchSize: 100,
+  pollIntervalMs: 1_000,
+  attempts: 5,
+  initialDelayMs: 100,
+  maxDelayMs: 10_000,
+};
+
+/**
+ * The one consumer loop: checkpoint ▸ read a page after it ▸ handle each event ▸ (the work saves
+ * the checkpoint) ▸ when the page ran dry, wait for an append or the poll interval. Catch-up and
+ * live are the same loop, so there is no hand-over where events could be missed or repeated.
+ */
+export class ConsumerRunner implements Consumer {
+  readonly name: string;
+  readonly #spec: RunnerSpec;
+  readonly #storage: EventStorage<unknown>;
+  readonly #work: ConsumerWork;
+  readonly #batchSize: number;
+  readonly #pollIntervalMs: number;
+  readonly #attempts: number;
+  readonly #initialDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #clock: () => Date;
+  // Serialises the loop's steps with outside operations (replays, dead-letter retries, deadlines).
+  readonly #lock = new Mutex();
+  #state: ConsumerState = 'stopped';
+  #position = 0;
+  #head = 0;
+  #handled = 0;
+  #lastError: Error | undefined;
+  #waiting: ConsumerWait = { kind: 'nothing' };
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #appended = false;
+  #sleeper: Sleeper | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #waiters: Waiter[] = [];
+  #unavailable: { readonly since: Date; failures: number } | undefined;
+
+  constructor(
+    storage: EventStorage<unknown>,
+    spec: RunnerSpec,
+    work: ConsumerWork,
+    options: ConsumerOptions,
+  ) {
+    this.name = spec.name;
+    this.#spec = spec;
+    this.#storage = storage;
+    this.#work = work;
+    this.#batchSize = options.batchSize ?? defaults.batchSize;
+    this.#pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
+    this.#attempts = options.retry?.attempts ?? defaults.attempts;
+    this.#initialDelayMs = options.retry?.initialDelayMs ?? defaults.initialDelayMs;
+    this.#maxDelayMs = options.retry?.maxDelayMs ?? defaults.maxDelayMs;
+    this.#clock = options.clock ?? (() => new Date());
+    checkVersion('batchSize', this.#batchSize, 1);
+    checkVersion('pollIntervalMs', this.#pollIntervalMs, 1);
+    checkVersion('retry.attempts', this.#attempts, 1);
+    checkVersion('retry.initialDelayMs', this.#initialDelayMs, 0);
+    checkVersion('retry.maxDelayMs', this.#maxDelayMs, 0);
+  }
+
+  /** Runs `work` between two of the loop's steps, never during one. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.#lock.run(work);
+  }
+
+  async start(): Promise<void> {
+    if (this.#loop !== undefined) return;
+    this.#stopping = false;
+    this.#handled = 0;
+    // Subscribe before reading the head, so no append between the two goes unnoticed.
+    this.#unsubscribe = this.#storage.onAppended((head) => {
+      this.#head = Math.max(this.#head, head);
+      this.#appended = true;
+      if (this.#sleeper?.wakeOnAppend) this.#sleeper.wake();
+    });
+    const { lease } = this.#spec;
+    try {
+      // The first try at the lease is part of starting, so an owner is known once start resolves.
+      if (lease !== undefined) {
+        lease.engage();
+        await lease.tryAcquire();
+      }
+      this.#position = (await this.#storage.loadCheckpoint(this.#spec.checkpointId)) ?? 0;
+      this.#head = await this.#storage.headPosition();
+    } catch (error) {
+      this.#unsubscribe();
+      this.#unsubscribe = undefined;
+      await lease?.release();
+      throw error;
+    }
+    this.#state = 'catching_up';
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#sleeper?.wake();
+    await this.#loop;
+    this.#state = 'stopped';
+  }
+
+  async status(): Promise<ConsumerStatus> {
+    // Status must answer during an outage too: then from what the runner saw last.
+    let head = this.#head;
+    let lagMs = 0;
+    const position = this.#position;
+    try {
+      head = Math.max(head, await this.#storage.headPosition());
+      if (position < head) {
+        const [next] = await this.#storage.readAll({
+          ...this.#filter(),
+          after: position,
+          upTo: head,
+          limit: 1,
+        });
+        if (next !== undefined) lagMs = Math.max(0, this.#clock().getTime() - next.timestamp.getTime());
+      }
+    } catch {
+      lagMs =
+        this.#unavailable === undefined ? 0 : this.#clock().getTime() - this.#unavailable.since.getTime();
+    }
+    this.#head = head;
+    return {
+      name: this.name,
+      state: this.#state,
+      position,
+      head,
+      lag: { events: Math.max(0, head - position), ms: lagMs },
+      lastError: this.#lastError,
+      waitingFor: this.#readsHeldBack() ?? this.#waiting,
+      handled: this.#handled,
+      lease: await this.#spec.lease?.status(),
+    };
+  }
+
+  /** The storage's in-flight append blocking reads, when the consumer is only waiting to read. */
+  #readsHeldBack(): ConsumerWait | undefined {
+    if (this.#waiting.kind !== 'new-events' && this.#waiting.kind !== 'storage') return undefined;
+    return this.#storage.readHorizon?.().waitingFor;
+  }
+
+  async waitUntilCaughtUp(): Promise<void> {
+    const target = await this.#storage.headPosition();
+    if (this.#position >= target) return;
+    if (this.#state === 'failed') throw this.#lastError;
+    if (this.#loop === undefined) throw this.#stoppedError();
+    await new Promise<void>((resolve, reject) => this.#waiters.push({ target, resolve, reject }));
+  }
+
+  async #run(): Promise<void> {
+    const lease = this.#spec.lease;
+    try {
+      while (!this.#stopping) {
+        if (lease !== undefined && !lease.held && !(await this.#takeLease(lease))) continue;
+        try {
+          await this.#step();
+        } catch (error) {
+          // Fenced off: another runner took over. Stand by again; nothing of this step committed.
+          if (!isHindsightError(error, 'LEASE_LOST')) throw error;
+          lease?.lost();
+        }
+      }
+      this.#state = 'stopped';
+      this.#settleWaiters(this.#stoppedError());
+    } catch (error) {
+      this.#state = 'failed';
+      this.#lastError = toError(error);
+      this.#settleWaiters(this.#lastError);
+    } finally {
+      this.#unsubscribe?.();
+      this.#unsubscribe = undefined;
+      this.#waiting = { kind: 'nothing' };
+      // A failed runner lets go too: another process (maybe with fixed code) may carry on.
+      await lease?.release();
+      this.#loop = undefined;
+    }
+  }
+
+  /**
+   * One try at the lease. Either way the position is reloaded from the stored checkpoint: the
+   * previous owner moved it, and a standby's status and `waitUntilCaughtUp` follow the owner.
+   */
+  async #takeLease(lease: ConsumerLease<unknown>): Promise<boolean> {
+    let held: boolean;
+    try {
+      held = await lease.tryAcquire();
+      this.#advance((await this.#storage.loadCheckpoint(this.#spec.checkpointId)) ?? 0);
+      this.#unavailable = undefined;
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      await this.#waitForStorage(error);
+      return false;
+    }
+    if (held) return true;
+    const { holder, expiresAt } = await lease.status();
+    this.#waiting = { kind: 'lease', holder, until: expiresAt };
+    await this.#sleep(lease.retryMs, false);
+    return false;
+  }
+
+  /** Reads one page after the position and handles it; idles when it was the last. */
+  async #step(): Promise<void> {
+    this.#appended = false;
+    const { beforeRead } = this.#work;
+    if (beforeRead !== undefined) {
+      const done = await this.#attempt(undefined, async () => {
+        await beforeRead.call(this.#work);
+        return true;
+      });
+      if (done === false) return;
+    }
+    this.#waiting = { kind: 'storage' };
+    const read = await this.#attempt(undefined, async () => {
+      const head = await this.#storage.headPosition();
+      this.#head = Math.max(this.#head, head);
+      const after = this.#position;
+      const page = await this.#storage.readAll({
+        ...this.#filter(),
+        after,
+        upTo: head,
+        limit: this.#batchSize,
+      });
+      return { head, page };
+    });
+    if (read === false) return;
+    const { head, page } = read;
+    const lease = this.#spec.lease;
+    const batched = await this.#handleBatch(page);
+    if (batched === 'stopped') return;
+    for (const event of batched === 'done' ? [] : page) {
+      // A renewal found the lease gone: the fence would refuse the commit anyway.
+      if (lease !== undefined && !lease.held) return;
+      if (this.#stopping || !(await this.#handle(event))) return;
+      this.#handled += 1;
+      this.#advance(event.position);
+    }
+    if (this.#stopping) return;
+    if (page.length < this.#batchSize) {
+      // Everything up to `head` is handled; with a filter, skipped events lie below it too,
+      // so the checkpoint moves to the head and a restart does not scan them again.
+      if (this.#position < head) {
+        try {
+          await this.#storage.saveCheckpoint(this.#spec.checkpointId, head);
+        } catch (error) {
+          // Only an optimisation: the next step reads from the older checkpoint and saves again.
+          if (!isUnavailable(error)) throw error;
+          await this.#waitForStorage(error);
+          return;
+        }
+        this.#advance(head);
+      }
+      this.#state = 'running';
+      await this.#idle();
+    }
+  }
+
+  /**
+   * Tries the page in one `handleBatch`: 'done' (handled, checkpoint moved), 'one-by-one' (no
+   * batch handler, a single event, or the batch failed: the caller handles the page event by
+   * event, with retries), or 'stopped'.
+   */
+  async #handleBatch(page: readonly StoredEvent[]): Promise<'done' | 'one-by-one' | 'stopped'> {
+    const { handleBatch } = this.#work;
+    const [first] = page;
+    const last = page.at(-1);
+    if (handleBatch === undefined || first === undefined || last === undefined || page.length < 2) {
+      return 'one-by-one';
+    }
+    if ((this.#spec.lease !== undefined && !this.#spec.lease.held) || this.#stopping) return 'stopped';
+    this.#waiting = { kind: 'handler', event: eventRef(first), since: this.#clock() };
+    try {
+      await this.#lock.run(() => handleBatch.call(this.#work, page));
+    } catch (error) {
+      if (isHindsightError(error, 'EVENT_CYCLE') || isHindsightError(error, 'LEASE_LOST')) throw error;
+      return 'one-by-one';
+    }
+    this.#unavailable = undefined;
+    this.#handled += page.length;
+    this.#advance(last.position);
+    return 'done';
+  }
+
+  /** Handles one event with retries; false when stopped while backing off. */
+  #handle(event: StoredEvent): Promise<boolean> {
+    const { giveUp } = this.#work;
+    return this.#attempt(
+      event,
+      async (attempt) => {
+        await this.#work.handle(event, attempt);
+        return true;
+      },
+      giveUp === undefined
+        ? undefined
+        : async (error, attempts) =>
+            (await giveUp.call(this.#work, event, error, attempts)) ? true : undefined,
+    );
+  }
+
+  /**
+   * Runs one step with bounded retries. Returns its result, or false when stopped while backing
+   * off. After the last attempt, `recover` may still produce a result; otherwise throws
+   * `HandlerFailedError` (a non-retryable error as is). An unreachable storage is retried for as
+   * long as it takes, without using up attempts: the event is not at fault.
+   */
+  async #attempt<T>(
+    event: StoredEvent | undefined,
+    step: (attempt: number) => Promise<T>,
+    recover?: (error: unknown, attempts: number) => Promise<T | undefined>,
+  ): Promise<T | false> {
+    const ref = event === undefined ? undefined : eventRef(event);
+    for (let attempt = 1; ; ) {
+      if (event !== undefined) this.#waiting = { kind: 'handler', event: ref, since: this.#clock() };
+      try {
+        const result = await this.#lock.run(() => step(attempt));
+        this.#unavailable = undefined;
+        return result;
+      } catch (error) {
+        // A cycle is a design error: trying again cannot help and would only repeat the refusal.
+        // A lost lease is no failure of this consumer's: the run loop stands by again.
+        if (isHindsightError(error, 'EVENT_CYCLE') || isHindsightError(error, 'LEASE_LOST')) throw error;
+        if (isUnavailable(error)) {
+          await this.#waitForStorage(error);
+          if (this.#stopping) return false;
+          continue;
+        }
+        this.#lastError = toError(error);
+        if (attempt >= this.#attempts) {
+          const recovered =
+            recover === undefined ? undefined : await this.#lock.run(() => recover(error, attempt));
+          if (recovered !== undefined) return recovered;
+          throw new HandlerFailedError({
+            consumer: this.name,
+            ...(ref === undefined ? {} : { event: ref }),
+            attempts: attempt,
+            cause: error,
+          });
+        }
+        const delay = Math.min(this.#maxDelayMs, this.#initialDelayMs * 2 ** (attempt - 1));
+        attempt += 1;
+        this.#waiting = {
+          kind: 'retry',
+          event: ref,
+          attempt,
+          until: new Date(this.#clock().getTime() + delay),
+        };
+        await this.#sleep(delay, false);
+        if (this.#stopping) return false;
+      }
+    }
+  }
+
+  /** Backs off while the storage is unreachable: the backoff grows with the outage, capped. */
+  async #waitForStorage(error: unknown): Promise<void> {
+    const now = this.#clock();
+    this.#unavailable ??= { since: now, failures: 0 };
+    const delay = Math.min(
+      this.#maxDelayMs,
+      Math.max(this.#initialDelayMs, 10) * 2 ** Math.min(this.#unavailable.failures, 16),
+    );
+    this.#unavailable.failures += 1;
+    this.#lastError = toError(error);
+    this.#waiting = {
+      kind: 'storage-unavailable',
+      since: this.#unavailable.since,
+      until: new Date(now.getTime() + delay),
+      error: this.#lastError,
+    };
+    await this.#sleep(delay, false);
+  }
+
+  async #idle(): Promise<void> {
+    if (this.#appended || this.#stopping) return;
+    this.#waiting = { kind: 'new-events' };
+    let due: number | undefined;
+    try {
+      due = await this.#work.msUntilDue?.();
+    } catch {
+      // Work found due is retried by the next step's `beforeRead`, which reports its errors.
+      due = 0;
+    }
+    await this.#sleep(Math.max(0, Math.min(this.#pollIntervalMs, due ?? Number.POSITIVE_INFINITY)), true);
+  }
+
+  #sleep(ms: number, wakeOnAppend: boolean): Promise<void> {
+    if (this.#stopping || (wakeOnAppend && this.#appended)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => sleeper.wake(), ms);
+      const sleeper: Sleeper = {
+        wakeOnAppend,
+        wake: () => {
+          clearTimeout(timer);
+          if (this.#sleeper === sleeper) this.#sleeper = undefined;
+          resolve();
+        },
+      };
+      this.#sleeper = sleeper;
+    });
+  }
+
+  #advance(position: number): void {
+    this.#position = position;
+    const ready = this.#waiters.filter((waiter) => waiter.target <= position);
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((waiter) => waiter.target > position);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  #settleWaiters(error: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  #stoppedError(): HindsightError {
+    return new HindsightError('CONSUMER_STOPPED', `Consumer "${this.name}" is stopped`);
+  }
+
+  #filter(): { types?: readonly string[]; streamTypes?: readonly string[] } {
+    const { types, streamTypes } = this.#spec;
+    return {
+      ...(types === undefined ? {} : { types }),
+      ...(streamTypes === undefined ? {} : { streamTypes }),
+    };
+  }
+}
+
+/** The fields of an event that identify it in errors and status. */
+export function eventRef(event: StoredEvent): FailedEventRef {
+  return { eventId: event.eventId, streamId: event.streamId, type: event.type, position: event.position };
+}
+
+/** A retryable storage failure (the database unreachable), as opposed to one of the consumer's. */
+function isUnavailable(error: unknown): boolean {
+  return isHindsightError(error, 'STORAGE_UNAVAILABLE') && error.retryable;
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,84 @@
+import type { EventCatalog, SchemasOf, StoredEventOf, StreamTypesOf } from '../events/event-catalog.js';
+import type { EventStore } from '../streams/event-store.js';
+import { ConsumerLease } from './consumer-lease.js';
+import { type Consumer, type ConsumerOptions, ConsumerRunner } from './consumer-runner.js';
+
+/**
+ * What a subscription handler gets besides the event.
+ *
+ * @example
+ * ```ts
+ * handle: (event, { transaction, attempt }) => table.insert(transaction, event.eventId, attempt),
+ * ```
+ */
+export interface SubscriptionContext<Tx> {
+  /** The transaction the checkpoint is saved in: write through it to move both together. */
+  readonly transaction: Tx;
+  /** 1 on the first try, then 2, 3… while retrying this event. */
+  readonly attempt: number;
+}
+
+/**
+ * Options of {@link createSubscription}.
+ *
+ * @example
+ * ```ts
+ * const options: SubscriptionOptions<[typeof Order], PgClient> = { name: 'audit', handle: audit };
+ * ```
+ */
+export interface SubscriptionOptions<Catalogs extends readonly EventCatalog[], Tx> extends ConsumerOptions {
+  /** The consumer's name: its checkpoint id. Keep it stable across deployments. */
+  readonly name: string;
+  /** Only these event types (default: all). */
+  readonly types?: readonly (keyof SchemasOf<Catalogs> & string)[];
+  /** Only events of streams of these types (default: all). */
+  readonly streamTypes?: readonly StreamTypesOf<Catalogs>[];
+  /**
+   * Handles one event, in global order, inside a storage transaction that also saves the
+   * checkpoint: what it writes through `context.transaction` happens exactly once.
+   */
+  readonly handle: (
+    event: StoredEventOf<SchemasOf<Catalogs>>,
+    context: SubscriptionContext<Tx>,
+  ) => void | Promise<void>;
+}
+
+/**
+ * Follows the global log from a durable checkpoint: catches up, then stays live, in order, never
+ * skipping or repeating an event. Call `start()` to run it and `stop()` to end it.
+ *
+ * @example
+ * ```ts
+ * const audit = createSubscription(store, {
+ *   name: 'audit-log',
+ *   streamTypes: ['Order'],
+ *   handle: (event, { transaction }) => auditTable.insert(transaction, event),
+ * });
+ * await audit.start();
+ * ```
+ */
+export function createSubscription<const Catalogs extends readonly EventCatalog[], Tx>(
+  store: EventStore<Catalogs, Tx>,
+  options: SubscriptionOptions<Catalogs, Tx>,
+): Consumer {
+  const lease = ConsumerLease.for(store.storage, options.name, options.lease);
+  const storage = lease?.guard(store.storage) ?? store.storage;
+  return new ConsumerRunner(
+    storage,
+    {
+      name: options.name,
+      checkpointId: options.name,
+      types: options.types,
+      streamTypes: options.streamTypes,
+      lease,
+    },
+    {
+      handle: (event, attempt) =>
+        storage.transaction(async (transaction) => {
+          await options.handle(event as StoredEventOf<SchemasOf<Catalogs>>, { transaction, attempt });
+          await storage.saveCheckpoint(options.name, event.position, transaction);
+        }),
+    },
+    options,
+  );
+}

@@ -1,0 +1,14 @@
+export type { ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
+export type {
+  BackoffOptions,
+  Consumer,
+  ConsumerOptions,
+  ConsumerState,
+  ConsumerStatus,
+  ConsumerWait,
+} from './consumer-runner.js';
+export {
+  createSubscription,
+  type SubscriptionContext,
+  type SubscriptionOptions,
+} from './create-subscription.js';

@@ -1,0 +1,743 @@
+import assert from 'node:assert/strict';
+import { isHindsightError } from '../errors/hindsight-error.js';
+import type { StoredEvent } from '../events/event.js';
+import { documentsOf } from '../internal/documents.js';
+import type {
+  AppendRequest,
+  EventStorage,
+  ExpectedVersion,
+  PreparedEvent,
+  StreamPageQuery,
+} from '../streams/event-storage.js';
+
+/** Options of {@link storageConformanceCases}. */
+export interface StorageConformanceOptions<Tx> {
+  /** Opens a fresh, empty storage. Called once per case; the case closes it. */
+  readonly create: () => Promise<EventStorage<Tx>>;
+  /** Concurrent writers in the concurrency cases (default 16). */
+  readonly writers?: number;
+}
+
+/** One conformance case: register it with your test runner. */
+export interface ConformanceCase {
+  readonly name: string;
+  readonly run: () => Promise<void>;
+}
+
+/**
+ * The storage contract every adapter must pass: ordering, versions, optimistic concurrency under
+ * many concurrent writers, idempotent event ids, atomic appends, pagination, time travel,
+ * snapshots, checkpoints and gap-free global reads. Runner-agnostic: it only needs `it`.
+ *
+ * @example
+ * ```ts
+ * import { describe, it } from 'vitest';
+ * import { storageConformanceCases } from '@hindsight/core/testing';
+ *
+ * describe('my storage', () => {
+ *   for (const testCase of storageConformanceCases({ create: async () => createMyStorage() })) {
+ *     it(testCase.name, testCase.run);
+ *   }
+ * });
+ * ```
+ */
+export function storageConformanceCases<Tx>(options: StorageConformanceOptions<Tx>): ConformanceCase[] {
+  const writers = options.writers ?? 16;
+  const withStorage = (body: (storage: EventStorage<Tx>) => Promise<void>) => async (): Promise<void> => {
+    const storage = await options.create();
+    try {
+      await body(storage);
+    } finally {
+      await storage.close();
+    }
+  };
+
+  return Object.entries(cases<Tx>(writers)).map(([name, body]) => ({ name, run: withStorage(body) }));
+}
+
+type CaseBody<Tx> = (storage: EventStorage<Tx>) => Promise<void>;
+
+function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
+  return {
+    'assigns contiguous versions from 1 and increasing positions': async (storage) => {
+      const first = await storage.append(request('s-1', 'no_stream', ['A', 'B']));
+      const second = await storage.append(request('s-2', 'no_stream', ['A']));
+      const third = await storage.append(request('s-1', 2, ['C']));
+      assert.deepEqual(
+        first.events.map((event) => event.version),
+        [1, 2],
+      );
+      assert.equal(first.version, 2);
+      assert.equal(third.version, 3);
+      assert.equal(third.events[0]?.version, 3);
+      const positions = [...first.events, ...second.events, ...third.events].map((event) => event.position);
+      assertStrictlyIncreasing(positions);
+      assert.equal(first.position, first.events[1]?.position);
+      assert.equal(await storage.headPosition(), third.position);
+      assert.equal(first.alreadyStored, false);
+    },
+
+    'returns the stored envelope on append and on reads': async (storage) => {
+      const event = prepared(
+        'Created',
+        { name: 'Zoë 🚀', nested: { list: [1, 'two', null, true] } },
+        { actorId: 'u-1', correlationId: 'c-1', custom: { deep: [1] } },
+      );
+      const before = Date.now();
+      const result = await storage.append({
+        streamId: 'env-1',
+        streamType: 'Thing',
+        expectedVersion: 'any',
+        events: [event],
+      });
+      const stored = result.events[0];
+      assert.ok(stored !== undefined);
+      assert.equal(stored.eventId, event.eventId);
+      assert.equal(stored.streamId, 'env-1');
+      assert.equal(stored.streamType, 'Thing');
+      assert.equal(stored.type, 'Created');
+      assert.deepEqual(stored.data, event.data);
+      assert.deepEqual(stored.metadata, event.metadata);
+      assert.ok(stored.timestamp instanceof Date);
+      assert.ok(
+        Math.abs(stored.timestamp.getTime() - before) < 60_000,
+        'timestamp is the time of the append',
+      );
+      const [read] = await storage.readStream('env-1', { direction: 'forward', limit: 10 });
+      assert.deepEqual(read, stored);
+      const [fromAll] = await storage.readAll({ after: 0, limit: 10 });
+      assert.deepEqual(fromAll, stored);
+    },
+
+    'stores hostile stream ids verbatim': async (storage) => {
+      const ids = [
+        "o'; DROP TABLE events; --",
+        '../../etc/passwd',
+        'C:\\temp\\x',
+        'ünï©ødé-𝄞',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile id that looks like a template on purpose
+        '%s %d ${x}',
+        ' ',
+      ];
+      for (const id of ids) await storage.append(request(id, 'no_stream', ['A']));
+      for (const id of ids) {
+        const info = await storage.streamInfo(id);
+        assert.deepEqual(info, { streamId: id, streamType: 'Thing', version: 1 });
+        const events = await storage.readStream(id, { direction: 'forward', limit: 5 });
+        assert.equal(events[0]?.streamId, id);
+      }
+      assert.equal((await storage.readAll({ after: 0, limit: 100 })).length, ids.length);
+    },
+
+    'enforces every kind of expected version and writes nothing on conflict': async (storage) => {
+      await storage.append(request('ev-1', 'no_stream', ['A']));
+      await assertConflict(storage.append(request('ev-1', 'no_stream', ['B'])), 'ev-1', 1);
+      await assertConflict(storage.append(request('ev-1', 0, ['B'])), 'ev-1', 1);
+      await assertConflict(storage.append(request('ev-1', 2, ['B'])), 'ev-1', 1);
+      await assertConflict(storage.append(request('ev-missing', 'stream_exists', ['B'])), 'ev-missing', 0);
+      await assertConflict(storage.append(request('ev-missing', 3, ['B'])), 'ev-missing', 0);
+      assert.equal((await storage.streamInfo('ev-1'))?.version, 1);
+      assert.equal(await storage.streamInfo('ev-missing'), undefined);
+      assert.equal(await storage.headPosition(), 1);
+      assert.equal((await storage.append(request('ev-1', 'stream_exists', ['B']))).version, 2);
+      assert.equal((await storage.append(request('ev-1', 'any', ['C']))).version, 3);
+      assert.equal((await storage.append(request('ev-2', 'any', ['A']))).version, 1);
+      assert.equal((await storage.append(request('ev-3', 0, ['A']))).version, 1);
+    },
+
+    'lets exactly one of many concurrent writers win per expected version': async (storage) => {
+      await storage.append(request('race', 'no_stream', ['Start']));
+      for (let round = 1; round <= 3; round += 1) {
+        const attempts = await Promise.allSettled(
+          Array.from({ length: writers }, () => storage.append(request('race', round, ['Step']))),
+        );
+        const winners = attempts.filter((attempt) => attempt.status === 'fulfilled');
+        assert.equal(winners.length, 1, `round ${round}: exactly one winner`);
+        for (const attempt of attempts) {
+          if (attempt.status === 'rejected')
+            assert.ok(isHindsightError(attempt.reason, 'CONCURRENCY_CONFLICT'), String(attempt.reason));
+        }
+      }
+      const events = await storage.readStream('race', { direction: 'forward', limit: 100 });
+      assert.deepEqual(
+        events.map((event) => event.version),
+        [1, 2, 3, 4],
+      );
+    },
+
+    'creates a stream exactly once under concurrent no_stream writers': async (storage) => {
+      const attempts = await Promise.allSettled(
+        Array.from({ length: writers }, () => storage.append(request('fresh', 'no_stream', ['Created']))),
+      );
+      assert.equal(attempts.filter((attempt) => attempt.status === 'fulfilled').length, 1);
+      assert.equal((await storage.streamInfo('fresh'))?.version, 1);
+      assert.equal(
+        await storage.headPosition(),
+        (await storage.readAll({ after: 0, limit: 100 })).at(-1)?.position,
+      );
+    },
+
+    'stores an event id once: an identical retry returns the stored result': async (storage) => {
+      const original = request('idem', 'no_stream', ['A', 'B']);
+      const first = await storage.append(original);
+      const retry = await storage.append(original);
+      assert.equal(retry.alreadyStored, true);
+      assert.deepEqual(retry.events, first.events);
+      assert.equal(retry.version, 2);
+      assert.equal(retry.position, first.position);
+      assert.equal((await storage.readAll({ after: 0, limit: 100 })).length, 2);
+    },
+
+    'refuses event ids that are not an identical retry': async (storage) => {
+      const original = request('idem-a', 'no_stream', ['A', 'B']);
+      await storage.append(original);
+      const reused = original.events[0] as PreparedEvent;
+      const partial = { ...request('idem-a', 'any', ['C']), events: [reused, prepared('C')] };
+      await assertCode(storage.append(partial), 'EVENT_ID_CONFLICT');
+      const elsewhere = { ...request('idem-b', 'any', ['A']), events: [reused] };
+      await assertCode(storage.append(elsewhere), 'EVENT_ID_CONFLICT');
+      assert.equal((await storage.readAll({ after: 0, limit: 100 })).length, 2);
+      assert.equal(await storage.streamInfo('idem-b'), undefined);
+    },
+
+    'refuses a stream type other than the stream has': async (storage) => {
+      await storage.append(request('typed', 'no_stream', ['A']));
+      await assertCode(
+        storage.append({ ...request('typed', 'any', ['B']), streamType: 'Other' }),
+        'STREAM_TYPE_MISMATCH',
+      );
+      assert.equal((await storage.streamInfo('typed'))?.version, 1);
+    },
+
+    'commits an append with its transaction hook, or neither': async (storage) => {
+      let seen: readonly StoredEvent[] = [];
+      await storage.append(request('hooked', 'no_stream', ['A', 'B']), async (_tx, events) => {
+        seen = events;
+      });
+      assert.deepEqual(
+        seen.map((event) => event.version),
+        [1, 2],
+      );
+      await assert.rejects(
+        storage.append(request('hooked', 2, ['C']), async () => {
+          throw new Error('read model refused');
+        }),
+        /read model refused/,
+      );
+      await assert.rejects(
+        storage.append(request('hooked-new', 'no_stream', ['A']), async () => {
+          throw new Error('read model refused');
+        }),
+        /read model refused/,
+      );
+      assert.equal((await storage.streamInfo('hooked'))?.version, 2);
+      assert.equal(await storage.streamInfo('hooked-new'), undefined);
+      assert.equal(await storage.headPosition(), seen.at(-1)?.position);
+      const next = await storage.append(request('hooked', 2, ['C']));
+      assert.equal(next.version, 3);
+    },
+
+    'reads a stream forward and backward in pages with version bounds': async (storage) => {
+      await storage.append(
+        request(
+          'paged',
+          'no_stream',
+          Array.from({ length: 25 }, (_, index) => `E${index + 1}`),
+        ),
+      );
+      await storage.append(request('other', 'no_stream', ['X']));
+      const versions = async (query: StreamPageQuery) =>
+        (await storage.readStream('paged', query)).map((event) => event.version);
+      assert.deepEqual(await versions({ direction: 'forward', limit: 3 }), [1, 2, 3]);
+      assert.deepEqual(await versions({ direction: 'forward', minVersion: 23, limit: 10 }), [23, 24, 25]);
+      assert.deepEqual(
+        await versions({ direction: 'forward', minVersion: 5, maxVersion: 7, limit: 10 }),
+        [5, 6, 7],
+      );
+      assert.deepEqual(await versions({ direction: 'backward', limit: 3 }), [25, 24, 23]);
+      assert.deepEqual(await versions({ direction: 'backward', maxVersion: 3, limit: 10 }), [3, 2, 1]);
+      assert.deepEqual(
+        await versions({ direction: 'backward', minVersion: 10, maxVersion: 12, limit: 10 }),
+        [12, 11, 10],
+      );
+      assert.deepEqual(await versions({ direction: 'forward', minVersion: 26, limit: 10 }), []);
+      assert.deepEqual(await storage.readStream('missing', { direction: 'forward', limit: 10 }), []);
+    },
+
+    'reads the global log in position order with filters and bounds': async (storage) => {
+      await storage.append(request('g-1', 'no_stream', ['A', 'B']));
+      await storage.append({ ...request('g-2', 'no_stream', ['A', 'C']), streamType: 'Other' });
+      await storage.append(request('g-1', 2, ['C']));
+      const all = await storage.readAll({ after: 0, limit: 100 });
+      assert.equal(all.length, 5);
+      assertStrictlyIncreasing(all.map((event) => event.position));
+      assert.deepEqual(
+        all.map((event) => `${event.streamId}:${event.type}`),
+        ['g-1:A', 'g-1:B', 'g-2:A', 'g-2:C', 'g-1:C'],
+      );
+      const third = all[2] as StoredEvent;
+      assert.deepEqual(
+        (await storage.readAll({ after: third.position, limit: 100 })).map((event) => event.type),
+        ['C', 'C'],
+      );
+      assert.deepEqual(
+        (await storage.readAll({ after: 0, upTo: third.position, limit: 100 })).map((event) => event.type),
+        ['A', 'B', 'A'],
+      );
+      assert.equal((await storage.readAll({ after: 0, limit: 2 })).length, 2);
+      assert.deepEqual(
+        (await storage.readAll({ after: 0, limit: 100, types: ['C'] })).map((event) => event.streamId),
+        ['g-2', 'g-1'],
+      );
+      assert.deepEqual(
+        (await storage.readAll({ after: 0, limit: 100, streamTypes: ['Other'] })).map((event) => event.type),
+        ['A', 'C'],
+      );
+      assert.deepEqual(
+        (await storage.readAll({ after: 0, limit: 100, types: ['A'], streamTypes: ['Thing'] })).map(
+          (event) => event.streamId,
+        ),
+        ['g-1'],
+      );
+      assert.deepEqual(
+        await storage
+          .readAll({ after: 0, limit: 1, types: ['C'], streamTypes: ['Other'] })
+          .then((page) => page.length),
+        1,
+      );
+    },
+
+    'reads a stream as of a point in time': async (storage) => {
+      const first = await storage.append(request('timed', 'no_stream', ['A']));
+      await sleep(25);
+      await storage.append(request('timed', 1, ['B']));
+      const firstAt = (first.events[0] as StoredEvent).timestamp;
+      const asOfFirst = await storage.readStream('timed', {
+        direction: 'forward',
+        until: firstAt,
+        limit: 10,
+      });
+      assert.deepEqual(
+        asOfFirst.map((event) => event.type),
+        ['A'],
+      );
+      const before = await storage.readStream('timed', {
+        direction: 'forward',
+        until: new Date(firstAt.getTime() - 1000),
+        limit: 10,
+      });
+      assert.deepEqual(before, []);
+      const backward = await storage.readStream('timed', {
+        direction: 'backward',
+        until: firstAt,
+        limit: 10,
+      });
+      assert.deepEqual(
+        backward.map((event) => event.type),
+        ['A'],
+      );
+    },
+
+    'keeps the newest snapshot per stream': async (storage) => {
+      assert.equal(await storage.loadSnapshot('snap'), undefined);
+      const timestamp = new Date('2026-01-02T03:04:05.000Z');
+      await storage.saveSnapshot({
+        streamId: 'snap',
+        streamType: 'Thing',
+        version: 10,
+        schemaVersion: 1,
+        state: { total: 10, items: ['a'] },
+        timestamp,
+      });
+      await storage.saveSnapshot({
+        streamId: 'snap',
+        streamType: 'Thing',
+        version: 20,
+        schemaVersion: 2,
+        state: { total: 20 },
+        timestamp,
+      });
+      await storage.saveSnapshot({
+        streamId: 'snap',
+        streamType: 'Thing',
+        version: 15,
+        schemaVersion: 2,
+        state: { total: 15 },
+        timestamp,
+      });
+      const loaded = await storage.loadSnapshot('snap');
+      assert.deepEqual(loaded, {
+        streamId: 'snap',
+        streamType: 'Thing',
+        version: 20,
+        schemaVersion: 2,
+        state: { total: 20 },
+        timestamp,
+      });
+    },
+
+    'saves checkpoints, also inside a transaction that commits or rolls back': async (storage) => {
+      assert.equal(await storage.loadCheckpoint('consumer-a'), undefined);
+      await storage.saveCheckpoint('consumer-a', 5);
+      assert.equal(await storage.loadCheckpoint('consumer-a'), 5);
+      await storage.transaction(async (tx) => storage.saveCheckpoint('consumer-a', 7, tx));
+      assert.equal(await storage.loadCheckpoint('consumer-a'), 7);
+      await assert.rejects(
+        storage.transaction(async (tx) => {
+          await storage.saveCheckpoint('consumer-a', 9, tx);
+          throw new Error('handler failed');
+        }),
+        /handler failed/,
+      );
+      assert.equal(await storage.loadCheckpoint('consumer-a'), 7);
+      assert.equal(await storage.loadCheckpoint('consumer-b'), undefined);
+    },
+
+    'tells listeners about new heads after commit': async (storage) => {
+      const heads: number[] = [];
+      const stop = storage.onAppended((head) => heads.push(head));
+      const result = await storage.append(request('notify', 'no_stream', ['A', 'B']));
+      await waitFor(() => heads.includes(result.position), 'listener hears the new head');
+      stop();
+    },
+
+    'keeps an append successful when a listener throws': async (storage) => {
+      const stop = storage.onAppended(() => {
+        throw new Error('listener bug');
+      });
+      try {
+        const result = await storage.append(request('noisy', 'no_stream', ['A']));
+        assert.equal(result.version, 1);
+        assert.equal((await storage.append(request('noisy', 1, ['B']))).version, 2);
+      } finally {
+        stop();
+      }
+    },
+
+    'implements keyed documents completely or not at all': async (storage) => {
+      const methods = [
+        storage.getDocument,
+        storage.putDocument,
+        storage.deleteDocument,
+        storage.listDocuments,
+      ];
+      const implemented = methods.filter((method) => method !== undefined).length;
+      assert.ok(implemented === 0 || implemented === methods.length, 'all four document methods, or none');
+    },
+
+    'stores documents as JSON copies, lists key ranges in code point order and deletes': async (storage) => {
+      const documents = documentsOf(storage);
+      if (documents === undefined) return;
+      const value = { due: '2030-01-01T00:00:00.000Z', tags: ['a'] };
+      await documents.put('jobs', 'b', value);
+      value.tags.push('changed after saving');
+      assert.deepEqual((await documents.get('jobs', 'b'))?.value, {
+        due: '2030-01-01T00:00:00.000Z',
+        tags: ['a'],
+      });
+      const keys = ['a', 'c', '2030-01-02', 'é', '\u{1F600}', '\uFFFD'];
+      for (const key of keys) await documents.put('jobs', key, { key });
+      await documents.put('other', 'a', { other: true });
+      const listed = async (query: { after?: string; upTo?: string; limit: number }) =>
+        (await documents.list('jobs', query)).map((document) => document.key);
+      assert.deepEqual(await listed({ limit: 100 }), [
+        '2030-01-02',
+        'a',
+        'b',
+        'c',
+        'é',
+        '\uFFFD',
+        '\u{1F600}',
+      ]);
+      assert.deepEqual(await listed({ after: 'a', upTo: 'c', limit: 100 }), ['b', 'c']);
+      assert.deepEqual(await listed({ after: 'a', limit: 2 }), ['b', 'c']);
+      await documents.put('jobs', 'b', { replaced: true });
+      assert.deepEqual((await documents.get('jobs', 'b'))?.value, { replaced: true });
+      await documents.delete('jobs', 'b');
+      await documents.delete('jobs', 'never-there');
+      assert.equal(await documents.get('jobs', 'b'), undefined);
+      assert.deepEqual((await documents.get('other', 'a'))?.value, { other: true });
+    },
+
+    'commits documents with checkpoints in a transaction, or neither': async (storage) => {
+      const documents = documentsOf(storage);
+      if (documents === undefined) return;
+      await documents.put('state', 'kept', { step: 1 });
+      await storage.transaction(async (tx) => {
+        await documents.put('state', 'kept', { step: 2 }, tx);
+        await documents.put('state', 'added', { step: 1 }, tx);
+        assert.deepEqual(
+          (await documents.get('state', 'kept', tx))?.value,
+          { step: 2 },
+          'a transaction reads its own writes',
+        );
+        assert.deepEqual(
+          (await documents.list('state', { limit: 10 }, tx)).map((document) => document.key),
+          ['added', 'kept'],
+        );
+        await storage.saveCheckpoint('documents-consumer', 3, tx);
+      });
+      assert.deepEqual((await documents.get('state', 'kept'))?.value, { step: 2 });
+      await assert.rejects(
+        storage.transaction(async (tx) => {
+          await documents.put('state', 'kept', { step: 3 }, tx);
+          await documents.delete('state', 'added', tx);
+          await storage.saveCheckpoint('documents-consumer', 4, tx);
+          throw new Error('step failed');
+        }),
+        /step failed/,
+      );
+      assert.deepEqual((await documents.get('state', 'kept'))?.value, { step: 2 });
+      assert.deepEqual((await documents.get('state', 'added'))?.value, { step: 1 });
+      assert.equal(await storage.loadCheckpoint('documents-consumer'), 3);
+    },
+
+    'lists streams by id in code point order, by type, a page at a time': async (storage) => {
+      if (storage.listStreams === undefined) return;
+      const ids = ['b', 'a', 'é', '\u{1F600}', '\uFFFD', 'c'];
+      for (const [index, streamId] of ids.entries()) {
+        const types = index % 2 === 0 ? ['A'] : ['A', 'B'];
+        await storage.append({ ...request(streamId, 'no_stream', types), streamType: index < 3 ? 'X' : 'Y' });
+      }
+      const list = (query: { after?: string; streamType?: string; limit: number }) =>
+        storage.listStreams?.(query) ?? Promise.resolve([]);
+      assert.deepEqual(await list({ limit: 100 }), [
+        { streamId: 'a', streamType: 'X', version: 2 },
+        { streamId: 'b', streamType: 'X', version: 1 },
+        { streamId: 'c', streamType: 'Y', version: 2 },
+        { streamId: 'é', streamType: 'X', version: 1 },
+        { streamId: '\uFFFD', streamType: 'Y', version: 1 },
+        { streamId: '\u{1F600}', streamType: 'Y', version: 2 },
+      ]);
+      assert.deepEqual(
+        (await list({ after: 'a', limit: 2 })).map((stream) => stream.streamId),
+        ['b', 'c'],
+      );
+      assert.deepEqual(
+        (await list({ streamType: 'Y', after: 'c', limit: 100 })).map((stream) => stream.streamId),
+        ['\uFFFD', '\u{1F600}'],
+      );
+      assert.deepEqual(await list({ streamType: 'none', limit: 100 }), []);
+    },
+
+    'lists checkpoints by consumer id and counts streams and events': async (storage) => {
+      if (storage.stats !== undefined) assert.deepEqual(await storage.stats(), { streams: 0, events: 0 });
+      await storage.append(request('s-1', 'no_stream', ['A', 'B']));
+      await storage.append(request('s-2', 'no_stream', ['A']));
+      await storage.append(request('s-1', 2, ['C']));
+      if (storage.stats !== undefined) assert.deepEqual(await storage.stats(), { streams: 2, events: 4 });
+      if (storage.listCheckpoints === undefined) return;
+      assert.deepEqual(await storage.listCheckpoints(), []);
+      await storage.saveCheckpoint('projection-b', 4);
+      await storage.saveCheckpoint('projection-a', 1);
+      await storage.saveCheckpoint('projection-a', 3);
+      assert.deepEqual(await storage.listCheckpoints(), [
+        { consumerId: 'projection-a', position: 3 },
+        { consumerId: 'projection-b', position: 4 },
+      ]);
+    },
+
+    'leases: exactly one of concurrent acquirers wins; the holder renews, others stay out': async (
+      storage,
+    ) => {
+      const leases = leasesOf(storage);
+      if (leases === undefined) return;
+      const owners = Array.from({ length: writers }, (_, index) => `owner-${index}`);
+      const won = await Promise.all(owners.map((owner) => leases.acquire('consumer-a', owner, 10_000)));
+      assert.equal(won.filter(Boolean).length, 1, `winners: ${won.join(', ')}`);
+      const winner = owners[won.indexOf(true)] as string;
+      const loser = owners.find((owner) => owner !== winner) as string;
+      assert.equal(await leases.acquire('consumer-a', winner, 10_000), true);
+      assert.equal(await leases.acquire('consumer-a', loser, 10_000), false);
+      // Leases are per name.
+      assert.equal(await leases.acquire('consumer-b', loser, 10_000), true);
+      if (storage.readLease !== undefined) {
+        const held = await storage.readLease('consumer-a');
+        assert.equal(held?.owner, winner);
+        assert.ok((held?.expiresAt.getTime() ?? 0) > Date.now() + 5_000);
+      }
+      // A release by someone else changes nothing; by the holder, it frees the lease at once.
+      await leases.release('consumer-a', loser);
+      assert.equal(await leases.acquire('consumer-a', loser, 10_000), false);
+      await leases.release('consumer-a', winner);
+      assert.equal(await leases.acquire('consumer-a', loser, 10_000), true);
+    },
+
+    'leases: an expired lease goes to the next acquirer': async (storage) => {
+      const leases = leasesOf(storage);
+      if (leases === undefined) return;
+      assert.equal(await leases.acquire('consumer', 'first', 150), true);
+      assert.equal(await leases.acquire('consumer', 'second', 150), false);
+      await sleep(400);
+      assert.equal(await leases.acquire('consumer', 'second', 10_000), true);
+      assert.equal(await leases.acquire('consumer', 'first', 10_000), false);
+    },
+
+    'leases: a fenced transaction rolls back once the lease is lost, and holds takeovers off while open':
+      async (storage) => {
+        const leases = leasesOf(storage);
+        if (leases === undefined) return;
+        assert.equal(await leases.acquire('consumer', 'first', 200), true);
+        const order: string[] = [];
+        let takeover: Promise<boolean> | undefined;
+        await storage.transaction(async (transaction) => {
+          await leases.assert('consumer', 'first', transaction);
+          await storage.saveCheckpoint('consumer', 1, transaction);
+          // Past the expiry, inside the fenced transaction: a takeover must wait for its end.
+          takeover = leases.acquire('consumer', 'second', 10_000).then((won) => {
+            order.push('takeover');
+            return won;
+          });
+          await sleep(400);
+          order.push('commit');
+        });
+        assert.equal(await takeover, true);
+        assert.deepEqual(order, ['commit', 'takeover']);
+        assert.equal(await storage.loadCheckpoint('consumer'), 1);
+        // The stale owner is fenced off: its effect and checkpoint roll back together.
+        await assertCode(
+          storage.transaction(async (transaction) => {
+            await storage.saveCheckpoint('consumer', 2, transaction);
+            await leases.assert('consumer', 'first', transaction);
+          }),
+          'LEASE_LOST',
+        );
+        assert.equal(await storage.loadCheckpoint('consumer'), 1);
+        await storage.transaction(async (transaction) => {
+          await leases.assert('consumer', 'second', transaction);
+          await storage.saveCheckpoint('consumer', 3, transaction);
+        });
+        assert.equal(await storage.loadCheckpoint('consumer'), 3);
+      },
+
+    'never lets a reader find an event below a position it has seen': async (storage) => {
+      const appendsPerWriter = 20;
+      let writing = true;
+      const seen: StoredEvent[] = [];
+      const reader = (async () => {
+        let after = 0;
+        for (;;) {
+          const done = !writing;
+          const page = await storage.readAll({ after, limit: 50 });
+          for (const event of page) {
+            assert.ok(event.position > after, `position ${event.position} appeared after ${after} was seen`);
+            seen.push(event);
+            after = event.position;
+          }
+          if (page.length === 0) {
+            if (done) return;
+            await sleep(1);
+          }
+        }
+      })();
+      const writes = Array.from({ length: writers }, async (_, writer) => {
+        for (let index = 0; index < appendsPerWriter; index += 1) {
+          const size = 1 + ((writer + index) % 3);
+          await storage.append(
+            request(
+              `w-${writer}`,
+              'any',
+              Array.from({ length: size }, () => 'Tick'),
+            ),
+          );
+        }
+      });
+      try {
+        await Promise.all(writes);
+      } finally {
+        writing = false;
+      }
+      await reader;
+      const committed = await storage.readAll({ after: 0, limit: 100_000 });
+      assert.deepEqual(
+        seen.map((event) => event.eventId),
+        committed.map((event) => event.eventId),
+      );
+      assert.equal(new Set(seen.map((event) => event.eventId)).size, seen.length);
+      for (let writer = 0; writer < writers; writer += 1) {
+        const versions = (await storage.readStream(`w-${writer}`, { direction: 'forward', limit: 1000 })).map(
+          (event) => event.version,
+        );
+        assert.deepEqual(
+          versions,
+          versions.map((_, index) => index + 1),
+        );
+      }
+    },
+  };
+}
+
+interface Leases<Tx> {
+  acquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(name: string, owner: string): Promise<void>;
+  assert(name: string, owner: string, transaction: Tx): Promise<void>;
+}
+
+/** The storage's leases, or undefined when it has none (the lease cases then pass vacuously). */
+function leasesOf<Tx>(storage: EventStorage<Tx>): Leases<Tx> | undefined {
+  const { acquireLease, releaseLease, assertLease } = storage;
+  if (acquireLease === undefined || releaseLease === undefined || assertLease === undefined) return undefined;
+  return {
+    acquire: (name, owner, ttlMs) => acquireLease.call(storage, name, owner, ttlMs),
+    release: (name, owner) => releaseLease.call(storage, name, owner),
+    assert: (name, owner, transaction) => assertLease.call(storage, name, owner, transaction),
+  };
+}
+
+function prepared(
+  type: string,
+  data: unknown = { type },
+  metadata: PreparedEvent['metadata'] = {},
+): PreparedEvent {
+  return { eventId: globalThis.crypto.randomUUID(), type, data, metadata };
+}
+
+function request(
+  streamId: string,
+  expectedVersion: ExpectedVersion,
+  types: readonly string[],
+): AppendRequest {
+  return { streamId, streamType: 'Thing', expectedVersion, events: types.map((type) => prepared(type)) };
+}
+
+async function assertCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isHindsightError(error), `expected a Hindsight error, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+}
+
+async function assertConflict(
+  promise: Promise<unknown>,
+  streamId: string,
+  actualVersion: number,
+): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isHindsightError(error, 'CONCURRENCY_CONFLICT'), `expected a conflict, got ${String(error)}`);
+    assert.equal(error.streamId, streamId);
+    assert.equal(error.actualVersion, actualVersion);
+    return true;
+  });
+}
+
+function assertStrictlyIncreasing(values: readonly number[]): void {
+  for (let index = 1; index < values.length; index += 1) {
+    assert.ok(
+      (values[index] as number) > (values[index - 1] as number),
+      `not increasing at ${index}: ${values.join(',')}`,
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await sleep(5);
+  }
+}

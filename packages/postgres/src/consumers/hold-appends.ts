@@ -1,0 +1,57 @@
+import type { GlobalPageQuery, HeldLog, StoredEvent } from '@hindsight/core';
+import { toArrayLiteral } from '../internal/array-literal.js';
+import type { Session } from '../internal/driver.js';
+import { defineStatement, type Statement } from '../internal/statement.js';
+import { type EventRow, eventColumns, toStoredEvent } from '../sql/event-row.js';
+
+/**
+ * Statements of a transaction that holds appends back. Appends hold the position lock shared from
+ * before they take positions until they commit; taking it exclusively waits every append in
+ * flight out and keeps new ones from taking positions until the transaction ends. The log read in
+ * statements after that is final: every position is settled, so no read horizon is needed.
+ */
+export interface HoldAppendsStatements {
+  readonly lock: Statement;
+  readonly head: Statement;
+  readonly read: Statement;
+}
+
+export function holdAppendsStatements(schema: string): HoldAppendsStatements {
+  return {
+    lock: defineStatement('hold_appends', 'SELECT pg_advisory_xact_lock($1::int4, $2::int4)::text AS locked'),
+    head: defineStatement('held_head', `SELECT coalesce(max(position), 0) AS last FROM ${schema}.events`),
+    read: defineStatement(
+      'held_read_all',
+      `SELECT ${eventColumns('e')} FROM ${schema}.events e
+WHERE e.position > $1::int8 AND e.position <= $2::int8
+  AND ($4::text[] IS NULL OR e.type = ANY($4::text[]))
+  AND ($5::text[] IS NULL OR e.stream_type = ANY($5::text[]))
+ORDER BY e.position LIMIT $3::int`,
+    ),
+  };
+}
+
+/** Takes the position lock exclusively in the transaction of `session`; returns the final log. */
+export async function holdAppends(
+  session: Session,
+  statements: HoldAppendsStatements,
+  lockKey: readonly [number, number],
+): Promise<HeldLog> {
+  await session.run(statements.lock, [...lockKey]);
+  return {
+    async headPosition(): Promise<number> {
+      const [row] = await session.run<{ last: string }>(statements.head, []);
+      return Number(row?.last ?? 0);
+    },
+    async readAll(query: GlobalPageQuery): Promise<readonly StoredEvent[]> {
+      const rows = await session.run<EventRow>(statements.read, [
+        query.after,
+        query.upTo ?? Number.MAX_SAFE_INTEGER,
+        query.limit,
+        query.types === undefined ? null : toArrayLiteral([...query.types]),
+        query.streamTypes === undefined ? null : toArrayLiteral([...query.streamTypes]),
+      ]);
+      return rows.map(toStoredEvent);
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import {
+  bigint,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// Document keys compare by bytes (the port's binary order); pg-core has no collation option.
+const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });
+
+/**
+ * Drizzle (pg-core) definitions of Hindsight's tables and position sequence, identical to what `migrate()` creates, so
+ * events and your read models can live in one Drizzle schema and one migration flow. Use either
+ * these with drizzle-kit or `migrate()`, not both on the same schema.
+ *
+ * @example
+ * ```ts
+ * // db/schema.ts, read by drizzle-kit
+ * import { hindsightTables } from '@hindsight/postgres/drizzle';
+ * export const { schema: hindsight, events, streams, snapshots, checkpoints, eventPosition, documents } =
+ *   hindsightTables('hindsight');
+ *
+ * // an inline projection writing a read model with Drizzle
+ * await store.append('order-1', events, {
+ *   streamType: 'Order',
+ *   inTransaction: async (tx) => {
+ *     await drizzle(tx.client).insert(orderTotals).values({ id: 'order-1', total: 10 });
+ *   },
+ * });
+ * ```
+ */
+export function hindsightTables(schemaName = 'hindsight') {
+  const schema = pgSchema(schemaName);
+  const events = schema.table(
+    'events',
+    {
+      position: bigint('position', { mode: 'number' }).primaryKey(),
+      streamId: text('stream_id').notNull(),
+      streamType: text('stream_type').notNull(),
+      version: integer('version').notNull(),
+      eventId: uuid('event_id').notNull().unique('events_event_id_key'),
+      type: text('type').notNull(),
+      data: jsonb('data').notNull(),
+      metadata: jsonb('metadata').notNull(),
+      recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull(),
+    },
+    (table) => [
+      unique('events_stream_version_key').on(table.streamId, table.version),
+      index('events_type_position_idx').on(table.type, table.position),
+      index('events_stream_type_position_idx').on(table.streamType, table.position),
+    ],
+  );
+  const streams = schema.table('streams', {
+    streamId: text('stream_id').primaryKey(),
+    streamType: text('stream_type').notNull(),
+    version: integer('version').notNull(),
+  });
+  const snapshots = schema.table('snapshots', {
+    streamId: text('stream_id').primaryKey(),
+    streamType: text('stream_type').notNull(),
+    version: integer('version').notNull(),
+    schemaVersion: integer('schema_version').notNull(),
+    state: jsonb('state').notNull(),
+    takenAt: timestamp('taken_at', { withTimezone: true, mode: 'date' }).notNull(),
+  });
+  const checkpoints = schema.table('checkpoints', {
+    consumerId: text('consumer_id').primaryKey(),
+    position: bigint('position', { mode: 'number' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  });
+  // Positions: CACHE 1 is required (the read horizon relies on positions handed out in call order).
+  const eventPosition = schema.sequence('event_position', {
+    startWith: 1,
+    minValue: 1,
+    increment: 1,
+    cache: 1,
+    cycle: false,
+  });
+  const documents = schema.table(
+    'documents',
+    {
+      collection: text('collection').notNull(),
+      key: binaryText('key').notNull(),
+      value: jsonb('value').notNull(),
+      updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    },
+    (table) => [primaryKey({ name: 'documents_pkey', columns: [table.collection, table.key] })],
+  );
+  return { schema, events, streams, snapshots, checkpoints, eventPosition, documents };
+}

@@ -1,0 +1,10 @@
+export type { InFlightAppendWait, ReadHorizonState } from './internal/read-horizon.js';
+export { type MigrateOptions, type MigrationResult, migrate } from './migrations/migrate.js';
+export {
+  createPostgresStorage,
+  type PostgresClient,
+  type PostgresStorage,
+  type PostgresStorageOptions,
+  type TransactionClientOf,
+} from './postgres-storage.js';
+export type { PostgresQueryResult, PostgresTransaction } from './postgres-transaction.js';

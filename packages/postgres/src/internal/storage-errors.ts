@@ -1,0 +1,47 @@
+import { HindsightError } from '@hindsight/core';
+
+// Socket errors, SQLSTATE class 08 (connection exception), server shutting down or full.
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+const unavailableMessage = /connection terminated|timeout exceeded when trying to connect|connection error/i;
+
+/** Whether `error` means the database could not be reached (as opposed to refusing a statement). */
+export function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('08'))) return true;
+  if (error instanceof AggregateError) return error.errors.some(isUnavailable);
+  return error instanceof Error && unavailableMessage.test(error.message);
+}
+
+/** Maps connection failures to a retryable `STORAGE_UNAVAILABLE`; other errors pass unchanged. */
+export function toStorageError(error: unknown): unknown {
+  return isUnavailable(error) ? storageUnavailable(error) : error;
+}
+
+/** A retryable `STORAGE_UNAVAILABLE` caused by `cause`. */
+export function storageUnavailable(cause: unknown): HindsightError {
+  const reason = cause instanceof Error && cause.message !== '' ? cause.message : String(cause);
+  return new HindsightError('STORAGE_UNAVAILABLE', `PostgreSQL is unavailable: ${reason}`, {
+    retryable: true,
+    cause,
+  });
+}
+
+/** SQLSTATE 23505: a unique constraint refused a row. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

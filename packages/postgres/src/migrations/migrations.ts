@@ -1,0 +1,93 @@
+import { leasesTableSql } from '../consumers/leases.js';
+import { positionSequence } from '../internal/position-lock.js';
+
+/** One schema change, applied once per schema, in version order, inside the migration transaction. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  /** The SQL, given the quoted schema name. */
+  readonly sql: (schema: string) => string;
+}
+
+/** Every migration, oldest first. Append only: a released migration never changes. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, streams, snapshots, checkpoints, global position',
+    sql: (schema) => `
+CREATE TABLE ${schema}.events (
+  position bigint PRIMARY KEY,
+  stream_id text NOT NULL,
+  stream_type text NOT NULL,
+  version integer NOT NULL,
+  event_id uuid NOT NULL UNIQUE,
+  type text NOT NULL,
+  data jsonb NOT NULL,
+  metadata jsonb NOT NULL,
+  recorded_at timestamptz NOT NULL,
+  CONSTRAINT events_stream_version_key UNIQUE (stream_id, version)
+);
+CREATE INDEX events_type_position_idx ON ${schema}.events (type, position);
+CREATE INDEX events_stream_type_position_idx ON ${schema}.events (stream_type, position);
+CREATE TABLE ${schema}.streams (
+  stream_id text PRIMARY KEY,
+  stream_type text NOT NULL,
+  version integer NOT NULL
+);
+CREATE TABLE ${schema}.snapshots (
+  stream_id text PRIMARY KEY,
+  stream_type text NOT NULL,
+  version integer NOT NULL,
+  schema_version integer NOT NULL,
+  state jsonb NOT NULL,
+  taken_at timestamptz NOT NULL
+);
+CREATE TABLE ${schema}.checkpoints (
+  consumer_id text PRIMARY KEY,
+  position bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE ${schema}.global_position (
+  id boolean PRIMARY KEY DEFAULT true CHECK (id),
+  last bigint NOT NULL
+);
+INSERT INTO ${schema}.global_position (id, last) VALUES (true, 0);
+`,
+  },
+  {
+    version: 2,
+    name: 'documents',
+    // COLLATE "C": keys compare by bytes, the binary order the storage port promises.
+    sql: (schema) => `
+CREATE TABLE ${schema}.documents (
+  collection text NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  value jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (collection, key)
+);
+`,
+  },
+  {
+    version: 3,
+    name: 'positions from a sequence (concurrent appends, safe read horizon)',
+    // The counter is locked first, so appends of an older version still in flight commit (or
+    // wait, then fail on the dropped table) before the sequence continues after their positions.
+    // CACHE 1: a position is handed out in the order nextval is called, which the read horizon
+    // relies on; a session-cached range would hand out lower positions later.
+    sql: (schema) => `
+LOCK TABLE ${schema}.global_position IN ACCESS EXCLUSIVE MODE;
+CREATE SEQUENCE ${schema}.event_position AS bigint MINVALUE 1 START WITH 1 CACHE 1 NO CYCLE;
+SELECT setval(${positionSequence(schema)}, last)
+FROM (SELECT greatest((SELECT max(last) FROM ${schema}.global_position),
+  (SELECT max(position) FROM ${schema}.events)) AS last) counter
+WHERE last > 0;
+DROP TABLE ${schema}.global_position;
+`,
+  },
+  {
+    version: 4,
+    name: 'consumer leases',
+    sql: leasesTableSql,
+  },
+];

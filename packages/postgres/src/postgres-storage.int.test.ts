@@ -1,0 +1,410 @@
+import {
+  type AppendRequest,
+  type ExpectedVersion,
+  isHindsightError,
+  type PreparedEvent,
+} from '@hindsight/core';
+import { storageConformanceCases } from '@hindsight/core/testing';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { quoteIdentifier } from './internal/identifiers.js';
+import { createPostgresStorage } from './postgres-storage.js';
+import type { PostgresTransaction } from './postgres-transaction.js';
+import { listDocumentsCall, listDocumentsStatements } from './sql/list-documents.js';
+import { readAllCall, readAllStatements } from './sql/read-all.js';
+import { readStreamParams, readStreamStatements } from './sql/read-stream.js';
+import { createTestPool, dropSchema, sleep, uniqueSchema, waitFor } from './test-helpers.js';
+
+describe('PostgreSQL storage: core conformance', () => {
+  const pool = createTestPool();
+  const schemas: string[] = [];
+
+  afterEach(async () => {
+    for (const schema of schemas.splice(0)) await dropSchema(pool, schema);
+  });
+  afterAll(() => pool.end());
+
+  const cases = storageConformanceCases({
+    create: async () => {
+      const schema = uniqueSchema();
+      schemas.push(schema);
+      const storage = createPostgresStorage({ client: pool, schema });
+      await storage.migrate();
+      return storage;
+    },
+  });
+  for (const testCase of cases) it(testCase.name, testCase.run);
+});
+
+function prepared(type = 'Happened', data: unknown = { type }): PreparedEvent {
+  return { eventId: globalThis.crypto.randomUUID(), type, data, metadata: {} };
+}
+
+function request(streamId: string, expectedVersion: ExpectedVersion, count = 1): AppendRequest {
+  return {
+    streamId,
+    streamType: 'Thing',
+    expectedVersion,
+    events: Array.from({ length: count }, () => prepared()),
+  };
+}
+
+describe('PostgreSQL storage: adapter behaviour', () => {
+  const pool = createTestPool();
+  const schema = uniqueSchema();
+  const storage = createPostgresStorage({ client: pool, schema });
+  const table = (name: string) => `${quoteIdentifier(schema)}.${name}`;
+
+  beforeAll(async () => {
+    await storage.migrate();
+  });
+  afterAll(async () => {
+    await storage.close();
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  it('appends in one round trip: one named statement, no BEGIN/COMMIT; the NOTIFY follows the commit', async () => {
+    const query = vi.spyOn(pool, 'query');
+    const connect = vi.spyOn(pool, 'connect');
+    try {
+      await storage.append(request('one-trip', 'no_stream', 3));
+      const configs = query.mock.calls.map((call) => call[0] as unknown as { name?: string; text: string });
+      const [append, ...afterCommit] = configs;
+      expect(append?.name).toMatch(/^hindsight_append_[0-9a-f]{8}$/);
+      expect(append?.text).toContain('unnest(');
+      expect(append?.text).not.toContain('pg_notify');
+      // Announcing the head to other processes is its own statement, which the append does not await.
+      expect(afterCommit.map((config) => config.name)).toEqual([
+        expect.stringMatching(/^hindsight_notify_appended_/),
+      ]);
+      // pg's pool.query checks a connection out internally, once per statement; the storage never does.
+      expect(connect.mock.calls.length).toBeLessThanOrEqual(configs.length);
+    } finally {
+      query.mockRestore();
+      connect.mockRestore();
+    }
+  });
+
+  it('prepares its statements once per connection', async () => {
+    const single = createTestPool(1);
+    try {
+      const mine = createPostgresStorage({ client: single, schema });
+      await mine.append(request('prepared-1', 'no_stream'));
+      await mine.append(request('prepared-2', 'no_stream'));
+      const { rows } = await single.query<{ name: string }>(
+        "SELECT name FROM pg_prepared_statements WHERE name LIKE 'hindsight_append_%'",
+      );
+      expect(rows).toHaveLength(1);
+      await mine.close();
+    } finally {
+      await single.end();
+    }
+  });
+
+  it('prepares nothing with prepareStatements: false (for poolers in transaction mode)', async () => {
+    const single = createTestPool(1);
+    try {
+      const mine = createPostgresStorage({ client: single, schema, prepareStatements: false });
+      await mine.append(request('unprepared', 'no_stream'));
+      expect(await mine.readStream('unprepared', { direction: 'forward', limit: 1 })).toHaveLength(1);
+      const { rows } = await single.query(
+        "SELECT name FROM pg_prepared_statements WHERE name LIKE 'hindsight_%'",
+      );
+      expect(rows).toEqual([]);
+      await mine.close();
+    } finally {
+      await single.end();
+    }
+  });
+
+  it("does not depend on (or change) pg's process-wide type parsers", async () => {
+    const garbage = () => 'garbage';
+    const oids = [20, 23, 114, 1184, 3802];
+    const originals = oids.map((oid) => pg.types.getTypeParser(oid));
+    for (const oid of oids) pg.types.setTypeParser(oid, garbage);
+    try {
+      const result = await storage.append(request('parsers', 'no_stream', 2));
+      const read = await storage.readStream('parsers', { direction: 'forward', limit: 10 });
+      expect(read).toEqual(result.events);
+      expect(typeof read[0]?.position).toBe('number');
+      expect(read[0]?.timestamp).toBeInstanceOf(Date);
+      expect(await storage.headPosition()).toBeGreaterThanOrEqual(result.position);
+      expect(pg.types.getTypeParser(20)).toBe(garbage);
+    } finally {
+      for (const [index, oid] of oids.entries())
+        pg.types.setTypeParser(oid, originals[index] as typeof garbage);
+    }
+  });
+
+  it('gives transaction hooks the pool client, committing their writes with the events', async () => {
+    await pool.query(`CREATE TABLE ${table('order_totals')} (id text PRIMARY KEY, total int NOT NULL)`);
+    const result = await storage.append(request('order-1', 'no_stream'), async (tx, events) => {
+      expect(tx.client).toBeInstanceOf(pg.Client);
+      await tx.query(`INSERT INTO ${table('order_totals')} (id, total) VALUES ($1, $2)`, [
+        events[0]?.streamId,
+        10,
+      ]);
+      // The transaction sees its own, uncommitted events.
+      const { rows } = await tx.query<{ count: string }>(
+        `SELECT count(*) FROM ${table('events')} WHERE stream_id = $1`,
+        ['order-1'],
+      );
+      expect(rows[0]?.count).toBe('1');
+    });
+    const { rows } = await pool.query(`SELECT total FROM ${table('order_totals')} WHERE id = 'order-1'`);
+    expect(rows).toEqual([{ total: 10 }]);
+    expect(result.version).toBe(1);
+  });
+
+  it("reports a read model's own unique violation as the hook's error, writing nothing", async () => {
+    await pool.query(`CREATE TABLE ${table('emails')} (email text PRIMARY KEY)`);
+    await pool.query(`INSERT INTO ${table('emails')} VALUES ('a@example.com')`);
+    const head = await storage.headPosition();
+    const attempt = storage.append(request('user-1', 'no_stream'), async (tx) => {
+      await tx.query(`INSERT INTO ${table('emails')} VALUES ('a@example.com')`);
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '23505' });
+    expect(await storage.streamInfo('user-1')).toBeUndefined();
+    expect(await storage.headPosition()).toBe(head);
+  });
+
+  it('lets exactly one of many racing hooked appends win, the others conflicting', async () => {
+    await storage.append(request('hooked-race', 'no_stream'));
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        storage.append(request('hooked-race', 1, 2), async () => {
+          await sleep(2);
+        }),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(1);
+    for (const attempt of attempts) {
+      if (attempt.status === 'rejected') {
+        expect(isHindsightError(attempt.reason, 'CONCURRENCY_CONFLICT')).toBe(true);
+        expect(attempt.reason).toMatchObject({ actualVersion: 3, expectedVersion: 1 });
+      }
+    }
+  });
+
+  it('stores concurrent identical retries once; all of them get the stored result', async () => {
+    const original = request('retried', 'no_stream', 3);
+    const results = await Promise.all(Array.from({ length: 8 }, () => storage.append(original)));
+    expect(results.filter((result) => !result.alreadyStored)).toHaveLength(1);
+    for (const result of results) expect(result.events).toEqual(results[0]?.events);
+    expect((await storage.streamInfo('retried'))?.version).toBe(3);
+  });
+
+  it('accepts upper-case event ids and returns them as reads do', async () => {
+    const event = { ...prepared(), eventId: globalThis.crypto.randomUUID().toUpperCase() };
+    const result = await storage.append({ ...request('upper', 'no_stream'), events: [event] });
+    const retry = await storage.append({ ...request('upper', 'no_stream'), events: [event] });
+    const [read] = await storage.readStream('upper', { direction: 'forward', limit: 1 });
+    expect(result.events[0]).toEqual(read);
+    expect(retry.alreadyStored).toBe(true);
+  });
+
+  it('loses nothing on bad input: a batch PostgreSQL refuses writes nothing, later appends continue', async () => {
+    const head = await storage.headPosition();
+    await storage.append(request('bad-input', 'no_stream'));
+    // jsonb cannot hold U+0000 or lone surrogates; the database refuses the whole batch.
+    const bad = {
+      ...request('bad-input', 1, 2),
+      events: [prepared(), prepared('Bad', { list: ['ok', 'a\u0000b'] })],
+    };
+    await expect(storage.append(bad)).rejects.toMatchObject({
+      code: 'PAYLOAD_NOT_SERIALIZABLE',
+      eventType: 'Bad',
+      path: 'list.1',
+    });
+    const surrogate = { ...prepared(), metadata: { note: '\ud800' } };
+    await expect(
+      storage.append({ ...request('bad-new', 'no_stream'), events: [surrogate] }, async () => undefined),
+    ).rejects.toMatchObject({ code: 'PAYLOAD_NOT_SERIALIZABLE', path: 'metadata.note' });
+    expect((await storage.streamInfo('bad-input'))?.version).toBe(1);
+    expect(await storage.streamInfo('bad-new')).toBeUndefined();
+    expect(await storage.headPosition()).toBe(head + 1);
+    const next = await storage.append(request('bad-input', 1));
+    // The refused batches took positions before PostgreSQL refused them: they leave holes.
+    expect(next.version).toBe(2);
+    expect(next.position).toBeGreaterThan(head + 1);
+    expect(await storage.headPosition()).toBe(next.position);
+  });
+
+  it('round-trips awkward JSON through the array encoding', async () => {
+    const data = {
+      quotes: `"double" 'single' \`back\``,
+      slashes: 'C:\\path\\to\\{x}',
+      braces: '{"a":[1,{"b":"}"}]}',
+      commas: 'a,b,"c"',
+      unicode: 'Zoë 🚀 \u2028',
+      empty: '',
+      nested: [null, true, 1.5, -0.25, 1e21, { deep: ['x'] }],
+    };
+    const event = { ...prepared('Awkward', data), metadata: { note: 'NULL', list: ['NULL', null] } };
+    const result = await storage.append({ ...request('awkward', 'no_stream'), events: [event] });
+    const [read] = await storage.readStream('awkward', { direction: 'forward', limit: 1 });
+    expect(read?.data).toEqual(data);
+    expect(read?.metadata).toEqual(event.metadata);
+    expect(result.events[0]).toEqual(read);
+  });
+
+  it('serves every read from an index, in the generic plans its prepared statements settle on', async () => {
+    const quoted = quoteIdentifier(schema);
+    const all = readAllStatements(quoted);
+    const stream = readStreamStatements(quoted);
+    const documents = listDocumentsStatements(quoted);
+    const page = { after: 0, limit: 10 };
+    const reads = [
+      ['readAll', all.unfiltered, readAllCall(all, page).params],
+      ['readAll by type', all.byType, readAllCall(all, { ...page, types: ['A', 'B'] }).params],
+      [
+        'readAll by stream type',
+        all.byStreamType,
+        readAllCall(all, { ...page, streamTypes: ['Thing'] }).params,
+      ],
+      [
+        'readAll by both',
+        all.byType,
+        readAllCall(all, { ...page, types: ['A'], streamTypes: ['Thing'] }).params,
+      ],
+      ['readStream forward', stream.forward, readStreamParams('s', { direction: 'forward', limit: 10 })],
+      ['readStream backward', stream.backward, readStreamParams('s', { direction: 'backward', limit: 10 })],
+      ['listDocuments', documents.open, listDocumentsCall(documents, 'c', { after: 'a', limit: 10 }).params],
+      [
+        'listDocuments up to',
+        documents.bounded,
+        listDocumentsCall(documents, 'c', { after: 'a', upTo: 'z', limit: 10 }).params,
+      ],
+    ] as const;
+    const client = await pool.connect();
+    try {
+      // With sequential scans priced out, a Seq Scan in the plan means no index can serve the read.
+      await client.query('SET enable_seqscan = off');
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      for (const [label, statement, params] of reads) {
+        await client.query(`PREPARE explained AS ${statement.text}`);
+        const literals = params.map((param) =>
+          param === null ? 'NULL' : `'${String(param).replaceAll("'", "''")}'`,
+        );
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN EXECUTE explained(${literals.join(', ')})`,
+        );
+        await client.query('DEALLOCATE explained');
+        const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+        expect(plan, label).toMatch(/Index (Only )?Scan/);
+        expect(plan, label).not.toMatch(/Seq Scan/);
+      }
+    } finally {
+      await client.query('RESET ALL');
+      client.release();
+    }
+  });
+
+  it('close() leaves the pool open; the closed storage refuses work', async () => {
+    const other = createPostgresStorage({ client: pool, schema });
+    const stop = other.onAppended(() => undefined);
+    stop();
+    await other.close();
+    await other.close();
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await expect(other.headPosition()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    await expect(other.append(request('closed', 'any'))).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  it('works in a schema with a hostile name', async () => {
+    const hostile = `we"ird; DROP SCHEMA public; --${uniqueSchema('')}`;
+    const weird = createPostgresStorage({ client: pool, schema: hostile });
+    try {
+      await weird.migrate();
+      const heads: number[] = [];
+      const stop = weird.onAppended((head) => heads.push(head));
+      const result = await weird.append(request('s', 'no_stream', 2));
+      expect(await weird.readAll({ after: 0, limit: 10 })).toEqual(result.events);
+      await waitFor(() => heads.includes(result.position));
+      stop();
+    } finally {
+      await weird.close();
+      await dropSchema(pool, hostile);
+    }
+  });
+
+  it('refuses schema names PostgreSQL would truncate, and clients it does not know', () => {
+    expect(() => createPostgresStorage({ client: pool, schema: 'x'.repeat(60) })).toThrow(/schema/);
+    expect(() => createPostgresStorage({ client: pool, schema: '' })).toThrow(/schema/);
+    expect(() => createPostgresStorage({ client: {} as pg.Pool })).toThrow(/pg Pool or a PGlite/);
+  });
+});
+
+describe('PostgreSQL storage: a connection lost inside a transaction', () => {
+  const pool = createTestPool(4);
+  const schema = uniqueSchema();
+  const storage = createPostgresStorage({ client: pool, schema });
+  const killed = 'SELECT pg_terminate_backend(pg_backend_pid())';
+
+  beforeAll(async () => {
+    await storage.migrate();
+  });
+  afterAll(async () => {
+    await storage.close();
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  type Kill = (tx: PostgresTransaction<pg.PoolClient>) => Promise<unknown>;
+  it.each<[string, Kill]>([
+    ['tx.query', (tx) => tx.query(killed)],
+    ['the driver client (as query builders use it)', (tx) => tx.client.query(killed)],
+  ])('surfaces as a retryable STORAGE_UNAVAILABLE through %s, writing nothing', async (_label, kill) => {
+    const streamId = uniqueSchema('killed');
+    const failure = await storage
+      .append(request(streamId, 'no_stream'), async (tx) => void (await kill(tx)))
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(isHindsightError(failure, 'STORAGE_UNAVAILABLE')).toBe(true);
+    expect(failure).toMatchObject({ retryable: true });
+    expect(await storage.streamInfo(streamId)).toBeUndefined();
+    const inTransaction = await storage
+      .transaction((tx) => kill(tx))
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(isHindsightError(inTransaction, 'STORAGE_UNAVAILABLE')).toBe(true);
+  });
+
+  it('leaves errors of a healthy transaction as they are', async () => {
+    await expect(storage.transaction((tx) => tx.query('SELECT * FROM missing_table'))).rejects.toMatchObject({
+      code: '42P01',
+    });
+  });
+});
+
+describe('PostgreSQL storage: unreachable server', () => {
+  it('fails with a retryable STORAGE_UNAVAILABLE', async () => {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    const dead = new pg.Pool({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'test' });
+    const storage = createPostgresStorage({ client: dead });
+    try {
+      for (const operation of [
+        () => storage.headPosition(),
+        () => storage.append(request('s', 'any')),
+        () => storage.transaction(async () => undefined),
+        () => storage.migrate(),
+      ]) {
+        const error = await operation().then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        expect(isHindsightError(error, 'STORAGE_UNAVAILABLE')).toBe(true);
+        expect(error).toMatchObject({ retryable: true });
+        expect((error as Error).cause).toBeDefined();
+      }
+    } finally {
+      await storage.close();
+      await dead.end();
+    }
+  });
+});

@@ -1,0 +1,30 @@
+// Type-level tests: checked by `tsc -p tsconfig.json`, never executed.
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { EventStorage } from '@hindsight/core';
+import pg from 'pg';
+import { describe, expectTypeOf, it } from 'vitest';
+import { createPostgresStorage, type PostgresStorage, type TransactionClientOf } from './postgres-storage.js';
+import type { PostgresTransaction } from './postgres-transaction.js';
+
+describe('createPostgresStorage types', () => {
+  it('hands hooks and transactions the driver handle of the client given', () => {
+    expectTypeOf<TransactionClientOf<pg.Pool>>().toEqualTypeOf<pg.PoolClient>();
+    expectTypeOf<TransactionClientOf<PGlite>>().toEqualTypeOf<Transaction>();
+
+    const onPg = createPostgresStorage({ client: new pg.Pool() });
+    expectTypeOf(onPg).toEqualTypeOf<PostgresStorage<pg.PoolClient>>();
+    expectTypeOf(onPg).toExtend<EventStorage<PostgresTransaction<pg.PoolClient>>>();
+    const onPglite = createPostgresStorage({ client: new PGlite() });
+    expectTypeOf(onPglite).toEqualTypeOf<PostgresStorage<Transaction>>();
+  });
+
+  it('has the keyed documents, which the port leaves optional', () => {
+    expectTypeOf<PostgresStorage['getDocument']>().toBeFunction();
+    expectTypeOf<PostgresStorage['listDocuments']>().toBeFunction();
+  });
+
+  it('refuses clients that are neither a pool nor PGlite', () => {
+    // @ts-expect-error a connection string is not a client
+    createPostgresStorage({ client: 'postgres://localhost/db' });
+  });
+});

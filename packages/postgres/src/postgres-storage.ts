@@ -1,0 +1,644 @@
+import type { PGliteInterface, Transaction } from '@electric-sql/pglite';
+import {
+  type AppendRequest,
+  type AppendResult,
+  ConcurrencyError,
+  checkExpectedVersionMatches,
+  type DocumentQuery,
+  type EventStorage,
+  findAlreadyStored,
+  type GlobalPageQuery,
+  type HeldLog,
+  HindsightError,
+  InvalidArgumentError,
+  type StorageStats,
+  type StoredCheckpoint,
+  type StoredDocument,
+  type StoredEvent,
+  type StoredLease,
+  type StoredSnapshot,
+  type StreamInfo,
+  type StreamListQuery,
+  type StreamPageQuery,
+  StreamTypeMismatchError,
+  type TransactionHook,
+} from '@hindsight/core';
+import type { Pool, PoolClient } from 'pg';
+import { ConsumerSupport } from './consumers/consumer-support.js';
+import { AppendNotifier } from './internal/append-notifier.js';
+import { createDriver, type Driver, type Session, sessionOf } from './internal/driver.js';
+import { appendedChannel, checkSchemaName, quoteIdentifier } from './internal/identifiers.js';
+import { positionLockKey } from './internal/position-lock.js';
+import { ReadHorizon, type ReadHorizonState, readBelowHorizon } from './internal/read-horizon.js';
+import { isUniqueViolation } from './internal/storage-errors.js';
+import { unstorableJsonError } from './internal/unstorable-json.js';
+import { type MigrationResult, migrateWith } from './migrations/migrate.js';
+import type { PostgresTransaction } from './postgres-transaction.js';
+import {
+  type AppendRow,
+  appendedEvents,
+  appendStatement,
+  type EncodedAppend,
+  encodeAppend,
+} from './sql/append.js';
+import { deleteDocumentStatement } from './sql/delete-document.js';
+import { type EventRow, toStoredEvent } from './sql/event-row.js';
+import { findEventsParams, findEventsStatement } from './sql/find-events.js';
+import { type DocumentRow, getDocumentStatement } from './sql/get-document.js';
+import { type HeadPositionRow, headPositionStatement } from './sql/head-position.js';
+import { type CheckpointListRow, listCheckpointsStatement } from './sql/list-checkpoints.js';
+import { listDocumentsCall, listDocumentsStatements } from './sql/list-documents.js';
+import { listStreamsParams, listStreamsStatement, type StreamRow } from './sql/list-streams.js';
+import { type CheckpointRow, loadCheckpointStatement } from './sql/load-checkpoint.js';
+import { loadSnapshotStatement, type SnapshotRow, toStoredSnapshot } from './sql/load-snapshot.js';
+import { lockStreamParams, lockStreamStatement } from './sql/lock-stream.js';
+import { putDocumentStatement } from './sql/put-document.js';
+import { maxPosition, readAllCall, readAllStatements } from './sql/read-all.js';
+import { readHorizonStatements } from './sql/read-horizon.js';
+import { readStreamParams, readStreamStatements } from './sql/read-stream.js';
+import { saveCheckpointStatement } from './sql/save-checkpoint.js';
+import { saveSnapshotParams, saveSnapshotStatement } from './sql/save-snapshot.js';
+import { type StorageStatsRow, storageStatsStatement } from './sql/storage-stats.js';
+import { type StreamInfoRow, streamInfoStatement } from './sql/stream-info.js';
+
+/**
+ * A `pg` `Pool`, or a PGlite instance (same SQL, same migrations; for tests and local use).
+ *
+ * @example
+ * ```ts
+ * const client: PostgresClient = process.env.DATABASE_URL
+ *   ? new pg.Pool({ connectionString: process.env.DATABASE_URL })
+ *   : new PGlite();
+ * ```
+ */
+export type PostgresClient = Pool | PGliteInterface;
+
+/**
+ * The driver handle a transaction of a storage over `Client` exposes: a `PoolClient` or a PGlite
+ * `Transaction`.
+ *
+ * @example
+ * ```ts
+ * type Handle = TransactionClientOf<pg.Pool>; // pg.PoolClient
+ * ```
+ */
+export type TransactionClientOf<Client extends PostgresClient> = Client extends PgliteShape
+  ? Transaction
+  : PoolClient;
+
+// Told apart by shape rather than by PGlite's own type, which is `any` where PGlite is not
+// installed and would then match a `pg` pool too.
+interface PgliteShape {
+  readonly exec: unknown;
+  readonly listen: unknown;
+}
+
+/**
+ * Options of {@link createPostgresStorage}.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresStorageOptions<pg.Pool> = {
+ *   client: pool,
+ *   schema: 'billing_events',
+ *   onError: (error) => logger.warn({ error }, 'hindsight background error'),
+ * };
+ * ```
+ */
+export interface PostgresStorageOptions<Client extends PostgresClient = PostgresClient> {
+  /** Your pool (or PGlite instance). The storage never ends it: `close()` leaves it open. */
+  readonly client: Client;
+  /** The schema holding Hindsight's tables (default `'hindsight'`). */
+  readonly schema?: string;
+  /**
+   * Receives background errors, which have no caller to throw to: the notification connection
+   * was lost (it reconnects by itself) or an `onAppended` listener threw. Default: ignored.
+   */
+  readonly onError?: (error: unknown) => void;
+  /**
+   * Whether `pg` prepares each statement once per connection (named statements; default true).
+   * Turn off behind a pooler that cannot keep prepared statements across transactions (PgBouncer in
+   * transaction mode before 1.21, or without `max_prepared_statements`). Ignored by PGlite.
+   */
+  readonly prepareStatements?: boolean;
+  /**
+   * The longest a read of the global log (`readAll`, `headPosition`) waits for appends still in
+   * flight below the head, in milliseconds (default 200). When one stays open longer (a slow
+   * transaction hook), the read returns what is safe, stopping below it, and
+   * {@link PostgresStorage.readHorizon} reports the wait. Appends queue behind a waiting read, so
+   * keep it short. Ignored by PGlite.
+   */
+  readonly readWaitMs?: number;
+}
+
+/**
+ * The PostgreSQL storage: the core storage port, with its optional keyed documents, plus its schema
+ * and migrations.
+ *
+ * @example
+ * ```ts
+ * const storage: PostgresStorage<pg.PoolClient> = createPostgresStorage({ client: pool });
+ * await storage.migrate();
+ * await storage.transaction(async (tx) => {
+ *   await tx.query('UPDATE order_totals SET total = 0');
+ *   await storage.saveCheckpoint('order-totals', 0, tx);
+ * });
+ * ```
+ */
+export interface PostgresStorage<TransactionClient = PoolClient | Transaction>
+  extends EventStorage<PostgresTransaction<TransactionClient>> {
+  /** The schema holding the tables, as given (unquoted). */
+  readonly schema: string;
+  /** Creates or upgrades the tables in {@link PostgresStorage.schema}: see {@link migrate}. */
+  migrate(): Promise<MigrationResult>;
+  /**
+   * How far reads of the global log go, as this instance last proved it: the safe horizon, and
+   * whether reads are held below the head by an append still in flight (see
+   * {@link PostgresStorageOptions.readWaitMs}). On PGlite, whose appends never overlap a read,
+   * `safe` is `Number.MAX_SAFE_INTEGER` and nothing is waited for.
+   */
+  readHorizon(): ReadHorizonState;
+  getDocument(
+    collection: string,
+    key: string,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<StoredDocument | undefined>;
+  putDocument(
+    collection: string,
+    key: string,
+    value: unknown,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<void>;
+  deleteDocument(
+    collection: string,
+    key: string,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<void>;
+  listDocuments(
+    collection: string,
+    query: DocumentQuery,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<readonly StoredDocument[]>;
+  listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]>;
+  listCheckpoints(): Promise<readonly StoredCheckpoint[]>;
+  stats(): Promise<StorageStats>;
+  /**
+   * Consumer leases as rows of the `leases` table, by the database's clock (see
+   * `EventStorage.acquireLease`); consumer runners use them on their own.
+   *
+   * @example
+   * ```ts
+   * if (await storage.acquireLease('projection:orders@1', 'worker-1', 10_000)) console.log('owner');
+   * ```
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, owner: string): Promise<void>;
+  assertLease(
+    name: string,
+    owner: string,
+    transaction: PostgresTransaction<TransactionClient>,
+  ): Promise<void>;
+  readLease(name: string): Promise<StoredLease | undefined>;
+  /**
+   * A transaction that holds every append back while it runs (see
+   * `EventStorage.transactionHoldingAppends`): projection rebuilds switch versions in one.
+   *
+   * @example
+   * ```ts
+   * await storage.transactionHoldingAppends(async (tx, log) => console.log(await log.headPosition()));
+   * ```
+   */
+  transactionHoldingAppends<T>(
+    work: (transaction: PostgresTransaction<TransactionClient>, log: HeldLog) => Promise<T>,
+  ): Promise<T>;
+}
+
+const defaultReadWaitMs = 200;
+// After a read's wait ran out, reads only try the lock (never queue) for this many waits.
+const readBackoffWaits = 5;
+
+// A refusal is re-examined this many times when it raced with a commit that now satisfies it.
+const maxAppendAttempts = 3;
+
+/**
+ * Creates the PostgreSQL storage over your `pg` pool or PGlite instance. Call `migrate()` once
+ * (at deploy or start-up) before using it.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { createEventStore } from '@hindsight/core';
+ * import { createPostgresStorage } from '@hindsight/postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const storage = createPostgresStorage({ client: pool });
+ * await storage.migrate();
+ * const store = createEventStore({ storage, events: [Order] });
+ * ```
+ */
+export function createPostgresStorage<Client extends PostgresClient>(
+  options: PostgresStorageOptions<Client>,
+): PostgresStorage<TransactionClientOf<Client>> {
+  const schema = options.schema ?? 'hindsight';
+  checkSchemaName(schema);
+  const readWaitMs = options.readWaitMs ?? defaultReadWaitMs;
+  if (!Number.isSafeInteger(readWaitMs) || readWaitMs < 1) {
+    throw new InvalidArgumentError({
+      argument: 'readWaitMs',
+      value: readWaitMs,
+      problem: 'must be a positive integer (milliseconds)',
+    });
+  }
+  const driver = createDriver(options.client, { prepareStatements: options.prepareStatements ?? true });
+  return new PostgresEventStorage(driver, schema, options.onError ?? (() => undefined), readWaitMs);
+}
+
+function statementsFor(schema: string) {
+  const quoted = quoteIdentifier(schema);
+  return {
+    append: appendStatement(quoted),
+    findEvents: findEventsStatement(quoted),
+    readStream: readStreamStatements(quoted),
+    readAll: readAllStatements(quoted),
+    readHorizon: readHorizonStatements(quoted),
+    streamInfo: streamInfoStatement(quoted),
+    headPosition: headPositionStatement(quoted),
+    loadSnapshot: loadSnapshotStatement(quoted),
+    saveSnapshot: saveSnapshotStatement(quoted),
+    loadCheckpoint: loadCheckpointStatement(quoted),
+    saveCheckpoint: saveCheckpointStatement(quoted),
+    getDocument: getDocumentStatement(quoted),
+    putDocument: putDocumentStatement(quoted),
+    deleteDocument: deleteDocumentStatement(quoted),
+    listDocuments: listDocumentsStatements(quoted),
+    listStreams: listStreamsStatement(quoted),
+    listCheckpoints: listCheckpointsStatement(quoted),
+    stats: storageStatsStatement(quoted),
+  };
+}
+
+class PostgresEventStorage<TransactionClient> implements PostgresStorage<TransactionClient> {
+  readonly kind = 'postgres';
+  readonly schema: string;
+  readonly #driver: Driver;
+  readonly #sql: ReturnType<typeof statementsFor>;
+  readonly #notifier: AppendNotifier;
+  readonly #lockKey: readonly [number, number];
+  readonly #consumers: ConsumerSupport;
+  // Undefined on PGlite, whose appends never overlap a read.
+  readonly #horizon: ReadHorizon | undefined;
+  #closed = false;
+  declare readonly lockStream?: (streamId: string) => Promise<() => Promise<void>>;
+
+  constructor(driver: Driver, schema: string, onError: (error: unknown) => void, readWaitMs: number) {
+    this.schema = schema;
+    this.#driver = driver;
+    this.#sql = statementsFor(schema);
+    this.#lockKey = positionLockKey(schema);
+    this.#consumers = new ConsumerSupport(driver, schema, this.#lockKey);
+    this.#horizon = driver.serialized
+      ? undefined
+      : new ReadHorizon({
+          session: driver,
+          statements: this.#sql.readHorizon,
+          head: this.#sql.headPosition,
+          lockKey: this.#lockKey,
+          waitMs: readWaitMs,
+          backoffMs: readWaitMs * readBackoffWaits,
+        });
+    if (!driver.serialized) this.lockStream = (streamId) => this.#lockStream(streamId);
+    this.#notifier = new AppendNotifier({
+      driver,
+      channel: appendedChannel(schema),
+      readHead: () => this.headPosition(),
+      onError,
+    });
+  }
+
+  async migrate(): Promise<MigrationResult> {
+    this.#ensureOpen();
+    return migrateWith(this.#driver, this.schema);
+  }
+
+  async append(
+    request: AppendRequest,
+    hook?: TransactionHook<PostgresTransaction<TransactionClient>>,
+  ): Promise<AppendResult> {
+    this.#ensureOpen();
+    const encoded = encodeAppend(request, this.#lockKey);
+    for (let attempt = 1; ; attempt += 1) {
+      const appended = await this.#tryAppend(request, encoded, hook).catch((error: unknown) => {
+        throw unstorableJsonError(request, error) ?? error;
+      });
+      if (appended !== undefined) {
+        this.#notifier.publish(appended.position);
+        this.#notifier.announce(appended.position);
+        return appended;
+      }
+      const earlier = await this.#explainRefusal(request, attempt >= maxAppendAttempts);
+      if (earlier !== undefined) return earlier;
+    }
+  }
+
+  /** Runs the append statement; undefined when the stream or an event id refused it. */
+  async #tryAppend(
+    request: AppendRequest,
+    encoded: EncodedAppend,
+    hook: TransactionHook<PostgresTransaction<TransactionClient>> | undefined,
+  ): Promise<AppendResult | undefined> {
+    if (hook === undefined) {
+      try {
+        const [row] = await this.#driver.run<AppendRow>(this.#sql.append, encoded.params);
+        return row === undefined ? undefined : appendResult(appendedEvents(request, encoded, row));
+      } catch (error) {
+        if (isUniqueViolation(error)) return undefined;
+        throw error;
+      }
+    }
+    // Only a unique violation of the append statement itself is a refusal; one raised by the
+    // hook (say, by a read model's own constraint) is the hook's error.
+    let refused = false;
+    try {
+      return await this.#driver.transaction(async (session, transaction) => {
+        let row: AppendRow | undefined;
+        try {
+          [row] = await session.run<AppendRow>(this.#sql.append, encoded.params);
+        } catch (error) {
+          refused = isUniqueViolation(error);
+          throw error;
+        }
+        if (row === undefined) return undefined;
+        const events = appendedEvents(request, encoded, row);
+        await hook(transaction as PostgresTransaction<TransactionClient>, events);
+        return appendResult(events);
+      });
+    } catch (error) {
+      if (refused) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Finds why an append was refused, reading what is committed now: an identical earlier append
+   * (returned, the retry is a no-op), reused event ids, another stream type or another version
+   * (thrown). Undefined when nothing explains it any more (the refusal raced with a concurrent
+   * commit): the append is then tried again, unless `final`.
+   */
+  async #explainRefusal(request: AppendRequest, final: boolean): Promise<AppendResult | undefined> {
+    const rows = await this.#driver.run<EventRow>(
+      this.#sql.findEvents,
+      findEventsParams(request.events.map((event) => event.eventId)),
+    );
+    const byId = new Map(rows.map((row) => [row.event_id, toStoredEvent(row)]));
+    const already = findAlreadyStored(request, (eventId) => byId.get(eventId.toLowerCase()));
+    if (already !== undefined) return already;
+    const info = await this.streamInfo(request.streamId);
+    if (info !== undefined && info.streamType !== request.streamType) {
+      throw new StreamTypeMismatchError({
+        streamId: request.streamId,
+        expectedType: request.streamType,
+        actualType: info.streamType,
+      });
+    }
+    const actualVersion = info?.version ?? 0;
+    checkExpectedVersionMatches(request.streamId, request.expectedVersion, actualVersion);
+    if (final) {
+      throw new ConcurrencyError({
+        streamId: request.streamId,
+        expectedVersion: request.expectedVersion,
+        actualVersion,
+      });
+    }
+    return undefined;
+  }
+
+  async readStream(streamId: string, query: StreamPageQuery): Promise<readonly StoredEvent[]> {
+    this.#ensureOpen();
+    const statement =
+      query.direction === 'forward' ? this.#sql.readStream.forward : this.#sql.readStream.backward;
+    const rows = await this.#driver.run<EventRow>(statement, readStreamParams(streamId, query));
+    return rows.map(toStoredEvent);
+  }
+
+  async readAll(query: GlobalPageQuery): Promise<readonly StoredEvent[]> {
+    this.#ensureOpen();
+    const horizon = this.#horizon;
+    return horizon === undefined
+      ? this.#readPage(query)
+      : readBelowHorizon(horizon, query, (page) => this.#readPage(page));
+  }
+
+  async #readPage(query: GlobalPageQuery): Promise<readonly StoredEvent[]> {
+    const { statement, params } = readAllCall(this.#sql.readAll, query);
+    const rows = await this.#driver.run<EventRow>(statement, params);
+    return rows.map(toStoredEvent);
+  }
+
+  readHorizon(): ReadHorizonState {
+    return this.#horizon?.state ?? { safe: Number.MAX_SAFE_INTEGER, waitingFor: undefined };
+  }
+
+  async streamInfo(streamId: string): Promise<StreamInfo | undefined> {
+    this.#ensureOpen();
+    const [row] = await this.#driver.run<StreamInfoRow>(this.#sql.streamInfo, [streamId]);
+    return row === undefined
+      ? undefined
+      : { streamId, streamType: row.stream_type, version: Number(row.version) };
+  }
+
+  async headPosition(): Promise<number> {
+    this.#ensureOpen();
+    if (this.#horizon !== undefined) return this.#horizon.head();
+    const [row] = await this.#driver.run<HeadPositionRow>(this.#sql.headPosition, [maxPosition]);
+    return Number(row?.last ?? 0);
+  }
+
+  async listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]> {
+    this.#ensureOpen();
+    const rows = await this.#driver.run<StreamRow>(this.#sql.listStreams, listStreamsParams(query));
+    return rows.map((row) => ({
+      streamId: row.stream_id,
+      streamType: row.stream_type,
+      version: Number(row.version),
+    }));
+  }
+
+  async listCheckpoints(): Promise<readonly StoredCheckpoint[]> {
+    this.#ensureOpen();
+    const rows = await this.#driver.run<CheckpointListRow>(this.#sql.listCheckpoints, []);
+    return rows.map((row) => ({ consumerId: row.consumer_id, position: Number(row.position) }));
+  }
+
+  async stats(): Promise<StorageStats> {
+    this.#ensureOpen();
+    const [row] = await this.#driver.run<StorageStatsRow>(this.#sql.stats, []);
+    return { streams: Number(row?.streams ?? 0), events: Number(row?.events ?? 0) };
+  }
+
+  async loadSnapshot(streamId: string): Promise<StoredSnapshot | undefined> {
+    this.#ensureOpen();
+    const [row] = await this.#driver.run<SnapshotRow>(this.#sql.loadSnapshot, [streamId]);
+    return row === undefined ? undefined : toStoredSnapshot(row);
+  }
+
+  async saveSnapshot(snapshot: StoredSnapshot): Promise<void> {
+    this.#ensureOpen();
+    await this.#driver.run(this.#sql.saveSnapshot, saveSnapshotParams(snapshot));
+  }
+
+  async loadCheckpoint(consumerId: string): Promise<number | undefined> {
+    this.#ensureOpen();
+    const [row] = await this.#driver.run<CheckpointRow>(this.#sql.loadCheckpoint, [consumerId]);
+    return row === undefined ? undefined : Number(row.position);
+  }
+
+  async saveCheckpoint(
+    consumerId: string,
+    position: number,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<void> {
+    this.#ensureOpen();
+    await this.#session(transaction).run(this.#sql.saveCheckpoint, [consumerId, position]);
+  }
+
+  async getDocument(
+    collection: string,
+    key: string,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<StoredDocument | undefined> {
+    this.#ensureOpen();
+    const [row] = await this.#session(transaction).run<DocumentRow>(this.#sql.getDocument, [collection, key]);
+    return row === undefined ? undefined : toDocument(row);
+  }
+
+  async putDocument(
+    collection: string,
+    key: string,
+    value: unknown,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<void> {
+    this.#ensureOpen();
+    await this.#session(transaction).run(this.#sql.putDocument, [collection, key, JSON.stringify(value)]);
+  }
+
+  async deleteDocument(
+    collection: string,
+    key: string,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<void> {
+    this.#ensureOpen();
+    await this.#session(transaction).run(this.#sql.deleteDocument, [collection, key]);
+  }
+
+  async listDocuments(
+    collection: string,
+    query: DocumentQuery,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<readonly StoredDocument[]> {
+    this.#ensureOpen();
+    const { statement, params } = listDocumentsCall(this.#sql.listDocuments, collection, query);
+    const rows = await this.#session(transaction).run<DocumentRow>(statement, params);
+    return rows.map(toDocument);
+  }
+
+  /** Where a statement runs: in the given transaction, else on its own (autocommit). */
+  #session(transaction: PostgresTransaction<TransactionClient> | undefined): Session {
+    return transaction === undefined ? this.#driver : sessionOf(transaction);
+  }
+
+  async transaction<T>(
+    work: (transaction: PostgresTransaction<TransactionClient>) => Promise<T>,
+  ): Promise<T> {
+    this.#ensureOpen();
+    return this.#driver.transaction((_session, transaction) =>
+      work(transaction as PostgresTransaction<TransactionClient>),
+    );
+  }
+
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.#ensureOpen();
+    return this.#consumers.acquireLease(name, owner, ttlMs);
+  }
+
+  releaseLease(name: string, owner: string): Promise<void> {
+    this.#ensureOpen();
+    return this.#consumers.releaseLease(name, owner);
+  }
+
+  assertLease(
+    name: string,
+    owner: string,
+    transaction: PostgresTransaction<TransactionClient>,
+  ): Promise<void> {
+    return this.#consumers.assertLease(name, owner, transaction);
+  }
+
+  readLease(name: string): Promise<StoredLease | undefined> {
+    this.#ensureOpen();
+    return this.#consumers.readLease(name);
+  }
+
+  transactionHoldingAppends<T>(
+    work: (transaction: PostgresTransaction<TransactionClient>, log: HeldLog) => Promise<T>,
+  ): Promise<T> {
+    this.#ensureOpen();
+    return this.#consumers.transactionHoldingAppends(work);
+  }
+
+  /**
+   * The stream's advisory lock, held by a transaction that stays open (and does nothing else) until
+   * released: one pooled connection per held lock. Not on PGlite, whose one connection an open
+   * transaction would hold up: core then serializes hot-stream writers within the process.
+   */
+  async #lockStream(streamId: string): Promise<() => Promise<void>> {
+    this.#ensureOpen();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const acquired = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const held = this.#driver.transaction(async (session) => {
+      await session.run(lockStreamStatement, lockStreamParams(this.schema, streamId));
+      locked();
+      await released;
+    });
+    await Promise.race([acquired, held]);
+    return async () => {
+      release();
+      await held;
+    };
+  }
+
+  onAppended(listener: (head: number) => void): () => void {
+    this.#ensureOpen();
+    return this.#notifier.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#notifier.close();
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new HindsightError('STORE_CLOSED', 'The PostgreSQL storage is closed');
+  }
+}
+
+function toDocument(row: DocumentRow): StoredDocument {
+  return { key: row.key, value: JSON.parse(row.value) };
+}
+
+function appendResult(events: readonly StoredEvent[]): AppendResult {
+  const last = events.at(-1) as StoredEvent;
+  return {
+    streamId: last.streamId,
+    version: last.version,
+    position: last.position,
+    events,
+    alreadyStored: false,
+  };
+}

@@ -1,0 +1,126 @@
+import {
+  createEventStore,
+  createProcessManager,
+  createRepository,
+  defineAggregate,
+  defineProcess,
+} from '@hindsight/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
+import { createTestPool, dropSchema, uniqueSchema } from './test-helpers.js';
+
+const Order = defineAggregate('Order')
+  .events({
+    OrderCreated: z.object({ total: z.number() }),
+    OrderPaid: z.object({}),
+    OrderCancelled: z.object({}),
+  })
+  .initialState(() => ({ status: 'none' as 'none' | 'open' | 'paid' | 'cancelled' }))
+  .evolve({
+    OrderCreated: () => ({ status: 'open' as const }),
+    OrderPaid: () => ({ status: 'paid' as const }),
+    OrderCancelled: () => ({ status: 'cancelled' as const }),
+  })
+  .commands({
+    create: (_state, input: { total: number }) => ({ type: 'OrderCreated', data: input }),
+    pay: (state, _input: undefined, context) => {
+      if (state.status !== 'open') context.reject('NOT_OPEN');
+      return { type: 'OrderPaid', data: {} };
+    },
+    cancel: (state, _input: undefined, context) => {
+      if (state.status !== 'open') context.reject('NOT_OPEN');
+      return { type: 'OrderCancelled', data: {} };
+    },
+  });
+
+const Shipment = defineAggregate('Shipment')
+  .events({ ShipmentPrepared: z.object({ orderId: z.string() }) })
+  .initialState(() => ({ prepared: false }))
+  .evolve({ ShipmentPrepared: () => ({ prepared: true }) })
+  .commands({ prepare: (_state, input: { orderId: string }) => ({ type: 'ShipmentPrepared', data: input }) });
+
+const orderId = (event: { streamId: string }) => event.streamId.slice('Order-'.length);
+
+const Fulfilment = defineProcess('fulfilment', {
+  from: [Order],
+  to: [Shipment, Order],
+  initialState: () => ({ status: 'waiting' }),
+})
+  .on('OrderCreated', {
+    key: orderId,
+    handle: (state, event, context) => {
+      context.execute(Order, orderId(event), 'cancel', undefined, {
+        deadline: 'payment',
+        afterMs: 30 * 60_000,
+      });
+      return state;
+    },
+  })
+  .on('OrderPaid', {
+    key: orderId,
+    handle: (_state, event, context) => {
+      context.cancelDeadline('payment');
+      context.execute(Shipment, orderId(event), 'prepare', { orderId: orderId(event) });
+      return { status: 'paid' };
+    },
+  })
+  .on('OrderCancelled', {
+    key: orderId,
+    handle: (state, _event, context) => {
+      context.complete();
+      return state;
+    },
+  });
+
+/** Core's process manager on this storage: its state, outbox and deadlines are keyed documents. */
+describe('a core process manager on PostgreSQL', () => {
+  const pool = createTestPool();
+  const schema = uniqueSchema('hs_process');
+  let storage: PostgresStorage;
+
+  beforeAll(async () => {
+    storage = createPostgresStorage({ client: pool, schema });
+    await storage.migrate();
+  });
+  afterAll(async () => {
+    await storage.close();
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  it('sends commands once, keeps deadlines durably across restarts and fires them when due', async () => {
+    let now = new Date('2030-01-01T12:00:00.000Z');
+    const clock = () => now;
+    const store = createEventStore({ storage, events: [Order, Shipment] });
+    const orders = createRepository(store, Order);
+    const options = { clock, pollIntervalMs: 60_000 };
+    let manager = createProcessManager(store, Fulfilment, options);
+    await manager.start();
+    await orders.execute('unpaid', 'create', { total: 1 });
+    await orders.execute('paid', 'create', { total: 2 });
+    await orders.execute('paid', 'pay', undefined);
+    await manager.waitUntilCaughtUp();
+    expect((await manager.scheduled()).map((command) => [command.instance, command.deadline])).toEqual([
+      ['unpaid', 'payment'],
+    ]);
+    expect(await manager.state('paid')).toEqual({ status: 'paid' });
+    const shipments = [];
+    for await (const event of store.readStream('Shipment-paid')) shipments.push(event.type);
+    expect(shipments).toEqual(['ShipmentPrepared']);
+
+    // Restart: the deadline lives in the documents table, not in a timer.
+    await manager.stop();
+    manager = createProcessManager(store, Fulfilment, options);
+    await manager.start();
+    now = new Date('2030-01-01T12:29:59.999Z');
+    expect(await manager.dispatchDue()).toBe(0);
+    now = new Date('2030-01-01T12:31:00.000Z');
+    expect(await manager.dispatchDue()).toBe(1);
+    await manager.waitUntilCaughtUp();
+    expect((await orders.load('unpaid')).state.status).toBe('cancelled');
+    expect(await manager.state('unpaid')).toBeUndefined();
+    expect(await manager.scheduled()).toEqual([]);
+    await manager.stop();
+  });
+});

@@ -1,0 +1,15 @@
+import { toArrayLiteral } from '../internal/array-literal.js';
+import { defineStatement, type Statement } from '../internal/statement.js';
+import { eventColumns } from './event-row.js';
+
+/** Events by id (the unique event_id index): what an append refused because of its ids. $1 ids. */
+export function findEventsStatement(schema: string): Statement {
+  return defineStatement(
+    'find_events',
+    `SELECT ${eventColumns('e')} FROM ${schema}.events e WHERE e.event_id = ANY($1::uuid[])`,
+  );
+}
+
+export function findEventsParams(eventIds: readonly string[]): unknown[] {
+  return [toArrayLiteral(eventIds)];
+}

@@ -1,0 +1,43 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { type ListCheckpoints, prepareListCheckpoints } from '../checkpoints/list-checkpoints.js';
+import { type LoadCheckpoint, prepareLoadCheckpoint } from '../checkpoints/load-checkpoint.js';
+import { type GetDocument, prepareGetDocument } from '../documents/get-document.js';
+import { type ListDocuments, prepareListDocuments } from '../documents/list-documents.js';
+import { type LoadSnapshot, prepareLoadSnapshot } from '../snapshots/load-snapshot.js';
+import { prepareHeadPosition, type ReadHeadPosition } from '../streams/head-position.js';
+import { type ListStreams, prepareListStreams } from '../streams/list-streams.js';
+import { prepareReadAll, type ReadAll } from '../streams/read-all.js';
+import { prepareReadStream, type ReadStream } from '../streams/read-stream.js';
+import { prepareStorageStats, type ReadStorageStats } from '../streams/storage-stats.js';
+import { prepareStreamInfo, type ReadStreamInfo } from '../streams/stream-info.js';
+
+/** Every read, prepared once on one connection. */
+export interface ReadQueries {
+  readonly readStream: ReadStream;
+  readonly readAll: ReadAll;
+  readonly streamInfo: ReadStreamInfo;
+  readonly headPosition: ReadHeadPosition;
+  readonly loadSnapshot: LoadSnapshot;
+  readonly loadCheckpoint: LoadCheckpoint;
+  readonly getDocument: GetDocument;
+  readonly listDocuments: ListDocuments;
+  readonly listStreams: ListStreams;
+  readonly listCheckpoints: ListCheckpoints;
+  readonly stats: ReadStorageStats;
+}
+
+export function prepareReadQueries(db: BetterSqlite3.Database): ReadQueries {
+  return {
+    readStream: prepareReadStream(db),
+    readAll: prepareReadAll(db),
+    streamInfo: prepareStreamInfo(db),
+    headPosition: prepareHeadPosition(db),
+    loadSnapshot: prepareLoadSnapshot(db),
+    loadCheckpoint: prepareLoadCheckpoint(db),
+    getDocument: prepareGetDocument(db),
+    listDocuments: prepareListDocuments(db),
+    listStreams: prepareListStreams(db),
+    listCheckpoints: prepareListCheckpoints(db),
+    stats: prepareStorageStats(db),
+  };
+}

@@ -1,0 +1,79 @@
+/** One schema change. Versions start at 1 and never change once released: add, never edit. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Every table is prefixed `hindsight_` because the database is shared with the application's own
+ * read-model tables, written in the same transactions.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, streams, snapshots, checkpoints',
+    sql: `
+      CREATE TABLE hindsight_events (
+        position INTEGER PRIMARY KEY,
+        stream_id TEXT NOT NULL,
+        stream_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX hindsight_events_stream ON hindsight_events (stream_id, version);
+      CREATE INDEX hindsight_events_type ON hindsight_events (type, position);
+      CREATE INDEX hindsight_events_stream_type ON hindsight_events (stream_type, position);
+
+      CREATE TABLE hindsight_streams (
+        stream_id TEXT PRIMARY KEY,
+        stream_type TEXT NOT NULL,
+        version INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE hindsight_snapshots (
+        stream_id TEXT PRIMARY KEY,
+        stream_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        schema_version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE hindsight_checkpoints (
+        consumer_id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    name: 'documents',
+    sql: `
+      CREATE TABLE hindsight_documents (
+        collection TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (collection, key)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    name: 'consumer leases',
+    // expires_at: milliseconds since the epoch, by the clock of the machine holding the file.
+    sql: `
+      CREATE TABLE hindsight_leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+];

@@ -1,0 +1,95 @@
+import {
+  type AppendRequest,
+  type AppendResult,
+  checkExpectedVersionMatches,
+  findAlreadyStored,
+  type StoredEvent,
+  StreamTypeMismatchError,
+} from '@hindsight/core';
+import type BetterSqlite3 from 'better-sqlite3';
+import { type EventRow, eventColumns, toStoredEvent } from '../internal/event-row.js';
+
+interface StreamRow {
+  readonly stream_type: string;
+  readonly version: number;
+}
+
+/**
+ * Writes one append inside the caller's open write transaction: the idempotency check, the stream
+ * type and expected version checks, the events and the stream's new version. Throws before writing
+ * anything when a check fails.
+ */
+export type AppendEvents = (request: AppendRequest, recordedAt: number) => AppendResult;
+
+export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
+  const findByIds = db
+    .prepare<[string], EventRow>(
+      `SELECT ${eventColumns} FROM hindsight_events WHERE event_id IN (SELECT value FROM json_each(?))`,
+    )
+    .safeIntegers(false);
+  const findStream = db
+    .prepare<[string], StreamRow>('SELECT stream_type, version FROM hindsight_streams WHERE stream_id = ?')
+    .safeIntegers(false);
+  const insertEvent = db
+    .prepare<[string, string, number, string, string, string, string, number]>(
+      'INSERT INTO hindsight_events ' +
+        '(stream_id, stream_type, version, event_id, type, data, metadata, recorded_at) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    .safeIntegers(false);
+  const upsertStream = db.prepare<[string, string, number]>(
+    'INSERT INTO hindsight_streams (stream_id, stream_type, version) VALUES (?, ?, ?) ' +
+      'ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version',
+  );
+
+  return (request, recordedAt) => {
+    const { streamId, streamType } = request;
+    const existing = findByIds.all(JSON.stringify(request.events.map((event) => event.eventId)));
+    if (existing.length > 0) {
+      const byId = new Map(existing.map((row) => [row.event_id, toStoredEvent(row)]));
+      const already = findAlreadyStored(request, (eventId) => byId.get(eventId));
+      if (already !== undefined) return already;
+    }
+    const stream = findStream.get(streamId);
+    if (stream !== undefined && stream.stream_type !== streamType) {
+      throw new StreamTypeMismatchError({
+        streamId,
+        expectedType: streamType,
+        actualType: stream.stream_type,
+      });
+    }
+    const current = stream?.version ?? 0;
+    checkExpectedVersionMatches(streamId, request.expectedVersion, current);
+    const timestamp = new Date(recordedAt);
+    const events = request.events.map((event, index): StoredEvent => {
+      const version = current + index + 1;
+      const data = JSON.stringify(event.data);
+      const metadata = JSON.stringify(event.metadata);
+      const { lastInsertRowid } = insertEvent.run(
+        streamId,
+        streamType,
+        version,
+        event.eventId,
+        event.type,
+        data,
+        metadata,
+        recordedAt,
+      );
+      return {
+        eventId: event.eventId,
+        streamId,
+        streamType,
+        type: event.type,
+        version,
+        position: Number(lastInsertRowid),
+        timestamp: new Date(timestamp),
+        // Copies of what was stored, so neither the caller nor a hook can change the other's view.
+        data: JSON.parse(data),
+        metadata: JSON.parse(metadata),
+      };
+    });
+    const last = events.at(-1) as StoredEvent;
+    upsertStream.run(streamId, streamType, last.version);
+    return { streamId, version: last.version, position: last.position, events, alreadyStored: false };
+  };
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+// biome-ignore lint/style/noDefaultExport: vitest loads its configuration from the default export
+export default defineConfig({
+  resolve: { conditions: ['@hindsight/source'] },
+  ssr: { resolve: { conditions: ['@hindsight/source'] } },
+  test: {
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+      'reliability/src/**/*.test.ts',
+      'bench/src/**/*.test.ts',
+    ],
+    allowOnly: false,
+    testTimeout: 30_000,
+  },
+});
