@@ -14,24 +14,12 @@ const textTypes = { getTypeParser: () => (value: string) => value } as unknown a
  * holds one connection.
  */
 export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
-  const connect = async (): Promise<PoolClient> => {
-    try {
-      return await pool.connect();
-    } catch (error) {
-      throw toStorageError(error);
-    }
-  };
-
   return {
     serialized: false,
     ...clientSession(pool, options),
 
     async transaction(work) {
-      const client = await connect();
-      // A connection that drops while idle in our hands emits 'error'; unhandled, that would crash
-      // the process. The next query fails anyway and reports it.
-      const ignore = (): void => undefined;
-      client.on('error', ignore);
+      const { client, release } = await checkOut(pool);
       let broken: Error | undefined;
       try {
         const session = clientSession(client, options);
@@ -50,13 +38,12 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
         if (broken !== undefined && !isHindsightError(error)) throw storageUnavailable(error);
         throw error;
       } finally {
-        client.off('error', ignore);
-        client.release(broken);
+        release(broken);
       }
     },
 
     async listen(channel, onNotify, onLost) {
-      const client = await connect();
+      const { client, release } = await checkOut(pool);
       let over = false;
       const onNotification = (message: Notification): void => {
         if (message.channel === channel && message.payload !== undefined) onNotify(message.payload);
@@ -70,7 +57,7 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
         if (over) return;
         over = true;
         detach();
-        client.release(true);
+        release(true);
         onLost(error ?? new Error('the notification connection ended'));
       }
       client.on('notification', onNotification);
@@ -81,7 +68,7 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
       } catch (error) {
         over = true;
         detach();
-        client.release(true);
+        release(true);
         throw toStorageError(error);
       }
       return async () => {
@@ -90,13 +77,46 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
         detach();
         try {
           await client.query(`UNLISTEN ${quoteIdentifier(channel)}`);
-          client.release();
+          release();
         } catch {
-          client.release(true);
+          release(true);
         }
       };
     },
   };
+}
+
+interface CheckedOut {
+  readonly client: PoolClient;
+  /** Gives the connection back; `broken` (an error or `true`) makes the pool discard it. */
+  release(broken?: Error | boolean): void;
+}
+
+/**
+ * Checks a connection out with an 'error' listener already on it, kept until it goes back. The
+ * pool drops its own listener before handing the connection over, and a server that terminates a
+ * fresh connection sends the error in the same read as the readiness message: pg emits it before
+ * an awaiting caller could listen, and an unheard 'error' would crash the process. The query that
+ * runs next fails anyway and reports it.
+ */
+function checkOut(pool: Pool): Promise<CheckedOut> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (client === undefined) {
+        reject(toStorageError(error ?? new Error('the pool handed out no connection')));
+        return;
+      }
+      const ignore = (): void => undefined;
+      client.on('error', ignore);
+      resolve({
+        client,
+        release(broken) {
+          client.off('error', ignore);
+          client.release(broken);
+        },
+      });
+    });
+  });
 }
 
 function clientSession(queryable: Pool | PoolClient, options: DriverOptions): Session {
