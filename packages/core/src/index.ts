@@ -98,6 +98,7 @@ export {
   createProjectionRunner,
   defineProjection,
   type ProjectionActivateContext,
+  type ProjectionBatchHandler,
   type ProjectionContext,
   type ProjectionDefinition,
   type ProjectionHandler,

@@ -72,6 +72,25 @@ export type ProjectionHandler<Event, Tx> = (
 ) => void | Promise<void>;
 
 /**
+ * Handles a run of consecutive events of some types at once, e.g. to write them with one
+ * multi-row statement. The events come in global order.
+ *
+ * @example
+ * ```ts
+ * const onTotals: ProjectionBatchHandler<StoredEvent<'OrderCreated', { total: number }>, unknown> = (events) => log(events.length);
+ * ```
+ */
+export type ProjectionBatchHandler<Event, Tx> = (
+  events: readonly Event[],
+  context: ProjectionContext<Tx>,
+) => void | Promise<void>;
+
+/** The stored events of `Types`, each with its own payload type. */
+type StoredEventsOf<Schemas extends EventSchemas, Types extends keyof Schemas & string> = {
+  [Type in Types]: StoredEvent<Type, SchemaOutput<Schemas[Type]>>;
+}[Types];
+
+/**
  * A read model: typed handlers per event type, plus hooks for rebuilds. Run it inline (pass it to
  * `createEventStore({ inline })`) or async (`createProjectionRunner`). Immutable: every builder
  * method returns a new definition.
@@ -103,6 +122,22 @@ export interface ProjectionDefinition<
   on<Type extends keyof Schemas & string>(
     type: Type,
     handler: ProjectionHandler<StoredEvent<Type, SchemaOutput<Schemas[Type]>>, Tx>,
+  ): ProjectionDefinition<Name, Schemas, Tx>;
+  /**
+   * Adds one handler for several event types that gets consecutive events of those types
+   * together: a page while catching up or rebuilding, an append's events inline. Write them at
+   * once (a multi-row upsert) instead of a statement per event. Order is kept: events of types
+   * handled by `on` split the run.
+   *
+   * @example
+   * ```ts
+   * const Totals = defineProjection('totals', { from: [Order] })
+   *   .onBatch(['OrderCreated', 'OrderPaid'], (events, { version }) => totals(version).upsertAll(events));
+   * ```
+   */
+  onBatch<const Types extends readonly (keyof Schemas & string)[]>(
+    types: Types,
+    handler: ProjectionBatchHandler<StoredEventsOf<Schemas, Types[number]>, Tx>,
   ): ProjectionDefinition<Name, Schemas, Tx>;
   /**
    * Sets how to clear a read-model version (all of it, or one stream's part) before a rebuild
@@ -140,6 +175,11 @@ export interface ProjectionDefinition<
   withTransaction<T>(): ProjectionDefinition<Name, Schemas, T>;
   /** Applies one event if the projection handles it. */
   handle(event: StoredEvent, context: ProjectionContext<Tx>): Promise<void>;
+  /**
+   * Applies the events it handles of a page in global order, consecutive events of a batch
+   * handler's types in one call.
+   */
+  handlePage(events: readonly StoredEvent[], context: ProjectionContext<Tx>): Promise<void>;
   /** Runs the reset hook (nothing without one). */
   reset(context: ProjectionResetContext<Tx>): Promise<void>;
   /** Runs the activate hook (nothing without one). */
@@ -159,10 +199,15 @@ export interface ProjectionOptions<Catalogs extends readonly EventCatalog[]> {
   readonly from: Catalogs;
 }
 
+/** How one event type is handled: on its own, or in runs by a batch handler. */
+type Route<Tx> =
+  | { readonly kind: 'each'; readonly handler: ProjectionHandler<StoredEvent, Tx> }
+  | { readonly kind: 'batch'; readonly handler: ProjectionBatchHandler<StoredEvent, Tx> };
+
 interface Parts<Tx> {
   readonly name: string;
   readonly streamTypes: readonly string[];
-  readonly handlers: ReadonlyMap<string, ProjectionHandler<StoredEvent, Tx>>;
+  readonly handlers: ReadonlyMap<string, Route<Tx>>;
   readonly resetHook: ((context: ProjectionResetContext<Tx>) => void | Promise<void>) | undefined;
   readonly activateHook: ((context: ProjectionActivateContext<Tx>) => void | Promise<void>) | undefined;
 }
@@ -200,24 +245,43 @@ export function defineProjection<const Name extends string, const Catalogs exten
 
 function build<Tx>(parts: Parts<Tx>): ProjectionDefinition<string, EventSchemas, Tx> {
   const { name, streamTypes, handlers } = parts;
+  const owner = `handler of projection "${name}"`;
+  /** The page's handled events as calls in order: single events, and runs for batch handlers. */
+  function* calls(events: readonly StoredEvent[]): Generator<Call<Tx>> {
+    let run: { handler: ProjectionBatchHandler<StoredEvent, Tx>; events: StoredEvent[] } | undefined;
+    for (const event of events) {
+      const route = handlers.get(event.type);
+      if (route === undefined || !streamTypes.includes(event.streamType)) continue;
+      if (route.kind === 'batch' && run?.handler === route.handler) {
+        run.events.push(event);
+        continue;
+      }
+      if (run !== undefined) yield batchCall(run.handler, run.events);
+      run = undefined;
+      if (route.kind === 'batch') run = { handler: route.handler, events: [event] };
+      else yield { first: event, apply: (context) => route.handler(event, context) };
+    }
+    if (run !== undefined) yield batchCall(run.handler, run.events);
+  }
   const definition: ProjectionDefinition<string, EventSchemas, Tx> = {
     name,
     streamTypes,
     types: [...handlers.keys()],
     on(type, handler) {
-      const added = handler as ProjectionHandler<StoredEvent, Tx>;
-      return build({
-        ...parts,
-        handlers: withHandler(handlers, `handler of projection "${name}"`, type, added),
-      });
+      const route: Route<Tx> = { kind: 'each', handler: handler as ProjectionHandler<StoredEvent, Tx> };
+      return build({ ...parts, handlers: withHandler(handlers, owner, type, route) });
+    },
+    onBatch(types, handler) {
+      const route: Route<Tx> = { kind: 'batch', handler: handler as ProjectionBatchHandler<StoredEvent, Tx> };
+      const routes = types.reduce((all, type) => withHandler(all, owner, type, route), handlers);
+      return build({ ...parts, handlers: routes });
     },
     onReset: (resetHook) => build({ ...parts, resetHook }),
     onActivate: (activateHook) => build({ ...parts, activateHook }),
     withTransaction: <T>() => definition as unknown as ProjectionDefinition<string, EventSchemas, T>,
-    async handle(event, context) {
-      const handler = handlers.get(event.type);
-      if (handler === undefined || !streamTypes.includes(event.streamType)) return;
-      await handler(event, context);
+    handle: (event, context) => definition.handlePage([event], context),
+    async handlePage(events, context) {
+      for (const call of calls(events)) await call.apply(context);
     },
     async reset(context) {
       await parts.resetHook?.(context);
@@ -227,14 +291,29 @@ function build<Tx>(parts: Parts<Tx>): ProjectionDefinition<string, EventSchemas,
     },
     async applyInline(storage: EventStorage<Tx>, transaction: Tx, events: readonly StoredEvent[]) {
       const version = await readActiveVersion(storage, name, transaction);
-      for (const event of events) {
+      for (const call of calls(events)) {
         try {
-          await definition.handle(event, { transaction, replaying: false, version });
+          await call.apply({ transaction, replaying: false, version });
         } catch (error) {
-          throw new HandlerFailedError({ consumer: name, event: eventRef(event), attempts: 1, cause: error });
+          throw new HandlerFailedError({
+            consumer: name,
+            event: eventRef(call.first),
+            attempts: 1,
+            cause: error,
+          });
         }
       }
     },
   };
   return Object.freeze(definition);
+}
+
+/** One handler call of a page, named by its first event when it fails. */
+interface Call<Tx> {
+  readonly first: StoredEvent;
+  apply(context: ProjectionContext<Tx>): void | Promise<void>;
+}
+
+function batchCall<Tx>(handler: ProjectionBatchHandler<StoredEvent, Tx>, events: StoredEvent[]): Call<Tx> {
+  return { first: events[0] as StoredEvent, apply: (context) => handler(events, context) };
 }

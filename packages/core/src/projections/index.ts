@@ -1,6 +1,7 @@
 export {
   defineProjection,
   type ProjectionActivateContext,
+  type ProjectionBatchHandler,
   type ProjectionContext,
   type ProjectionDefinition,
   type ProjectionHandler,

@@ -29,7 +29,7 @@ import {
  */
 export type RunnableProjection<Tx> = Pick<
   ProjectionDefinition<string, EventSchemas, Tx>,
-  'name' | 'streamTypes' | 'types' | 'handle' | 'reset' | 'activate'
+  'name' | 'streamTypes' | 'types' | 'handlePage' | 'reset' | 'activate'
 >;
 
 /**
@@ -65,7 +65,7 @@ export interface RebuildOptions extends ConsumerOptions {
    * clear that stream's part, then its events are applied again, all in one transaction.
    */
   readonly streamId?: string;
-  /** Called after each event applied by the rebuild. */
+  /** Called after each page of events the rebuild applied. */
   readonly onProgress?: (progress: RebuildProgress) => void;
   /**
    * Cancels the rebuild: it stops after the event in hand and rejects with `CONSUMER_STOPPED`.
@@ -246,8 +246,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
     const apply = (events: readonly StoredEvent[]): Promise<void> =>
       storage.transaction(async (transaction) => {
         if (await superseded(transaction)) return;
-        for (const event of events)
-          await projection.handle(event, { transaction, replaying: false, version });
+        await projection.handlePage(events, { transaction, replaying: false, version });
         const last = events.at(-1);
         if (last !== undefined) await storage.saveCheckpoint(checkpointId, last.position, transaction);
       });
@@ -338,18 +337,23 @@ async function rebuildVersion<Tx>(
   // and leased, so two processes never fill the same version at once.
   const lease = ConsumerLease.for(storage, checkpointId, options.lease);
   const guarded = lease?.guard(storage) ?? storage;
+  // A page's effects and its checkpoint commit together, as in the live runner.
+  const fill = async (page: readonly StoredEvent[]): Promise<void> => {
+    const last = page.at(-1);
+    if (last === undefined) return;
+    await guarded.transaction(async (transaction) => {
+      await projection.handlePage(page, { transaction, replaying: true, version });
+      await guarded.saveCheckpoint(checkpointId, last.position, transaction);
+    });
+    events += page.length;
+    await report(last.position);
+  };
   const shadow = new ConsumerRunner(
     guarded,
     { name: `${name} (rebuilding v${version})`, checkpointId, types, streamTypes, lease },
     {
-      async handle(event) {
-        await guarded.transaction(async (transaction) => {
-          await projection.handle(event, { transaction, replaying: true, version });
-          await guarded.saveCheckpoint(checkpointId, event.position, transaction);
-        });
-        events += 1;
-        await report(event.position);
-      },
+      handle: (event) => fill([event]),
+      handleBatch: (page) => fill(page),
     },
     options,
   );
@@ -375,12 +379,11 @@ async function rebuildVersion<Tx>(
         types,
         streamTypes,
       });
-      for (const event of page) {
-        await projection.handle(event, { transaction, replaying: true, version });
-        events += 1;
-      }
       const last = page.at(-1);
-      if (last === undefined || page.length < batchSize) break;
+      if (last === undefined) break;
+      await projection.handlePage(page, { transaction, replaying: true, version });
+      events += page.length;
+      if (page.length < batchSize) break;
       position = last.position;
     }
     await storage.saveCheckpoint(checkpointId, upTo, transaction);
@@ -397,6 +400,9 @@ async function rebuildVersion<Tx>(
   return { version, previousVersion, events, resumed };
 }
 
+/** Events of one stream handed to the projection at once when it is replayed. */
+const replayPageSize = 100;
+
 async function replayStream<Tx>(
   storage: EventStorage<Tx>,
   projection: RunnableProjection<Tx>,
@@ -407,13 +413,21 @@ async function replayStream<Tx>(
   const events = await storage.transaction(async (transaction) => {
     await projection.reset({ transaction, version, streamId });
     let applied = 0;
+    let page: StoredEvent[] = [];
+    const flush = async (): Promise<void> => {
+      if (page.length === 0) return;
+      await projection.handlePage(page, { transaction, replaying: true, version });
+      page = [];
+    };
     for await (const event of readStreamPages(storage, streamId, {})) {
       if (upTo !== undefined && event.position > upTo) break;
       if (!projection.types.includes(event.type) || !projection.streamTypes.includes(event.streamType))
         continue;
-      await projection.handle(event, { transaction, replaying: true, version });
+      page.push(event);
       applied += 1;
+      if (page.length === replayPageSize) await flush();
     }
+    await flush();
     return applied;
   });
   return { version, previousVersion: version, events, resumed: false };

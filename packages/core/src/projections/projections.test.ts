@@ -192,7 +192,7 @@ describe('inline projections', () => {
       onProgress: ({ position, version }) => {
         expect(version).toBe(2);
         progress.push(position);
-        if (!wroteDuringRebuild && position === 10) {
+        if (!wroteDuringRebuild && position >= 10) {
           wroteDuringRebuild = true;
           // Readers still get version 1 while version 2 is built; writes keep landing in it.
           expect(summaries.table(1).size).toBe(20);
@@ -336,8 +336,11 @@ describe('async projections', () => {
             .withTransaction<InMemoryTransaction>();
           const projection = {
             ...flaky,
-            handle: async (event: StoredEvent, context: Parameters<typeof flaky.handle>[1]) => {
-              await flaky.handle(event, context);
+            handlePage: async (
+              events: readonly StoredEvent[],
+              context: Parameters<typeof flaky.handlePage>[1],
+            ) => {
+              await flaky.handlePage(events, context);
               if (failuresLeft > 0) {
                 failuresLeft -= 1;
                 throw new Error('transient');
@@ -395,5 +398,140 @@ describe('async projections', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('batch handlers', () => {
+  /** Totals per order written by one batch handler; notes by a per-event handler between runs. */
+  function createBatchedTotals() {
+    const versions = new Map<number, Map<string, number>>();
+    const table = (version: number) => {
+      const rows = versions.get(version) ?? new Map<string, number>();
+      versions.set(version, rows);
+      return rows;
+    };
+    const calls: string[][] = [];
+    let failOn: string | undefined;
+    const projection = defineProjection('batchedTotals', { from: [Order] })
+      .withTransaction<InMemoryTransaction>()
+      .onBatch(['OrderCreated', 'OrderPaid'], (events, { transaction, version }) => {
+        expectTypeOf(events[0]?.data).toEqualTypeOf<{ total: number } | { amount: number } | undefined>();
+        calls.push(events.map((event) => event.type));
+        const rows = table(version);
+        const before = new Map(rows);
+        transaction.onRollback(() => {
+          rows.clear();
+          for (const [key, value] of before) rows.set(key, value);
+        });
+        for (const event of events) {
+          if (event.streamId === failOn) throw new Error(`refused ${event.streamId}`);
+          const amount = event.type === 'OrderCreated' ? event.data.total : -event.data.amount;
+          rows.set(event.streamId, (rows.get(event.streamId) ?? 0) + amount);
+        }
+      })
+      .on('OrderNoted', (event) => {
+        calls.push([`note ${event.data.note}`]);
+      });
+    return {
+      projection,
+      calls,
+      table,
+      failOn: (streamId: string | undefined) => {
+        failOn = streamId;
+      },
+    };
+  }
+
+  it('get runs of consecutive events in order, split by events of per-event handlers', async () => {
+    const totals = createBatchedTotals();
+    const store = createEventStore({
+      storage: createInMemoryStorage(),
+      events: [Order],
+      inline: [totals.projection],
+    });
+    await store.append(
+      'Order-a',
+      [
+        { type: 'OrderCreated', data: { total: 10 } },
+        { type: 'OrderPaid', data: { amount: 4 } },
+        { type: 'OrderNoted', data: { note: 'x' } },
+        { type: 'OrderPaid', data: { amount: 1 } },
+      ],
+      { streamType: 'Order' },
+    );
+    expect(totals.calls).toEqual([['OrderCreated', 'OrderPaid'], ['note x'], ['OrderPaid']]);
+    expect(totals.table(1).get('Order-a')).toBe(5);
+    expect(() =>
+      defineProjection('twice', { from: [Order] })
+        .on('OrderPaid', () => {})
+        .onBatch(['OrderPaid'], () => {}),
+    ).toThrow('is declared twice');
+  });
+
+  it('inline: a failing batch rolls the append back and names its first event', async () => {
+    const totals = createBatchedTotals();
+    const store = createEventStore({
+      storage: createInMemoryStorage(),
+      events: [Order],
+      inline: [totals.projection],
+    });
+    totals.failOn('Order-bad');
+    const appending = store.append(
+      'Order-bad',
+      [
+        { type: 'OrderCreated', data: { total: 3 } },
+        { type: 'OrderPaid', data: { amount: 3 } },
+      ],
+      { streamType: 'Order' },
+    );
+    await expect(appending).rejects.toMatchObject({
+      code: 'HANDLER_FAILED',
+      consumer: 'batchedTotals',
+      event: { type: 'OrderCreated', streamId: 'Order-bad' },
+    });
+    expect(await store.streamInfo('Order-bad')).toBeUndefined();
+    expect(totals.table(1).size).toBe(0);
+  });
+
+  it('async: a page at a time; a failing page is retried event by event, and a rebuild fills pages too', async () => {
+    const totals = createBatchedTotals();
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Order] });
+    for (let i = 0; i < 25; i += 1) {
+      await store.append(`Order-${i}`, [{ type: 'OrderCreated', data: { total: i } }], {
+        streamType: 'Order',
+      });
+    }
+    const runner = createProjectionRunner(store, totals.projection, {
+      batchSize: 10,
+      lease: false,
+      retry: { attempts: 2, initialDelayMs: 1 },
+    });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    expect(totals.calls.map((call) => call.length)).toEqual([10, 10, 5]);
+    expect([...totals.table(1).values()].reduce((sum, total) => sum + total, 0)).toBe(300);
+
+    totals.calls.length = 0;
+    totals.failOn('Order-27');
+    for (let i = 25; i < 30; i += 1) {
+      await store.append(`Order-${i}`, [{ type: 'OrderCreated', data: { total: i } }], {
+        streamType: 'Order',
+      });
+    }
+    await expect(runner.waitUntilCaughtUp()).rejects.toMatchObject({
+      code: 'HANDLER_FAILED',
+      event: { streamId: 'Order-27' },
+    });
+    // The events before the refused one were committed one by one after the page failed.
+    expect(totals.table(1).has('Order-26')).toBe(true);
+    expect(totals.table(1).has('Order-27')).toBe(false);
+    await runner.stop();
+
+    totals.failOn(undefined);
+    totals.calls.length = 0;
+    const rebuilt = await rebuildProjection(store, totals.projection, { batchSize: 10 });
+    expect(rebuilt.events).toBe(30);
+    expect(totals.calls.map((call) => call.length)).toEqual([10, 10, 10]);
+    expect([...totals.table(2).values()].reduce((sum, total) => sum + total, 0)).toBe(435);
   });
 });
