@@ -4,10 +4,10 @@ import { defineStatement, type Statement } from '../internal/statement.js';
 import { eventColumns } from './event-row.js';
 
 /**
- * Pages of the global log, one variant per index: the primary key when unfiltered, else
- * (type, position) or (stream_type, position). A filter on several values runs one index range
- * per value (LATERAL, each stopping at the limit) and merges them, so a subscriber's poll costs
- * the page it returns, not a scan of the log.
+ * Pages of the global log through the `read_all_page*` functions (migration 5), one variant per
+ * index: the primary key when unfiltered, else (type, position) or (stream_type, position). A
+ * filter on several values runs one index range per value (each stopping at the limit) and merges
+ * them, so a subscriber's poll costs the page it returns, not a scan of the log.
  */
 export interface ReadAllStatements {
   readonly unfiltered: Statement;
@@ -17,24 +17,17 @@ export interface ReadAllStatements {
 
 /** $1 after, $2 up to, $3 limit; filtered: $4 the indexed values, $5 the other filter (or null). */
 export function readAllStatements(schema: string): ReadAllStatements {
-  const filtered = (indexed: 'type' | 'stream_type', other: 'type' | 'stream_type'): string =>
-    `SELECT ${eventColumns('e')} FROM unnest($4::text[]) AS f(value)
-CROSS JOIN LATERAL (
-  SELECT * FROM ${schema}.events x
-  WHERE x.${indexed} = f.value AND x.position > $1::int8 AND x.position <= $2::int8
-    AND ($5::text[] IS NULL OR x.${other} = ANY($5::text[]))
-  ORDER BY x.position LIMIT $3::int
-) e
-ORDER BY e.position LIMIT $3::int`;
+  const page = (name: string, filtered: boolean): Statement =>
+    defineStatement(
+      name,
+      `SELECT ${eventColumns('e')}
+FROM ${schema}.${name}($1::int8, $2::int8, $3::int${filtered ? ', $4::text[], $5::text[]' : ''}) e
+ORDER BY e.position`,
+    );
   return {
-    unfiltered: defineStatement(
-      'read_all',
-      `SELECT ${eventColumns('e')} FROM ${schema}.events e
-WHERE e.position > $1::int8 AND e.position <= $2::int8
-ORDER BY e.position LIMIT $3::int`,
-    ),
-    byType: defineStatement('read_all_by_type', filtered('type', 'stream_type')),
-    byStreamType: defineStatement('read_all_by_stream_type', filtered('stream_type', 'type')),
+    unfiltered: page('read_all_page', false),
+    byType: page('read_all_page_by_type', true),
+    byStreamType: page('read_all_page_by_stream_type', true),
   };
 }
 
