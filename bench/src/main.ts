@@ -19,6 +19,7 @@ import {
   consumerLatency,
   contendedAppends,
   loadAggregate,
+  projectionCatchUp,
   readStream,
   sequentialAppends,
 } from './scenarios/scenarios.js';
@@ -30,11 +31,12 @@ const usage = `Usage: npm run bench [-- --quick | --full] [--memory] [--scenario
   --quick    a subset sized to run in a few minutes (default)
   --full     every scenario at full size (1M-event catch-up)
   --memory   run Hindsight on its in-memory storage instead of PostgreSQL (not comparable)
-  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s6 s7; or BENCH_SCENARIOS)
+  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s6 s6b s7; or BENCH_SCENARIOS)
 
 PostgreSQL from HINDSIGHT_PG_URL (default postgres://postgres@127.0.0.1:5432/test). Each run creates
 its own schemas and drops them at the end. Progress goes to stderr, the table to stdout, results to
-bench/results/latest.{json,svg,txt}.`;
+bench/results/latest.{json,svg,txt} (with --scenarios: partial.{json,svg,txt}, so a subset never
+replaces the last complete run).`;
 
 // `npm run bench -- --full` from the root forwards through a second npm, which turns unknown flags
 // into npm_config_* variables: accept both spellings.
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
       ['s5a', readStream(sizes)],
       ['s5b', loadAggregate(sizes)],
       ['s6', catchUp(sizes)],
+      ['s6b', projectionCatchUp(sizes)],
       ['s7', consumerLatency(sizes)],
     ] as const;
     const results: ScenarioResult[] = [];
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     for (const [id, scenario] of scenarios) {
       if (interrupted) return;
       if (wanted(id)) {
-        const reps = id === 's6' ? sizes.catchUpReps : sizes.reps;
+        const reps = id === 's6' || id === 's6b' ? sizes.catchUpReps : sizes.reps;
         results.push(await runScenario(scenario, contenders, { reps, warmups: sizes.warmups, log }));
       }
       if (id === 's5b' && wanted('s5c')) snapshotCurve = await runSnapshotCurve(contenders, sizes, log);
@@ -170,12 +173,13 @@ async function main(): Promise<void> {
     };
     const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(outDir, 'latest.svg'), renderChart(report));
+    const name = only === undefined ? 'latest' : 'partial';
+    writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(outDir, `${name}.svg`), renderChart(report));
     const text = `${renderSummaryTable(report)}\n\n${renderTargets(report)}\n\n${renderDetails(report)}\n`;
-    writeFileSync(join(outDir, 'latest.txt'), text);
+    writeFileSync(join(outDir, `${name}.txt`), text);
     process.stdout.write(text);
-    log(`done in ${report.meta.durationSeconds} s: bench/results/latest.{json,svg,txt}`);
+    log(`done in ${report.meta.durationSeconds} s: bench/results/${name}.{json,svg,txt}`);
   } catch (error) {
     // After a signal, the closing pools make the running trial fail: that is not the run's error.
     if (!interrupted) throw error;

@@ -25,6 +25,27 @@ export function deposit(seq: number, amount = 1): BenchEvent {
 /** The stream an account lives in, for every contender. */
 export const accountStream = (id: string): string => `Account-${id}`;
 
+/** One account's change from a page of deposits: what a read model upserts. */
+export interface BalanceDelta {
+  readonly account: string;
+  readonly amount: number;
+  readonly events: number;
+}
+
+/** Sums a page's deposits per account, so a page becomes one row per account. */
+export function balanceDeltas(
+  events: readonly { readonly streamId: string; readonly data: BenchEvent['data'] }[],
+): BalanceDelta[] {
+  const byAccount = new Map<string, { amount: number; events: number }>();
+  for (const event of events) {
+    const delta = byAccount.get(event.streamId) ?? { amount: 0, events: 0 };
+    delta.amount += event.data.amount;
+    delta.events += 1;
+    byAccount.set(event.streamId, delta);
+  }
+  return [...byAccount].map(([account, delta]) => ({ account, ...delta }));
+}
+
 /** The outcome of an append with an expected version. */
 export type AppendOutcome =
   | { readonly ok: true; readonly version: number }
@@ -63,6 +84,14 @@ export interface Contender {
    * `performance.now()` passes `deadline` (a time budget, so one slow store cannot stall a run).
    */
   catchUp(pageSize: number, deadline: number): Promise<CatchUpResult>;
+  /**
+   * Catches a fresh asynchronous projection up from the start of the log into a read-model table
+   * of the same database (per account: balance and event count), each page's rows and its
+   * checkpoint in one transaction; stops at the head or once `performance.now()` passes
+   * `deadline`. `trial` names a table and checkpoint no earlier trial used. Returns the events the
+   * read model holds, read back from it.
+   */
+  project?(trial: number, pageSize: number, deadline: number): Promise<CatchUpResult>;
   /**
    * Starts an asynchronous consumer from the current head; `onEvent` receives each new event's
    * `seq`. Resolves once the consumer is live; the returned function stops it.

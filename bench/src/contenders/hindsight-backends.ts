@@ -2,8 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInMemoryStorage } from '@hindsight/core';
-import { createPostgresStorage } from '@hindsight/postgres';
-import { createSqliteStorage } from '@hindsight/sqlite';
+import { createPostgresStorage, type PostgresTransaction } from '@hindsight/postgres';
+import { createSqliteStorage, type SqliteTransaction } from '@hindsight/sqlite';
+import {
+  balancesTable,
+  createBalancesSql,
+  readBalanceTotals,
+  upsertBalancesParams,
+  upsertBalancesSql,
+} from './balances-sql.js';
 import type { HindsightBackend } from './hindsight.js';
 import { createPool } from './pg-pools.js';
 
@@ -21,6 +28,20 @@ export async function postgresBackend(
     label: 'Hindsight (pg)',
     note: `@hindsight/postgres, createPostgresStorage({ client: pg.Pool(max ${poolSize}), schema })`,
     storage,
+    balances: {
+      async create(trial) {
+        const table = balancesTable(schema, trial);
+        await pool.query(createBalancesSql(table));
+        return table;
+      },
+      async upsert(transaction, table, deltas) {
+        await (transaction as PostgresTransaction).query(
+          upsertBalancesSql(table),
+          upsertBalancesParams(deltas),
+        );
+      },
+      totals: (table) => readBalanceTotals(pool, table),
+    },
     dispose: () => pool.end(),
   };
 }
@@ -44,6 +65,31 @@ export function sqliteBackend(): HindsightBackend {
     label: 'Hindsight (SQLite)',
     note: '@hindsight/sqlite on a temporary file (WAL, synchronous=full), no server',
     storage,
+    balances: {
+      async create(trial) {
+        const table = `balances_${trial}`;
+        storage.db.exec(
+          `CREATE TABLE ${table} (account TEXT PRIMARY KEY, balance INTEGER NOT NULL, events INTEGER NOT NULL)`,
+        );
+        return table;
+      },
+      async upsert(transaction, table, deltas) {
+        // A prepared statement per row: SQLite runs in-process, so rows cost no round trips.
+        const upsert = (transaction as SqliteTransaction).db.prepare(
+          `INSERT INTO ${table} (account, balance, events) VALUES (?, ?, ?) ON CONFLICT (account)
+           DO UPDATE SET balance = balance + excluded.balance, events = events + excluded.events`,
+        );
+        for (const delta of deltas) upsert.run(delta.account, delta.amount, delta.events);
+      },
+      async totals(table) {
+        const row = storage.db
+          .prepare(
+            `SELECT coalesce(sum(events), 0) AS events, coalesce(sum(balance), 0) AS balance FROM ${table}`,
+          )
+          .get() as { events: number; balance: number };
+        return { events: row.events, balance: row.balance };
+      },
+    },
     dispose: async () => rmSync(directory, { recursive: true, force: true }),
   };
 }

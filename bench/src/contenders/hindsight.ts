@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createEventStore,
+  createProjectionRunner,
   createRepository,
   defineAggregate,
+  defineProjection,
   type EventStorage,
   isHindsightError,
 } from '@hindsight/core';
@@ -10,7 +13,9 @@ import { createTail } from '../harness/tail.js';
 import {
   type AccountState,
   accountStream,
+  type BalanceDelta,
   type BenchEvent,
+  balanceDeltas,
   type CatchUpResult,
   type ContenderKey,
   deposit,
@@ -38,8 +43,18 @@ export interface HindsightBackend {
   readonly label: string;
   readonly note: string;
   readonly storage: EventStorage<unknown>;
+  /** The read model scenario 6b projects into, in the storage's own database. */
+  readonly balances?: BalancesReadModel;
   /** Frees what the storage does not own (pools, files). */
   readonly dispose?: () => Promise<void>;
+}
+
+/** A backend's balances table: created per trial, written through the projection's transaction. */
+export interface BalancesReadModel {
+  /** Creates the trial's table; returns its name. */
+  create(trial: number): Promise<string>;
+  upsert(transaction: unknown, table: string, deltas: readonly BalanceDelta[]): Promise<void>;
+  totals(table: string): Promise<CatchUpResult>;
 }
 
 /**
@@ -117,6 +132,8 @@ export function createHindsightContender(backend: HindsightBackend): Snapshottin
       return { events, balance };
     },
 
+    ...(backend.balances === undefined ? {} : { project: projectInto(backend.balances) }),
+
     async subscribe(onEvent) {
       const storage = backend.storage;
       let after = await storage.headPosition();
@@ -138,4 +155,31 @@ export function createHindsightContender(backend: HindsightBackend): Snapshottin
       await backend.dispose?.();
     },
   };
+
+  /**
+   * An async projection through core's runner, as an application would write it: a batch handler
+   * that upserts a page's balances in one statement, in the transaction of the page's checkpoint.
+   */
+  function projectInto(balances: BalancesReadModel): NonNullable<SnapshottingContender['project']> {
+    return async (trial, pageSize, deadline) => {
+      const table = await balances.create(trial);
+      const projection = defineProjection(`balances-${trial}`, { from: [Account] }).onBatch(
+        ['Deposited'],
+        (events, { transaction }) => balances.upsert(transaction, table, balanceDeltas(events)),
+      );
+      const runner = createProjectionRunner(store, projection, { batchSize: pageSize });
+      const budget = new AbortController();
+      await runner.start();
+      try {
+        await Promise.race([
+          runner.waitUntilCaughtUp(),
+          sleep(Math.max(0, deadline - performance.now()), undefined, { signal: budget.signal }),
+        ]);
+      } finally {
+        budget.abort();
+        await runner.stop();
+      }
+      return balances.totals(table);
+    };
+  }
 }

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createTail } from '../harness/tail.js';
 import {
+  balancesTable,
+  createBalancesSql,
+  readBalanceTotals,
+  upsertBalancesParams,
+  upsertBalancesSql,
+} from './balances-sql.js';
+import {
   type AccountState,
   accountStream,
   type BenchEvent,
+  balanceDeltas,
   type CatchUpResult,
   type Contender,
   evolveAccount,
@@ -23,6 +31,7 @@ CREATE TABLE events (
   recorded_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (stream_id, version)
 );
+CREATE TABLE checkpoints (name text PRIMARY KEY, position bigint NOT NULL);
 CREATE FUNCTION notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_notify('raw_events', ''); RETURN NULL; END $$;
 `;
@@ -39,6 +48,10 @@ const selectStream = `SELECT position, version, event_id, type, data, metadata, 
   FROM events WHERE stream_id = $1 ORDER BY version`;
 const selectAll = `SELECT position, stream_id, version, event_id, type, data, metadata, recorded_at
   FROM events WHERE position > $1 ORDER BY position LIMIT $2`;
+
+const selectForProjection = `SELECT position, stream_id, data FROM events WHERE position > $1 ORDER BY position LIMIT $2`;
+const saveCheckpoint = `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
+  ON CONFLICT (name) DO UPDATE SET position = excluded.position`;
 
 interface EventRow {
   readonly position: string;
@@ -135,6 +148,42 @@ export async function createRawContender(url: string, schema: string, poolSize: 
         }
         after = last.position;
       }
+    },
+
+    async project(trial, pageSize, deadline): Promise<CatchUpResult> {
+      const table = balancesTable(schema, trial);
+      await pool.query(createBalancesSql(table));
+      const upsert = upsertBalancesSql(table);
+      const client = await pool.connect();
+      try {
+        let after = '0';
+        for (;;) {
+          await client.query('BEGIN');
+          const page = await client.query<EventRow & { stream_id: string }>({
+            name: 'raw-read-for-projection',
+            text: selectForProjection,
+            values: [after, pageSize],
+          });
+          const last = page.rows.at(-1);
+          if (last !== undefined) {
+            const deltas = balanceDeltas(
+              page.rows.map((row) => ({ streamId: row.stream_id, data: row.data })),
+            );
+            await client.query(upsert, upsertBalancesParams(deltas));
+            await client.query({
+              name: 'raw-save-checkpoint',
+              text: saveCheckpoint,
+              values: [`balances-${trial}`, last.position],
+            });
+          }
+          await client.query('COMMIT');
+          if (last === undefined || page.rows.length < pageSize || performance.now() > deadline) break;
+          after = last.position;
+        }
+      } finally {
+        client.release();
+      }
+      return readBalanceTotals(pool, table);
     },
 
     async subscribe(onEvent) {
