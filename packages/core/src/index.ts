@@ -151,6 +151,7 @@ export {
   type ConsumerWait,
   createSubscription,
   type LeaseOptions,
+  type StartOptions,
   type SubscriptionContext,
   type SubscriptionOptions,
 } from './subscriptions/index.js';

@@ -11,6 +11,7 @@ import {
   type ConsumerOptions,
   ConsumerRunner,
   eventRef,
+  type StartOptions,
 } from '../subscriptions/consumer-runner.js';
 import type { ListenerDefinition } from './define-listener.js';
 
@@ -109,7 +110,7 @@ interface DeadLetterRecord {
 export function createListenerRunner<Tx>(
   store: Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'>,
   listener: Pick<ListenerDefinition, 'name' | 'streamTypes' | 'types' | 'handle'>,
-  options: ConsumerOptions = {},
+  options: ConsumerOptions & StartOptions = {},
 ): ListenerRunner {
   const checkpointId = `listener:${listener.name}`;
   const lease = ConsumerLease.for(store.storage, checkpointId, options.lease);
@@ -120,7 +121,14 @@ export function createListenerRunner<Tx>(
   const clock = options.clock ?? (() => new Date());
   const runner = new ConsumerRunner(
     storage,
-    { name: listener.name, checkpointId, types: listener.types, streamTypes: listener.streamTypes, lease },
+    {
+      name: listener.name,
+      checkpointId,
+      types: listener.types,
+      streamTypes: listener.streamTypes,
+      lease,
+      startFrom: options.startFrom,
+    },
     {
       async handle(event, attempt) {
         await listener.handle(event, { attempt });

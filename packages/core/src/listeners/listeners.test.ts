@@ -50,6 +50,27 @@ describe('listeners', () => {
     await runner.stop();
   });
 
+  it('deployed on an existing history with startFrom "end", react only to what comes next; a standby pins nothing', async () => {
+    const { store, register } = setup();
+    await register('old-1', 'old-1@example.com');
+    await register('old-2', 'old-2@example.com');
+    const sent: string[] = [];
+    const Welcome = defineListener('welcome-new', { from: [Customer] }).on('CustomerRegistered', (event) => {
+      sent.push(event.data.email);
+    });
+    const owner = createListenerRunner(store, Welcome, { ...fast, startFrom: 'end' });
+    const standby = createListenerRunner(store, Welcome, { ...fast, startFrom: 'end' });
+    await owner.start();
+    await standby.start();
+    expect((await standby.status()).lease?.held).toBe(false);
+    await register('new', 'new@example.com');
+    await owner.waitUntilCaughtUp();
+    await owner.stop();
+    await standby.stop();
+    expect(sent).toEqual(['new@example.com']);
+    expect(await store.storage.loadCheckpoint('listener:welcome-new')).toBe(3);
+  });
+
   it('dead-letter an event after the last retry, move on, and retry dead letters later', async () => {
     const { store, register } = setup();
     let down = true;

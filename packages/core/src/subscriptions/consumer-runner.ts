@@ -175,6 +175,24 @@ export interface ConsumerOptions {
   readonly lease?: LeaseOptions | false;
 }
 
+/**
+ * Where a consumer that has no checkpoint yet starts (side-effect consumers only).
+ *
+ * @example
+ * ```ts
+ * const options: StartOptions = { startFrom: 'end' };
+ * ```
+ */
+export interface StartOptions {
+  /**
+   * `'beginning'` (default) handles the whole log; `'end'` starts at the head when the consumer
+   * first runs, e.g. a notification listener deployed on a long history, which should not send
+   * mail for it. The starting point is saved as the checkpoint at once, by the lease holder, so a
+   * restart or a fail-over goes on from there. Ignored once a checkpoint exists.
+   */
+  readonly startFrom?: 'beginning' | 'end';
+}
+
 /** The work one kind of consumer does; the runner brings order, retries, waiting and status. */
 export interface ConsumerWork {
   /**
@@ -211,6 +229,7 @@ export interface RunnerSpec {
    * storage given to the runner) for the fence to hold.
    */
   readonly lease?: ConsumerLease<unknown> | undefined;
+  readonly startFrom?: StartOptions['startFrom'];
 }
 
 interface Sleeper {
@@ -309,7 +328,7 @@ export class ConsumerRunner implements Consumer {
         lease.engage();
         await lease.tryAcquire();
       }
-      this.#position = (await this.#storage.loadCheckpoint(this.#spec.checkpointId)) ?? 0;
+      this.#position = await this.#loadPosition(lease === undefined || lease.held);
       this.#head = await this.#storage.headPosition();
     } catch (error) {
       this.#unsubscribe();
@@ -413,7 +432,7 @@ export class ConsumerRunner implements Consumer {
     let held: boolean;
     try {
       held = await lease.tryAcquire();
-      this.#advance((await this.#storage.loadCheckpoint(this.#spec.checkpointId)) ?? 0);
+      this.#advance(await this.#loadPosition(held));
       this.#unavailable = undefined;
     } catch (error) {
       if (!isUnavailable(error)) throw error;
@@ -425,6 +444,19 @@ export class ConsumerRunner implements Consumer {
     this.#waiting = { kind: 'lease', holder, until: expiresAt };
     await this.#sleep(lease.retryMs, false);
     return false;
+  }
+
+  /**
+   * The stored checkpoint; without one, 0, or for a consumer starting from the end the head, saved
+   * at once when this runner may write (`owner`), so every later owner starts from the same point.
+   */
+  async #loadPosition(owner: boolean): Promise<number> {
+    const { checkpointId, startFrom } = this.#spec;
+    const saved = await this.#storage.loadCheckpoint(checkpointId);
+    if (saved !== undefined || startFrom !== 'end' || !owner) return saved ?? 0;
+    const head = await this.#storage.headPosition();
+    await this.#storage.saveCheckpoint(checkpointId, head);
+    return head;
   }
 
   /** Reads one page after the position and handles it; idles when it was the last. */

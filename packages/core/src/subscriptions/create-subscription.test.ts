@@ -50,6 +50,40 @@ describe('createSubscription', () => {
     expect(shared).toEqual(Array.from({ length: 8 * perWriter }, (_, i) => i + 1));
   });
 
+  it('starts from the end when asked, saves that point at once, and resumes there after a restart', async () => {
+    const store = setup();
+    for (let n = 0; n < 3; n += 1) {
+      await store.append('c-old', [{ type: 'Added', data: { n } }], { streamType: 'Counter' });
+    }
+    const seen: number[] = [];
+    const options = {
+      name: 'from-end',
+      startFrom: 'end' as const,
+      handle: (event: StoredEvent) => void seen.push(event.position),
+    };
+    const first = createSubscription(store, options);
+    await first.start();
+    expect(await store.storage.loadCheckpoint('from-end')).toBe(3);
+    await first.stop();
+    // Appended while no runner is up: after the saved starting point, so still handled.
+    await store.append('c-new', [{ type: 'Added', data: { n: 4 } }], { streamType: 'Counter' });
+    const second = createSubscription(store, options);
+    await second.start();
+    await second.waitUntilCaughtUp();
+    await second.stop();
+    expect(seen).toEqual([4]);
+    // A consumer without the option still starts from the beginning.
+    const fromStart: number[] = [];
+    const all = createSubscription(store, {
+      name: 'from-start',
+      handle: (event) => void fromStart.push(event.position),
+    });
+    await all.start();
+    await all.waitUntilCaughtUp();
+    await all.stop();
+    expect(fromStart).toEqual([1, 2, 3, 4]);
+  });
+
   it('resumes after a restart from its checkpoint, without repeats', async () => {
     const store = setup();
     const seen: number[] = [];

@@ -1,7 +1,7 @@
 import type { EventCatalog, SchemasOf, StoredEventOf, StreamTypesOf } from '../events/event-catalog.js';
 import type { EventStore } from '../streams/event-store.js';
 import { ConsumerLease } from './consumer-lease.js';
-import { type Consumer, type ConsumerOptions, ConsumerRunner } from './consumer-runner.js';
+import { type Consumer, type ConsumerOptions, ConsumerRunner, type StartOptions } from './consumer-runner.js';
 
 /**
  * What a subscription handler gets besides the event.
@@ -26,7 +26,9 @@ export interface SubscriptionContext<Tx> {
  * const options: SubscriptionOptions<[typeof Order], PgClient> = { name: 'audit', handle: audit };
  * ```
  */
-export interface SubscriptionOptions<Catalogs extends readonly EventCatalog[], Tx> extends ConsumerOptions {
+export interface SubscriptionOptions<Catalogs extends readonly EventCatalog[], Tx>
+  extends ConsumerOptions,
+    StartOptions {
   /** The consumer's name: its checkpoint id. Keep it stable across deployments. */
   readonly name: string;
   /** Only these event types (default: all). */
@@ -71,6 +73,7 @@ export function createSubscription<const Catalogs extends readonly EventCatalog[
       types: options.types,
       streamTypes: options.streamTypes,
       lease,
+      startFrom: options.startFrom,
     },
     {
       handle: (event, attempt) =>

@@ -6,6 +6,7 @@ export type {
   ConsumerState,
   ConsumerStatus,
   ConsumerWait,
+  StartOptions,
 } from './consumer-runner.js';
 export {
   createSubscription,
