@@ -3,13 +3,13 @@ import {
   createEventStore,
   createProjectionRunner,
   createRepository,
+  createSubscription,
   defineAggregate,
   defineProjection,
   type EventStorage,
   isHindsightError,
 } from '@hindsight/core';
 import { z } from 'zod';
-import { createTail } from '../harness/tail.js';
 import {
   type AccountState,
   accountStream,
@@ -65,13 +65,14 @@ export function createHindsightContender(backend: HindsightBackend): Snapshottin
   const store = createEventStore({ storage: backend.storage, events: [Account] });
   const accounts = createRepository(store, Account);
   const snapshotted = createRepository(store, Account.withSnapshots({ every: snapshotEvery }));
+  let latencySubscriptions = 0;
 
   return {
     key: backend.key,
     label: backend.label,
     note: backend.note,
     consumerNote:
-      "commit → storage.onAppended wake-up → storage.readAll after the last position (the storage path under core's consumer runner, without its per-event checkpoint transaction)",
+      "createSubscription (core's consumer runner, startFrom 'end'): woken by the storage's append signal, reads after its checkpoint, saves the checkpoint in a transaction per event",
 
     async append(id, events, expectedVersion) {
       try {
@@ -135,19 +136,14 @@ export function createHindsightContender(backend: HindsightBackend): Snapshottin
     ...(backend.balances === undefined ? {} : { project: projectInto(backend.balances) }),
 
     async subscribe(onEvent) {
-      const storage = backend.storage;
-      let after = await storage.headPosition();
-      const tail = createTail(async (limit) => {
-        const page = await storage.readAll({ after, limit });
-        for (const event of page) onEvent((event.data as BenchEvent['data']).seq);
-        after = page.at(-1)?.position ?? after;
-        return page.length;
+      latencySubscriptions += 1;
+      const subscription = createSubscription(store, {
+        name: `bench-latency-${latencySubscriptions}`,
+        startFrom: 'end',
+        handle: (event) => onEvent(event.data.seq),
       });
-      const unsubscribe = storage.onAppended(() => tail.wake());
-      return async () => {
-        unsubscribe();
-        tail.stop();
-      };
+      await subscription.start();
+      return () => subscription.stop();
     },
 
     async close() {
