@@ -409,10 +409,10 @@ describe('aggregate repository: concurrency', () => {
     expect(twice.attempts).toBe(2);
     expect(spy.appends).toBe(2);
     reset();
-    const once = await caught(RetriesExhaustedError, () =>
+    const once = await caught(ConcurrencyError, () =>
       counters.execute('c1', 'increment', { by: 1 }, { retry: false }),
     );
-    expect(once.attempts).toBe(1);
+    expect(once.streamId).toBe('Counter-c1');
     expect(spy.appends).toBe(1);
     reset();
     const byDefault = await caught(RetriesExhaustedError, () =>

@@ -49,7 +49,10 @@ export interface ExecuteOptions {
   readonly expectedVersion?: ExpectedVersion;
   /** Merged into every event the commands emit (correlation, causation, actor, …). */
   readonly metadata?: EventMetadata;
-  /** Attempts on concurrency conflicts; overrides the repository's. `false`: one attempt. */
+  /**
+   * Attempts on concurrency conflicts; overrides the repository's. `false`: one attempt, and a
+   * conflict is thrown as the `ConcurrencyError` itself.
+   */
   readonly retry?: RetryOptions | false;
   /**
    * Holds the stream's lock from load to append, for hot streams whose writers would otherwise
@@ -398,7 +401,8 @@ export function createRepository<
         if (!result.alreadyStored) await saveSnapshot(loaded.streamId, loaded.version, result.version, state);
         return { id, streamId: loaded.streamId, version: result.version, state, events: result.events };
       } catch (error) {
-        if (!isHindsightError(error, 'CONCURRENCY_CONFLICT') || explicitVersion !== undefined) throw error;
+        const retrying = explicitVersion === undefined && executeOptions.retry !== false;
+        if (!isHindsightError(error, 'CONCURRENCY_CONFLICT') || !retrying) throw error;
         if (attempt >= attempts)
           throw new RetriesExhaustedError({ streamId: loaded.streamId, attempts, cause: error });
         await backOff(attempt);
