@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AppendRequest,
+  createEventStore,
+  createProjectionRunner,
+  defineProjection,
+  defineStreamType,
   type ExpectedVersion,
   isHindsightError,
   type PreparedEvent,
@@ -11,7 +15,10 @@ import {
 } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createSqliteStorage, defaultSqlitePath } from './sqlite-storage.js';
+
+const Tally = defineStreamType('Tally', { Counted: z.object({ n: z.number() }) });
 
 const folder = mkdtempSync(join(tmpdir(), 'hindsight-sqlite-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -274,6 +281,23 @@ describe('transactions', () => {
     release();
     await appending;
     expect(await head).toBe(1);
+  });
+
+  it('rebuild a projection on an in-memory database: the switch reads the log inside its transaction', async () => {
+    const storage = open({ path: ':memory:' });
+    const store = createEventStore({ storage, events: [Tally] });
+    for (let n = 1; n <= 5; n += 1)
+      await store.append('t-1', [{ type: 'Counted', data: { n } }], { streamType: 'Tally' });
+    const totals = new Map<number, number>();
+    const Totals = defineProjection('totals', { from: [Tally] }).on('Counted', (event, { version }) => {
+      totals.set(version, (totals.get(version) ?? 0) + event.data.n);
+    });
+    const runner = createProjectionRunner(store, Totals);
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    expect(await runner.rebuild()).toMatchObject({ version: 2, previousVersion: 1, events: 5 });
+    await runner.stop();
+    expect(totals.get(2)).toBe(15);
   });
 
   it('save checkpoints only through an open transaction of the same storage', async () => {

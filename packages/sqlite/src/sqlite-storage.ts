@@ -7,6 +7,7 @@ import {
   type DocumentQuery,
   type EventStorage,
   type GlobalPageQuery,
+  type HeldLog,
   HindsightError,
   InvalidArgumentError,
   type StorageStats,
@@ -377,6 +378,21 @@ class SqliteEventStorage implements SqliteStorage {
 
   transaction<T>(work: (transaction: SqliteTransaction) => Promise<T>): Promise<T> {
     return this.#write(work);
+  }
+
+  /**
+   * A transaction whose log reads run inside it: the write lock already holds appends back, and
+   * reads from outside would wait for that lock on an in-memory database (one connection only).
+   */
+  transactionHoldingAppends<T>(
+    work: (transaction: SqliteTransaction, log: HeldLog) => Promise<T>,
+  ): Promise<T> {
+    return this.#write((transaction) =>
+      work(transaction, {
+        headPosition: () => this.#readIn(transaction, (queries) => queries.headPosition()),
+        readAll: (query) => this.#readIn(transaction, (queries) => queries.readAll(query)),
+      }),
+    );
   }
 
   // Leases go through the write lock, the one order all processes on the file share.

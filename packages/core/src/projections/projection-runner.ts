@@ -365,11 +365,14 @@ async function rebuildVersion<Tx>(
   }
   await beforeSwitch();
   const batchSize = options.batchSize ?? 100;
+  // Read before the switch's transaction: the shadow that moved it has stopped, and a read from
+  // outside an open transaction would wait for it on a single-connection store (SQLite in memory).
+  const filled = (await storage.loadCheckpoint(checkpointId)) ?? 0;
   const switchOver = async (transaction: Tx, log: HeldLog): Promise<number> => {
     // Appends are held back here (in memory and SQLite by the one write lock; on PostgreSQL by
     // transactionHoldingAppends), so nothing commits between this last read and the switch:
     // every event is in the new version, and appends after it read the new version as live.
-    let position = (await storage.loadCheckpoint(checkpointId)) ?? 0;
+    let position = filled;
     const upTo = await log.headPosition();
     for (;;) {
       const page: readonly StoredEvent[] = await log.readAll({
