@@ -72,8 +72,7 @@ describe('PostgreSQL storage: adapter behaviour', () => {
       const configs = query.mock.calls.map((call) => call[0] as unknown as { name?: string; text: string });
       const [append, ...afterCommit] = configs;
       expect(append?.name).toMatch(/^hindsight_append_[0-9a-f]{8}$/);
-      expect(append?.text).toContain('unnest(');
-      expect(append?.text).not.toContain('pg_notify');
+      expect(append?.text).toContain('.append_events(');
       // Announcing the head to other processes is its own statement, which the append does not await.
       expect(afterCommit.map((config) => config.name)).toEqual([
         expect.stringMatching(/^hindsight_notify_appended_/),

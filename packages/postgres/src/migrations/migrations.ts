@@ -1,5 +1,6 @@
 import { leasesTableSql } from '../consumers/leases.js';
 import { positionSequence } from '../internal/position-lock.js';
+import { appendFunctionSql } from './append-function.js';
 
 /** One schema change, applied once per schema, in version order, inside the migration transaction. */
 export interface Migration {
@@ -94,6 +95,11 @@ DROP TABLE ${schema}.global_position;
     version: 5,
     name: 'global log pages that walk an index in position order',
     sql: readAllFunctionsSql,
+  },
+  {
+    version: 6,
+    name: 'appends through a function planned once per connection',
+    sql: appendFunctionSql,
   },
 ];
 
