@@ -183,84 +183,94 @@ export function createProcessManager<
     return { definition: target.definition, repository: target.repository };
   };
 
-  async function step(event: StoredEvent): Promise<void> {
+  /**
+   * The steps of `events` (a page, or one event) and the checkpoint of the last, in one
+   * transaction: a later event of the same instance sees the state the earlier one left.
+   */
+  async function steps(events: readonly StoredEvent[]): Promise<void> {
+    const last = events.at(-1);
+    if (last === undefined) return;
+    await storage.transaction(async (transaction) => {
+      for (const event of events) await step(event, transaction);
+      await storage.saveCheckpoint(checkpointId, last.position, transaction);
+    });
+  }
+
+  async function step(event: StoredEvent, transaction: Tx): Promise<void> {
     // The runner reads only the types and stream types the definition has steps for.
     const handler = definition.stepFor(event.type);
     if (handler === undefined) return;
-    await storage.transaction(async (transaction) => {
-      const key = handler.key(event);
-      const stored = await documents.get(instances, key, transaction);
-      const instance = (stored?.value as InstanceRecord | undefined) ?? {
-        state: definition.initialState(),
-        deadlines: {},
-      };
-      const issued: { readonly entry: Omit<OutboxEntry, 'idSeed'>; readonly index: number }[] = [];
-      const cancelled: string[] = [];
-      let completed = false;
-      const now = clock();
-      const metadata = causedBy(event);
-      const context: ProcessContext<Targets> = {
-        key,
-        now,
-        execute(aggregate, id, command, input, schedule?: ScheduleOptions) {
-          checkCommand(name, aggregate, command, input);
-          const dueAt = schedule === undefined ? immediately : dueDate(schedule, now).toISOString();
-          issued.push({
-            index: issued.length,
-            entry: {
-              instance: key,
-              ...(schedule === undefined ? {} : { deadline: schedule.deadline }),
-              dueAt,
-              aggregate: aggregate.name,
-              id,
-              command,
-              input: input as unknown,
-              metadata,
-              trigger: eventRef(event),
-            },
-          });
-        },
-        cancelDeadline: (deadline) => void cancelled.push(deadline),
-        complete: () => {
-          completed = true;
-        },
-      };
-      const state = await handler.handle(instance.state as State, event, context);
-      if (issued.length > 0 && Number(metadata.causationDepth) > maxDepth) {
-        throw new EventCycleError({
-          consumer: name,
-          eventId: event.eventId,
-          streamId: event.streamId,
-          depth: Number(metadata.causationDepth),
-          limit: maxDepth,
+    const key = handler.key(event);
+    const stored = await documents.get(instances, key, transaction);
+    const instance = (stored?.value as InstanceRecord | undefined) ?? {
+      state: definition.initialState(),
+      deadlines: {},
+    };
+    const issued: { readonly entry: Omit<OutboxEntry, 'idSeed'>; readonly index: number }[] = [];
+    const cancelled: string[] = [];
+    let completed = false;
+    const now = clock();
+    const metadata = causedBy(event);
+    const context: ProcessContext<Targets> = {
+      key,
+      now,
+      execute(aggregate, id, command, input, schedule?: ScheduleOptions) {
+        checkCommand(name, aggregate, command, input);
+        const dueAt = schedule === undefined ? immediately : dueDate(schedule, now).toISOString();
+        issued.push({
+          index: issued.length,
+          entry: {
+            instance: key,
+            ...(schedule === undefined ? {} : { deadline: schedule.deadline }),
+            dueAt,
+            aggregate: aggregate.name,
+            id,
+            command,
+            input: input as unknown,
+            metadata,
+            trigger: eventRef(event),
+          },
         });
+      },
+      cancelDeadline: (deadline) => void cancelled.push(deadline),
+      complete: () => {
+        completed = true;
+      },
+    };
+    const state = await handler.handle(instance.state as State, event, context);
+    if (issued.length > 0 && Number(metadata.causationDepth) > maxDepth) {
+      throw new EventCycleError({
+        consumer: name,
+        eventId: event.eventId,
+        streamId: event.streamId,
+        depth: Number(metadata.causationDepth),
+        limit: maxDepth,
+      });
+    }
+    const deadlines: Record<string, string> = { ...instance.deadlines };
+    const cancel = async (deadline: string) => {
+      const entryKey = deadlines[deadline];
+      if (entryKey === undefined) return;
+      await documents.delete(outbox, entryKey, transaction);
+      delete deadlines[deadline];
+    };
+    for (const deadline of cancelled) await cancel(deadline);
+    for (const { entry, index } of issued) {
+      const entryKey = `${entry.dueAt}|${sortableNumber(event.position)}|${sortableNumber(index)}`;
+      if (entry.deadline !== undefined) {
+        await cancel(entry.deadline);
+        deadlines[entry.deadline] = entryKey;
       }
-      const deadlines: Record<string, string> = { ...instance.deadlines };
-      const cancel = async (deadline: string) => {
-        const entryKey = deadlines[deadline];
-        if (entryKey === undefined) return;
-        await documents.delete(outbox, entryKey, transaction);
-        delete deadlines[deadline];
-      };
-      for (const deadline of cancelled) await cancel(deadline);
-      for (const { entry, index } of issued) {
-        const entryKey = `${entry.dueAt}|${sortableNumber(event.position)}|${sortableNumber(index)}`;
-        if (entry.deadline !== undefined) {
-          await cancel(entry.deadline);
-          deadlines[entry.deadline] = entryKey;
-        }
-        const idSeed = `${name}/${event.eventId}/${index}`;
-        await documents.put(outbox, entryKey, { ...entry, idSeed } satisfies OutboxEntry, transaction);
-      }
-      if (completed) {
-        for (const deadline of Object.keys(deadlines)) await cancel(deadline);
-        await documents.delete(instances, key, transaction);
-      } else {
-        checkState(name, key, state);
-        await documents.put(instances, key, { state, deadlines } satisfies InstanceRecord, transaction);
-      }
-      await storage.saveCheckpoint(checkpointId, event.position, transaction);
-    });
+      const idSeed = `${name}/${event.eventId}/${index}`;
+      await documents.put(outbox, entryKey, { ...entry, idSeed } satisfies OutboxEntry, transaction);
+    }
+    if (completed) {
+      for (const deadline of Object.keys(deadlines)) await cancel(deadline);
+      await documents.delete(instances, key, transaction);
+    } else {
+      checkState(name, key, state);
+      await documents.put(instances, key, { state, deadlines } satisfies InstanceRecord, transaction);
+    }
   }
 
   function causedBy(event: StoredEvent): EventMetadata {
@@ -347,9 +357,17 @@ export function createProcessManager<
     {
       async handle(event) {
         if (event.position > committed) {
-          await step(event);
+          await steps([event]);
           committed = event.position;
         }
+        await dispatchDue();
+      },
+      // A page's steps commit together; their commands go out after, as for a single event.
+      async handleBatch(events) {
+        const last = events.at(-1);
+        if (last === undefined) return;
+        await steps(events.filter((event) => event.position > committed));
+        committed = Math.max(committed, last.position);
         await dispatchDue();
       },
       beforeRead: dispatchDue,
