@@ -11,6 +11,7 @@ import { quoteIdentifier } from './internal/identifiers.js';
 import { createPostgresStorage } from './postgres-storage.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
 import { listDocumentsCall, listDocumentsStatements } from './sql/list-documents.js';
+import { listStreamsParams, listStreamsStatement } from './sql/list-streams.js';
 import { readAllCall, readAllStatements } from './sql/read-all.js';
 import { readStreamParams, readStreamStatements } from './sql/read-stream.js';
 import { createTestPool, dropSchema, sleep, uniqueSchema, waitFor } from './test-helpers.js';
@@ -248,11 +249,17 @@ describe('PostgreSQL storage: adapter behaviour', () => {
     expect(result.events[0]).toEqual(read);
   });
 
-  it('serves stream and document reads from an index, in the generic plans their statements settle on', async () => {
+  it('serves stream, stream list and document reads from an index, in the generic plans their statements settle on', async () => {
     const quoted = quoteIdentifier(schema);
     const stream = readStreamStatements(quoted);
     const documents = listDocumentsStatements(quoted);
     const reads = [
+      ['listStreams', listStreamsStatement(quoted), listStreamsParams({ after: 'a', limit: 10 })],
+      [
+        'listStreams of a type',
+        listStreamsStatement(quoted),
+        listStreamsParams({ streamType: 'Thing', limit: 10 }),
+      ],
       ['readStream forward', stream.forward, readStreamParams('s', { direction: 'forward', limit: 10 })],
       ['readStream backward', stream.backward, readStreamParams('s', { direction: 'backward', limit: 10 })],
       ['listDocuments', documents.open, listDocumentsCall(documents, 'c', { after: 'a', limit: 10 }).params],
@@ -279,6 +286,8 @@ describe('PostgreSQL storage: adapter behaviour', () => {
         const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
         expect(plan, label).toMatch(/Index (Only )?Scan/);
         expect(plan, label).not.toMatch(/Seq Scan/);
+        // Pages come in index order: a sort would read the whole table for each page.
+        expect(plan, label).not.toMatch(/Sort/);
       }
     } finally {
       await client.query('RESET ALL');
