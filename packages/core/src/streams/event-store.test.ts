@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
   ConcurrencyError,
@@ -714,6 +714,19 @@ describe('event store: event ids', () => {
 });
 
 describe('event store: read options', () => {
+  it('readAll filtered by types yields, and is typed as, those types only', async () => {
+    const store = open();
+    await store.append('clock-1', [{ type: 'Ticked', data: { n: 1 } }], { streamType: 'Clock' });
+    await store.append('clock-1', [{ type: 'Tocked', data: { n: 2 } }], { streamType: 'Clock' });
+    const ticks = await collect(store.readAll({ types: ['Ticked'] }));
+    expectTypeOf(ticks).toEqualTypeOf<StoredEvent<'Ticked', { n: number }>[]>();
+    expect(ticks.map((event) => [event.type, event.data.n])).toEqual([['Ticked', 1]]);
+    const everything = await collect(store.readAll());
+    expectTypeOf(everything[0]?.type).toEqualTypeOf<
+      'OrderCreated' | 'OrderPaid' | 'BlobStored' | 'RawStored' | 'Ticked' | 'Tocked' | 'Noted' | undefined
+    >();
+  });
+
   const invalidStreamReads: [label: string, options: object, message: string][] = [
     ['pageSize 0', { pageSize: 0 }, 'Invalid pageSize 0: must be a whole number ≥ 1'],
     ['pageSize NaN', { pageSize: Number.NaN }, 'Invalid pageSize NaN: must be a whole number ≥ 1'],

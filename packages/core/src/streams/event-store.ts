@@ -115,10 +115,18 @@ export interface EventStore<
     streamId: string,
     options?: ReadStreamOptions,
   ): AsyncIterable<StoredEventOf<SchemasOf<Catalogs>>>;
-  /** Streams the global log in position order, page by page. */
-  readAll(
-    options?: ReadAllOptions<keyof SchemasOf<Catalogs> & string, StreamTypesOf<Catalogs>>,
-  ): AsyncIterable<StoredEventOf<SchemasOf<Catalogs>>>;
+  /**
+   * Streams the global log in position order, page by page. Given `types`, the events are typed
+   * as those types only.
+   *
+   * @example
+   * ```ts
+   * for await (const paid of store.readAll({ types: ['OrderPaid'] })) total += paid.data.amount;
+   * ```
+   */
+  readAll<const Type extends keyof SchemasOf<Catalogs> & string = keyof SchemasOf<Catalogs> & string>(
+    options?: ReadAllOptions<Type, StreamTypesOf<Catalogs>>,
+  ): AsyncIterable<StoredEventOf<Pick<SchemasOf<Catalogs>, Type>>>;
   streamInfo(streamId: string): Promise<StreamInfo | undefined>;
   headPosition(): Promise<number>;
   /**
@@ -220,7 +228,7 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     readAll(readOptions = {}) {
       ensureOpen();
-      return readAllPages(storage, readOptions) as AsyncIterable<StoredEventOf<SchemasOf<Catalogs>>>;
+      return readAllPages(storage, readOptions) as AsyncIterable<never>;
     },
 
     streamInfo(streamId) {
