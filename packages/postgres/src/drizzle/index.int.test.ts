@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from '../postgres-storage.js';
 import { createTestPool, dropSchema, uniqueSchema } from '../test-helpers.js';
-import { hindsightTables } from './index.js';
+import { hindsightFunctionsSql, hindsightTables } from './index.js';
 
 function request(streamId: string) {
   return {
@@ -83,6 +83,46 @@ describe('Drizzle table definitions', () => {
         ...config.indexes.map((index) => index.config.name),
       ].sort();
       expect(declared, config.name).toEqual(indexes.rows.map((row) => row.indexname));
+    }
+  });
+
+  it('give the functions the storage calls, as migrate() creates them', async () => {
+    const other = uniqueSchema('hs_drizzle_functions');
+    const functionsOf = async (name: string) =>
+      (
+        await pool.query<{ name: string; arguments: string; body: string }>(
+          `SELECT p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
+             replace(p.prosrc, $1, 'SCHEMA') AS body
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = $2 ORDER BY p.proname`,
+          [`"${name}"`, name],
+        )
+      ).rows;
+    const migrated = await functionsOf(schema);
+    expect(migrated.map((row) => row.name)).toEqual([
+      'append_events',
+      'read_all_page',
+      'read_all_page_by_stream_type',
+      'read_all_page_by_type',
+    ]);
+    // A schema whose tables came from elsewhere (drizzle-kit): its functions come from the SQL.
+    const client = await pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA "${other}"`);
+      for (const name of ['events', 'streams']) {
+        await client.query(`CREATE TABLE "${other}".${name} (LIKE "${schema}".${name} INCLUDING ALL)`);
+      }
+      await client.query(`CREATE SEQUENCE "${other}".event_position CACHE 1`);
+      await client.query(hindsightFunctionsSql(other));
+      expect(await functionsOf(other)).toEqual(migrated);
+      const { rows } = await client.query<{ positions: string; version: number }>(
+        `SELECT positions, version FROM "${other}".append_events('s-1', 'Order', 1, 'no_stream', NULL,
+           ARRAY[gen_random_uuid()], ARRAY['OrderPlaced'], ARRAY['{}'], ARRAY['{}'], 1, 2)`,
+      );
+      expect(rows).toEqual([{ positions: '1', version: 1 }]);
+    } finally {
+      client.release();
+      await dropSchema(pool, other);
     }
   });
 

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   customType,
@@ -11,6 +12,9 @@ import {
   unique,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { quoteIdentifier } from '../internal/identifiers.js';
+import { appendFunctionSql } from '../migrations/append-function.js';
+import { readAllFunctionsSql } from '../migrations/migrations.js';
 
 // Document keys compare by bytes (the port's binary order); pg-core has no collation option.
 const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });
@@ -18,13 +22,14 @@ const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE 
 /**
  * Drizzle (pg-core) definitions of Hindsight's tables and position sequence, identical to what `migrate()` creates, so
  * events and your read models can live in one Drizzle schema and one migration flow. Use either
- * these with drizzle-kit or `migrate()`, not both on the same schema.
+ * these with drizzle-kit or `migrate()`, not both on the same schema; with drizzle-kit, add
+ * {@link hindsightFunctionsSql} in a custom migration too.
  *
  * @example
  * ```ts
  * // db/schema.ts, read by drizzle-kit
  * import { hindsightTables } from '@hindsight/postgres/drizzle';
- * export const { schema: hindsight, events, streams, snapshots, checkpoints, eventPosition, documents } =
+ * export const { schema: hindsight, events, streams, snapshots, checkpoints, eventPosition, documents, leases } =
  *   hindsightTables('hindsight');
  *
  * // an inline projection writing a read model with Drizzle
@@ -57,11 +62,19 @@ export function hindsightTables(schemaName = 'hindsight') {
       index('events_stream_type_position_idx').on(table.streamType, table.position),
     ],
   );
-  const streams = schema.table('streams', {
-    streamId: text('stream_id').primaryKey(),
-    streamType: text('stream_type').notNull(),
-    version: integer('version').notNull(),
-  });
+  const streams = schema.table(
+    'streams',
+    {
+      streamId: text('stream_id').primaryKey(),
+      streamType: text('stream_type').notNull(),
+      version: integer('version').notNull(),
+    },
+    // Listing pages run in code point order, whatever the database's collation.
+    (table) => [
+      index('streams_id_c_idx').on(sql`${table.streamId} COLLATE "C"`),
+      index('streams_type_id_c_idx').on(table.streamType, sql`${table.streamId} COLLATE "C"`),
+    ],
+  );
   const snapshots = schema.table('snapshots', {
     streamId: text('stream_id').primaryKey(),
     streamType: text('stream_type').notNull(),
@@ -93,5 +106,26 @@ export function hindsightTables(schemaName = 'hindsight') {
     },
     (table) => [primaryKey({ name: 'documents_pkey', columns: [table.collection, table.key] })],
   );
-  return { schema, events, streams, snapshots, checkpoints, eventPosition, documents };
+  // Who runs which consumer: one owner per name across processes.
+  const leases = schema.table('leases', {
+    name: text('name').primaryKey(),
+    owner: text('owner').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  });
+  return { schema, events, streams, snapshots, checkpoints, eventPosition, documents, leases };
+}
+
+/**
+ * The SQL of the functions the storage calls (`append_events`, `read_all_page*`), which Drizzle
+ * cannot declare. With drizzle-kit, run it once after the tables exist, in a custom migration
+ * (`drizzle-kit generate --custom`, then paste it).
+ *
+ * @example
+ * ```ts
+ * writeFileSync('drizzle/0001_hindsight_functions.sql', hindsightFunctionsSql('hindsight'));
+ * ```
+ */
+export function hindsightFunctionsSql(schemaName = 'hindsight'): string {
+  const schema = quoteIdentifier(schemaName);
+  return `${readAllFunctionsSql(schema)}\n${appendFunctionSql(schema)}`;
 }

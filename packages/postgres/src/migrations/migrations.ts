@@ -123,7 +123,7 @@ CREATE INDEX streams_type_id_c_idx ON ${schema}.streams (stream_type, stream_id 
  * order and stops at the limit. `jit` is off because those prices would make every page compile.
  * Parameter names differ from the column names, which SQL functions would prefer.
  */
-function readAllFunctionsSql(schema: string): string {
+export function readAllFunctionsSql(schema: string): string {
   const settings = 'SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off SET jit = off';
   const filtered = (indexed: 'type' | 'stream_type', other: 'type' | 'stream_type'): string => `
 CREATE FUNCTION ${schema}.read_all_page_by_${indexed}(
