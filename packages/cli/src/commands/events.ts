@@ -36,8 +36,8 @@ export const eventsCommand: Command = {
     '  hindsight events --type OrderPaid --type OrderShipped\n' +
     '  hindsight events --stream-type Order --after 1200 --follow --json',
   async run(context) {
-    let after = wholeNumber('after', stringValue(context.values.after), 0) ?? 0;
-    const limit = wholeNumber('limit', stringValue(context.values.limit), 1);
+    let after = wholeNumber('--after', stringValue(context.values.after), 0) ?? 0;
+    const limit = wholeNumber('--limit', stringValue(context.values.limit), 1);
     const types = stringList(context.values.type);
     const streamTypes = stringList(context.values['stream-type']);
     const follow = context.values.follow === true;

@@ -18,8 +18,8 @@ export const exportCommand: Command = {
     '  hindsight export > events.ndjson\n' +
     '  hindsight export --url postgres://… | hindsight import --file copy.db',
   async run(context) {
-    const after = wholeNumber('after', stringValue(context.values.after), 0) ?? 0;
-    const upTo = wholeNumber('up-to', stringValue(context.values['up-to']), 0);
+    const after = wholeNumber('--after', stringValue(context.values.after), 0) ?? 0;
+    const upTo = wholeNumber('--up-to', stringValue(context.values['up-to']), 0);
     const opened = await context.openStore();
     const store = createEventStore({ storage: opened.storage, events: [] });
     try {

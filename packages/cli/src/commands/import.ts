@@ -34,7 +34,7 @@ export const importCommand: Command = {
     '  hindsight import --url postgres://… < events.ndjson',
   async run(context) {
     const batchSize =
-      wholeNumber('batch-size', stringValue(context.values['batch-size']), 1) ?? defaultBatchSize;
+      wholeNumber('--batch-size', stringValue(context.values['batch-size']), 1) ?? defaultBatchSize;
     const { stdin } = context;
     if (stdin === undefined || (stdin as { isTTY?: boolean }).isTTY === true) {
       throw usageError('import reads NDJSON from standard input: hindsight import < events.ndjson');

@@ -1,5 +1,6 @@
 import type { Command } from '../internal/command.js';
 import { TablePrinter } from '../internal/output.js';
+import { summarizeStore } from '../internal/store-queries.js';
 
 export const infoCommand: Command = {
   name: 'info',
@@ -10,31 +11,18 @@ export const infoCommand: Command = {
   async run(context) {
     const opened = await context.openStore();
     try {
-      const { storage } = opened;
-      const head = await storage.headPosition();
-      const stats = (await storage.stats?.()) ?? { streams: undefined, events: undefined };
-      const checkpoints = (await storage.listCheckpoints?.()) ?? [];
-      const consumers = checkpoints.map(({ consumerId, position }) => ({
-        consumerId,
-        position,
-        lag: Math.max(0, head - position),
-      }));
+      const summary = await summarizeStore(opened);
       if (context.json) {
-        await context.out.json({
-          store: { kind: opened.location.kind, description: opened.description },
-          head,
-          streams: stats.streams ?? null,
-          events: stats.events ?? null,
-          consumers,
-        });
+        await context.out.json(summary);
         return;
       }
+      const { consumers } = summary;
       const unknown = 'unknown (the storage cannot count)';
       await context.out.line(`store      ${opened.description}`);
-      await context.out.line(`head       ${head}`);
-      await context.out.line(`streams    ${stats.streams ?? unknown}`);
-      await context.out.line(`events     ${stats.events ?? unknown}`);
-      if (storage.listCheckpoints === undefined) {
+      await context.out.line(`head       ${summary.head}`);
+      await context.out.line(`streams    ${summary.streams ?? unknown}`);
+      await context.out.line(`events     ${summary.events ?? unknown}`);
+      if (opened.storage.listCheckpoints === undefined) {
         await context.out.line('consumers  unknown (the storage cannot list checkpoints)');
         return;
       }

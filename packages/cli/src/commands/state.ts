@@ -1,5 +1,5 @@
-import { createEventStore, createRepository, type LoadOptions } from '@hindsight/core';
-import { CliError, usageError } from '../internal/cli-error.js';
+import { createEventStore, type LoadOptions } from '@hindsight/core';
+import { aggregateState, findAggregate, locateAggregate } from '../internal/aggregate-state.js';
 import type { Command } from '../internal/command.js';
 import { eventToJson } from '../internal/event-json.js';
 import { compact, TablePrinter } from '../internal/output.js';
@@ -34,26 +34,19 @@ export const stateCommand: Command = {
     '  hindsight state Order o-1 --history --json',
   async run(context) {
     const [name = '', id = ''] = context.positionals;
-    const atVersion = wholeNumber('at-version', stringValue(context.values['at-version']), 0);
-    const asOf = instant('as-of', stringValue(context.values['as-of']));
+    const atVersion = wholeNumber('--at-version', stringValue(context.values['at-version']), 0);
+    const asOf = instant('--as-of', stringValue(context.values['as-of']));
     const aggregates = await context.loadAggregates(stringValue(context.values.config));
-    const definition = aggregates.find((aggregate) => aggregate.name === name);
-    if (definition === undefined) {
-      const known = aggregates.map((aggregate) => aggregate.name).join(', ') || 'none';
-      throw usageError(`no aggregate named "${name}" in the config (it has: ${known})`);
-    }
+    // An unknown aggregate name fails before the store is opened.
+    findAggregate(aggregates, name);
     const opened = await context.openStore();
     const store = createEventStore({ storage: opened.storage, events: aggregates });
     try {
-      const repository = createRepository(store, definition);
-      const streamId = definition.streamIdOf(id);
-      const info = await store.streamInfo(streamId);
-      if (info === undefined) throw new CliError(`no events for ${name} ${id} (stream "${streamId}")`);
-      if (atVersion !== undefined && atVersion > info.version) {
-        throw new CliError(
-          `${name} ${id} is at version ${info.version}: --at-version ${atVersion} is beyond it`,
-        );
-      }
+      const located = await locateAggregate(store, aggregates, {
+        name,
+        id,
+        atVersion: atVersion === undefined ? undefined : { name: '--at-version', value: atVersion },
+      });
       const options: LoadOptions = {
         ...(atVersion === undefined ? {} : { atVersion }),
         ...(asOf === undefined ? {} : { asOf }),
@@ -64,7 +57,7 @@ export const stateCommand: Command = {
           ['VERSION', 'POSITION', 'TIME', 'TYPE', 'STATE'],
           ['right', 'right', 'left', 'left', 'left'],
         );
-        for await (const { event, state } of repository.history(id, options)) {
+        for await (const { event, state } of located.repository.history(id, options)) {
           if (context.json) await context.out.json({ event: eventToJson(event), state });
           else {
             await table.row([
@@ -79,24 +72,16 @@ export const stateCommand: Command = {
         await table.flush();
         return;
       }
-      const loaded = await repository.load(id, options);
+      const folded = await aggregateState(located, options);
       if (context.json) {
-        await context.out.json({
-          aggregate: name,
-          id,
-          streamId,
-          version: loaded.version,
-          latestVersion: info.version,
-          ...(asOf === undefined ? {} : { asOf: asOf.toISOString() }),
-          state: loaded.state,
-        });
+        await context.out.json(folded);
         return;
       }
-      const when = asOf === undefined ? '' : `, as of ${asOf.toISOString()}`;
+      const when = folded.asOf === undefined ? '' : `, as of ${folded.asOf}`;
       await context.out.line(
-        `${name} ${id} (stream ${streamId}) at version ${loaded.version} of ${info.version}${when}`,
+        `${name} ${id} (stream ${folded.streamId}) at version ${folded.version} of ${folded.latestVersion}${when}`,
       );
-      await context.out.line(JSON.stringify(loaded.state, null, 2));
+      await context.out.line(JSON.stringify(folded.state, null, 2));
     } finally {
       await opened.close();
     }

@@ -26,15 +26,17 @@ export const streamCommand: Command = {
     '  hindsight stream Order-o-1 --backward --limit 1 --json',
   async run(context) {
     const [streamId = ''] = context.positionals;
-    const fromVersion = wholeNumber('from-version', stringValue(context.values['from-version']), 1);
-    const toVersion = wholeNumber('to-version', stringValue(context.values['to-version']), 0);
-    const until = instant('until', stringValue(context.values.until));
-    const limit = wholeNumber('limit', stringValue(context.values.limit), 1);
+    const fromVersion = wholeNumber('--from-version', stringValue(context.values['from-version']), 1);
+    const toVersion = wholeNumber('--to-version', stringValue(context.values['to-version']), 0);
+    const until = instant('--until', stringValue(context.values.until));
+    const limit = wholeNumber('--limit', stringValue(context.values.limit), 1);
     const opened = await context.openStore();
     const store = createEventStore({ storage: opened.storage, events: [] });
     try {
       const info = await store.streamInfo(streamId);
-      if (info === undefined) throw new CliError(`no stream "${streamId}" in ${opened.description}`);
+      if (info === undefined) {
+        throw new CliError(`no stream "${streamId}" in ${opened.description}`, { code: 'STREAM_NOT_FOUND' });
+      }
       if (!context.json) {
         await context.err.line(`Stream ${streamId} (${info.streamType}), version ${info.version}`);
       }

@@ -1,6 +1,6 @@
-import { NotSupportedError } from '@hindsight/core';
 import type { Command } from '../internal/command.js';
 import { TablePrinter } from '../internal/output.js';
+import { listStreamPage } from '../internal/store-queries.js';
 import { stringValue, wholeNumber } from '../internal/values.js';
 
 const pageSize = 500;
@@ -17,27 +17,23 @@ export const streamsCommand: Command = {
   async run(context) {
     const streamType = stringValue(context.values.type);
     let after = stringValue(context.values.after);
-    const limit = wholeNumber('limit', stringValue(context.values.limit), 1);
+    const limit = wholeNumber('--limit', stringValue(context.values.limit), 1);
     const opened = await context.openStore();
     try {
-      const { storage } = opened;
-      if (storage.listStreams === undefined) {
-        throw new NotSupportedError({
-          feature: 'hindsight streams',
-          storage: storage.kind,
-          missing: 'listStreams',
-        });
-      }
       const table = new TablePrinter(context.out, ['STREAM', 'TYPE', 'VERSION'], ['left', 'left', 'right']);
       let listed = 0;
       for (;;) {
         const want = limit === undefined ? pageSize : Math.min(pageSize, limit - listed);
         if (want <= 0) break;
-        const page = await storage.listStreams({
-          limit: want,
-          ...(after === undefined ? {} : { after }),
-          ...(streamType === undefined ? {} : { streamType }),
-        });
+        const page = await listStreamPage(
+          opened.storage,
+          {
+            limit: want,
+            ...(after === undefined ? {} : { after }),
+            ...(streamType === undefined ? {} : { streamType }),
+          },
+          'hindsight streams',
+        );
         for (const stream of page) {
           if (context.json) await context.out.json(stream);
           else await table.row([stream.streamId, stream.streamType, String(stream.version)]);

@@ -1,22 +1,38 @@
 import { isHindsightError } from '@hindsight/core';
 
 /**
+ * Stable names of the failures a program may act on: the explorer's API answers with them and
+ * chooses its HTTP status by them.
+ */
+export type CliErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CONFIG_MISSING'
+  | 'UNKNOWN_AGGREGATE'
+  | 'STREAM_NOT_FOUND'
+  | 'VERSION_OUT_OF_RANGE'
+  | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'HOST_NOT_ALLOWED';
+
+/**
  * An error the CLI explains itself: a bad argument, a missing store, an unreadable file. `usage`
  * errors add a pointer to the command's `--help`.
  */
 export class CliError extends Error {
   override readonly name = 'CliError';
   readonly usage: boolean;
+  readonly code: CliErrorCode | undefined;
 
-  constructor(message: string, options: { usage?: boolean; cause?: unknown } = {}) {
+  constructor(message: string, options: { usage?: boolean; code?: CliErrorCode; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.usage = options.usage ?? false;
+    this.code = options.code;
   }
 }
 
 /** A usage error: what the user typed is wrong. */
-export function usageError(message: string): CliError {
-  return new CliError(message, { usage: true });
+export function usageError(message: string, code: CliErrorCode = 'INVALID_ARGUMENT'): CliError {
+  return new CliError(message, { usage: true, code });
 }
 
 /**

@@ -17,7 +17,7 @@ export function findConfig(option: string | undefined, cwd: string): string {
   throw new CliError(
     `this command needs your aggregates: give --config <module>, a module exporting \`aggregates\` ` +
       `(no ${defaultConfigFiles.join(' or ')} in ${cwd})`,
-    { usage: true },
+    { usage: true, code: 'CONFIG_MISSING' },
   );
 }
 

@@ -1,21 +1,24 @@
 import { usageError } from './cli-error.js';
 
-/** A whole number option such as `--after 10`, checked. */
-export function wholeNumber(option: string, value: string | undefined, min = 0): number | undefined {
+/**
+ * A whole number such as `--after 10` or `?after=10`, checked; `name` is how the error message
+ * calls it (`--after` on the command line, `after` in the explorer's API).
+ */
+export function wholeNumber(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
-    throw usageError(`--${option} must be a whole number ≥ ${min}, got "${value}"`);
+    throw usageError(`${name} must be a whole number ≥ ${min}, got "${value}"`);
   }
   return Number(value);
 }
 
-/** An ISO 8601 instant such as `--until 2026-01-31T12:00:00Z`, checked. */
-export function instant(option: string, value: string | undefined): Date | undefined {
+/** An ISO 8601 instant such as `--until 2026-01-31T12:00:00Z`, checked; `name` as for {@link wholeNumber}. */
+export function instant(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const date = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
     throw usageError(
-      `--${option} must be an ISO 8601 instant such as 2026-01-31T12:00:00Z or 2026-01-31, got "${value}"`,
+      `${name} must be an ISO 8601 instant such as 2026-01-31T12:00:00Z or 2026-01-31, got "${value}"`,
     );
   }
   return date;
