@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isHindsightError } from '@hindsight/core';
 import { eventsCommand } from './commands/events.js';
+import { exploreCommand } from './commands/explore.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
@@ -36,7 +37,7 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** What `import` reads (NDJSON). */
   readonly stdin?: AsyncIterable<string | Uint8Array>;
-  /** Stops a long-running command (`events --follow`, `export`, `import`) cleanly. */
+  /** Stops a long-running command (`events --follow`, `export`, `import`, `explore`) cleanly. */
   readonly signal?: AbortSignal;
   /** Resolves relative `--file` and `--config` paths (default `process.cwd()`). */
   readonly cwd?: string;
@@ -59,6 +60,7 @@ export const commands: readonly Command[] = [
   stateCommand,
   exportCommand,
   importCommand,
+  exploreCommand,
 ];
 
 type Values = CommandContext['values'];
