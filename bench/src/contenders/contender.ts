@@ -71,6 +71,11 @@ export interface Contender {
   /** Appends events to `Account-<id>`, expecting it at `expectedVersion` (0: no stream yet). */
   append(id: string, events: readonly BenchEvent[], expectedVersion: number): Promise<AppendOutcome>;
   /**
+   * The raw floor only: the same append through `COPY … FROM STDIN`, the fastest way PostgreSQL
+   * takes rows (scenario 3 reports it beside the statement floor).
+   */
+  appendByCopy?(id: string, events: readonly BenchEvent[], expectedVersion: number): Promise<AppendOutcome>;
+  /**
    * The current version of an account stream (0 when it does not exist); `atLeast` is the last
    * version the caller knew, for stores that can only find out by reading.
    */

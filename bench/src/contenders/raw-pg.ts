@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
 import { createTail } from '../harness/tail.js';
 import {
   balancesTable,
@@ -53,6 +56,12 @@ const selectForProjection = `SELECT position, stream_id, data FROM events WHERE 
 const saveCheckpoint = `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
   ON CONFLICT (name) DO UPDATE SET position = excluded.position`;
 
+const copyEvents = 'COPY events (stream_id, version, event_id, type, data) FROM STDIN';
+
+/** A value in COPY's text format: backslashes, tabs and line breaks escaped. */
+const copyText = (value: string): string =>
+  value.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
+
 interface EventRow {
   readonly position: string;
   readonly data: BenchEvent['data'];
@@ -66,7 +75,7 @@ export async function createRawContender(url: string, schema: string, poolSize: 
   return {
     key: 'raw',
     label: 'raw pg',
-    note: 'INSERT per event / unnest per batch, named statements, autocommit; SELECT of a stream',
+    note: 'INSERT per event / unnest per batch (COPY too, in the details of 3), named statements, autocommit; SELECT of a stream',
     consumerNote: 'statement trigger → LISTEN/NOTIFY → keyset SELECT after the last position',
 
     async append(id, events, expectedVersion) {
@@ -96,6 +105,24 @@ export async function createRawContender(url: string, schema: string, poolSize: 
       } catch (error) {
         if (isUniqueViolation(error)) return { ok: false, actualVersion: undefined };
         throw error;
+      }
+    },
+
+    async appendByCopy(id, events, expectedVersion) {
+      const streamId = copyText(accountStream(id));
+      const rows = events.map(
+        (event, index) =>
+          `${streamId}\t${expectedVersion + 1 + index}\t${randomUUID()}\t${event.type}\t${copyText(JSON.stringify(event.data))}\n`,
+      );
+      const client = await pool.connect();
+      try {
+        await pipeline(Readable.from([rows.join('')]), client.query(copyFrom(copyEvents)));
+        return { ok: true, version: expectedVersion + events.length };
+      } catch (error) {
+        if (isUniqueViolation(error)) return { ok: false, actualVersion: undefined };
+        throw error;
+      } finally {
+        client.release();
       }
     },
 

@@ -90,6 +90,12 @@ export function renderDetails(results: BenchResults): string {
             `${formatNumber(metric('retriesPerSuccess'))} retries per successful append`,
         );
       }
+      if (scenario.id === 's3-batches' && contender.metrics.copyEventsPerSecond !== undefined) {
+        lines.push(
+          `${scenario.id} ${contender.label}: the same batches through COPY FROM STDIN: ` +
+            `${formatNumber(metric('copyEventsPerSecond'))} events/s`,
+        );
+      }
       if (scenario.id === 's6b-projection' && metric('complete') < 1) {
         lines.push(`${scenario.id} ${contender.label}: stopped at the time budget before the head`);
       }

@@ -84,16 +84,27 @@ export function batchAppends(sizes: Sizes): Scenario {
     unit: 'events/s',
     higherIsBetter: true,
     async trial(contender, _prepared, rep) {
-      const versions = new Array<number>(5).fill(0);
-      const start = now();
-      for (let i = 0; i < sizes.batches; i += 1) {
-        const stream = i % 5;
-        const events = Array.from({ length: sizes.batchSize }, (_, index) =>
-          deposit(i * sizes.batchSize + index),
-        );
-        versions[stream] = await expectOk(contender, `s3-${rep}-${stream}`, events, versions[stream] ?? 0);
-      }
-      return { eventsPerSecond: (sizes.batches * sizes.batchSize) / seconds(start) };
+      const batchesThrough = async (append: Contender['append'], prefix: string): Promise<number> => {
+        const versions = new Array<number>(5).fill(0);
+        const start = now();
+        for (let i = 0; i < sizes.batches; i += 1) {
+          const stream = i % 5;
+          const events = Array.from({ length: sizes.batchSize }, (_, index) =>
+            deposit(i * sizes.batchSize + index),
+          );
+          const outcome = await append(`${prefix}-${rep}-${stream}`, events, versions[stream] ?? 0);
+          if (!outcome.ok) throw new Error(`${contender.label}: unexpected conflict in ${prefix}`);
+          versions[stream] = outcome.version;
+        }
+        return (sizes.batches * sizes.batchSize) / seconds(start);
+      };
+      const eventsPerSecond = await batchesThrough(contender.append.bind(contender), 's3');
+      const { appendByCopy } = contender;
+      if (appendByCopy === undefined) return { eventsPerSecond };
+      return {
+        eventsPerSecond,
+        copyEventsPerSecond: await batchesThrough(appendByCopy.bind(contender), 's3c'),
+      };
     },
   };
 }
