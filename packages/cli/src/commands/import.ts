@@ -29,7 +29,8 @@ export const importCommand: Command = {
     'Events are appended in file order, consecutive events of one stream in one atomic append, each\n' +
     'with the version it has in the file as expected version. Event ids are kept, so importing a file\n' +
     'again (or resuming an interrupted import) appends nothing twice. Creates the store if needed.\n' +
-    'Recorded times are the time of the import: the storage stamps events as it appends them.\n' +
+    'Recorded times come from the file (`timestamp`), so time travel works on the imported\n' +
+    'history; events without one are stamped with the time of the import.\n' +
     'Example:\n' +
     '  hindsight import --url postgres://… < events.ndjson',
   async run(context) {

@@ -70,6 +70,13 @@ export function eventFromLine(text: string, line: number): ImportedEvent {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new CliError(`line ${line}: "metadata" must be an object`);
   }
+  const recordedAt = record.timestamp === undefined ? undefined : new Date(String(record.timestamp));
+  if (
+    recordedAt !== undefined &&
+    (typeof record.timestamp !== 'string' || Number.isNaN(recordedAt.getTime()))
+  ) {
+    throw new CliError(`line ${line}: "timestamp" must be an ISO 8601 date-time`);
+  }
   return {
     line,
     streamId,
@@ -80,6 +87,7 @@ export function eventFromLine(text: string, line: number): ImportedEvent {
       type,
       data: record.data,
       metadata: metadata as PreparedEvent['metadata'],
+      ...(recordedAt === undefined ? {} : { recordedAt }),
     },
   };
 }

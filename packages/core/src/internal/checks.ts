@@ -44,6 +44,13 @@ export function checkVersion(argument: string, value: unknown, min: number): ass
   }
 }
 
+/** A `Date` that holds a time (not `new Date('garbage')`). */
+export function checkDate(argument: string, value: unknown): asserts value is Date {
+  if (!(value instanceof Date && !Number.isNaN(value.getTime()))) {
+    throw new InvalidArgumentError({ argument, value, problem: 'is not a valid Date' });
+  }
+}
+
 /** Names of aggregates, projections, processes and listeners: non-empty strings. */
 export function checkDefinitionName(kind: string, name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {

@@ -114,7 +114,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
             type: event.type,
             version: current + index + 1,
             position: this.#log.length + index + 1,
-            timestamp: new Date(timestamp),
+            timestamp: new Date(event.recordedAt ?? timestamp),
             data: jsonCopy(event.data),
             metadata: jsonCopy(event.metadata),
           }),
@@ -180,10 +180,8 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     for (let version = step === 1 ? min : max; version >= min && version <= max; version += step) {
       const event = events[version - 1];
       if (event === undefined) break;
-      if (query.until !== undefined && event.timestamp > query.until) {
-        if (step === 1) break;
-        continue;
-      }
+      // Not a stop: events carried over with their own times need not be in time order.
+      if (query.until !== undefined && event.timestamp > query.until) continue;
       page.push(event);
       if (page.length >= query.limit) break;
     }

@@ -15,6 +15,11 @@ export interface PreparedEvent {
   readonly type: string;
   readonly data: unknown;
   readonly metadata: EventMetadata;
+  /**
+   * When it was recorded, for events carried over from another store (`hindsight import`): kept
+   * as given, to the millisecond. Without it the storage stamps the append's time.
+   */
+  readonly recordedAt?: Date;
 }
 
 /** One atomic append: all its events are stored together, or none is. Never empty. */

@@ -7,7 +7,7 @@ import type {
   StoredEventOf,
   StreamTypesOf,
 } from '../events/event-catalog.js';
-import { checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
+import { checkDate, checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
 import { EventRegistry } from '../internal/event-registry.js';
 import { checkExpectedVersionMatches } from './append-rules.js';
 import type {
@@ -208,6 +208,9 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
       ensureOpen();
       checkStreamId(request.streamId);
       checkExpectedVersion(request.expectedVersion);
+      for (const event of request.events) {
+        if (event.recordedAt !== undefined) checkDate('recordedAt', event.recordedAt);
+      }
       if (request.events.length === 0) {
         return emptyAppend(storage, request.streamId, request.streamType, request.expectedVersion);
       }
@@ -278,16 +281,7 @@ export async function* readStreamPages(
   checkVersion('pageSize', pageSize, 1);
   if (options.fromVersion !== undefined) checkVersion('fromVersion', options.fromVersion, 1);
   if (options.toVersion !== undefined) checkVersion('toVersion', options.toVersion, 0);
-  if (
-    options.until !== undefined &&
-    !(options.until instanceof Date && !Number.isNaN(options.until.getTime()))
-  ) {
-    throw new InvalidArgumentError({
-      argument: 'until',
-      value: options.until,
-      problem: 'is not a valid Date',
-    });
-  }
+  if (options.until !== undefined) checkDate('until', options.until);
   const direction = options.direction ?? 'forward';
   if (direction !== 'forward' && direction !== 'backward') {
     throw new InvalidArgumentError({

@@ -338,6 +338,39 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
       );
     },
 
+    'keeps the recording times carried over with events, and reads as of them': async (storage) => {
+      const past = new Date('2020-02-03T04:05:06.789Z');
+      const later = new Date('2021-01-01T00:00:00.001Z');
+      const carried = {
+        streamId: 'carried',
+        streamType: 'Thing',
+        expectedVersion: 'no_stream' as const,
+        events: [
+          { ...prepared('A'), recordedAt: past },
+          { ...prepared('B'), recordedAt: later },
+          prepared('C'),
+        ],
+      };
+      const result = await storage.append(carried);
+      const read = await storage.readStream('carried', { direction: 'forward', limit: 10 });
+      for (const events of [result.events, read]) {
+        assert.deepEqual(
+          events.slice(0, 2).map((event) => event.timestamp.toISOString()),
+          [past.toISOString(), later.toISOString()],
+        );
+        assert.ok((events[2] as StoredEvent).timestamp.getTime() > Date.now() - 60_000);
+      }
+      const asOfPast = await storage.readStream('carried', {
+        direction: 'forward',
+        until: new Date('2020-12-31T00:00:00.000Z'),
+        limit: 10,
+      });
+      assert.deepEqual(
+        asOfPast.map((event) => event.type),
+        ['A'],
+      );
+    },
+
     'keeps the newest snapshot per stream': async (storage) => {
       assert.equal(await storage.loadSnapshot('snap'), undefined);
       const timestamp = new Date('2026-01-02T03:04:05.000Z');

@@ -117,7 +117,7 @@ describe('Drizzle table definitions', () => {
       expect(await functionsOf(other)).toEqual(migrated);
       const { rows } = await client.query<{ positions: string; version: number }>(
         `SELECT positions, version FROM "${other}".append_events('s-1', 'Order', 1, 'no_stream', NULL,
-           ARRAY[gen_random_uuid()], ARRAY['OrderPlaced'], ARRAY['{}'], ARRAY['{}'], 1, 2)`,
+           ARRAY[gen_random_uuid()], ARRAY['OrderPlaced'], ARRAY['{}'], ARRAY['{}'], 1, 2, ARRAY[NULL]::bigint[])`,
       );
       expect(rows).toEqual([{ positions: '1', version: 1 }]);
     } finally {

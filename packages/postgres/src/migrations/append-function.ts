@@ -21,7 +21,8 @@ import { epochMilliseconds } from '../sql/event-row.js';
  *
  * Arguments: $1 stream id, $2 stream type, $3 event count, $4 expected-version mode
  * (`any` | `no_stream` | `stream_exists` | `exact`), $5 exact version (or null), $6–$9 event ids,
- * types, data and metadata, $10–$11 the position lock key.
+ * types, data and metadata, $10–$11 the position lock key, $12 each event's recording time in epoch
+ * milliseconds, or null for the append's own time (imports carry their events' times over).
  *
  * A function so that its plan is made once per connection: sent as a statement, its arguments
  * made PostgreSQL plan it afresh on every call (a custom plan looked cheaper than the generic one
@@ -31,7 +32,7 @@ import { epochMilliseconds } from '../sql/event-row.js';
 export function appendFunctionSql(schema: string): string {
   return `
 CREATE FUNCTION ${schema}.append_events(
-  text, text, integer, text, integer, uuid[], text[], text[], text[], integer, integer
+  text, text, integer, text, integer, uuid[], text[], text[], text[], integer, integer, bigint[]
 ) RETURNS TABLE (positions text, version integer, recorded_ms bigint)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $append$
 #variable_conflict use_column
@@ -63,9 +64,10 @@ WITH created AS (
   INSERT INTO ${schema}.events
     (position, stream_id, stream_type, version, event_id, type, data, metadata, recorded_at)
   SELECT c.positions[e.ord], $1, $2, c.version - $3 + e.ord::integer,
-    e.event_id, e.type, e.data::jsonb, e.metadata::jsonb, c.recorded_at
+    e.event_id, e.type, e.data::jsonb, e.metadata::jsonb,
+    coalesce(timestamptz 'epoch' + e.recorded_ms * interval '1 millisecond', c.recorded_at)
   FROM claimed c,
-    unnest($6, $7, $8, $9) WITH ORDINALITY AS e(event_id, type, data, metadata, ord)
+    unnest($6, $7, $8, $9, $12) WITH ORDINALITY AS e(event_id, type, data, metadata, recorded_ms, ord)
 )
 SELECT array_to_string(c.positions, ','), c.version, ${epochMilliseconds('c.recorded_at')}
 FROM claimed c;

@@ -6,13 +6,13 @@ import { defineStatement, type Statement } from '../internal/statement.js';
  * The whole append in one round trip: a call of `append_events` (migration 6, which explains the
  * statement). Parameters: $1 stream id, $2 stream type, $3 event count, $4 expected-version mode,
  * $5 exact version (or null), $6–$9 event ids, types, data and metadata as array literals,
- * $10–$11 the position lock key.
+ * $10–$11 the position lock key, $12 recording times (epoch milliseconds, null: now).
  */
 export function appendStatement(schema: string): Statement {
   return defineStatement(
     'append',
     `SELECT positions, version, recorded_ms FROM ${schema}.append_events($1::text, $2::text, $3::int,
-  $4::text, $5::int, $6::uuid[], $7::text[], $8::text[], $9::text[], $10::int4, $11::int4)`,
+  $4::text, $5::int, $6::uuid[], $7::text[], $8::text[], $9::text[], $10::int4, $11::int4, $12::int8[])`,
   );
 }
 
@@ -46,6 +46,7 @@ export function encodeAppend(request: AppendRequest, lockKey: readonly [number, 
     toArrayLiteral(data),
     toArrayLiteral(metadata),
     ...lockKey,
+    `{${events.map((event) => event.recordedAt?.getTime() ?? 'NULL').join(',')}}`,
   ];
   return { params, data, metadata };
 }
@@ -71,7 +72,7 @@ export function appendedEvents(
     type: event.type,
     version: lastVersion - positions.length + index + 1,
     position: positions[index] as number,
-    timestamp: new Date(recordedAt),
+    timestamp: new Date(event.recordedAt?.getTime() ?? recordedAt),
     data: JSON.parse(encoded.data[index] as string),
     metadata: JSON.parse(encoded.metadata[index] as string),
   }));

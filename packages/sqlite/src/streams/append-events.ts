@@ -60,11 +60,11 @@ export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
     }
     const current = stream?.version ?? 0;
     checkExpectedVersionMatches(streamId, request.expectedVersion, current);
-    const timestamp = new Date(recordedAt);
     const events = request.events.map((event, index): StoredEvent => {
       const version = current + index + 1;
       const data = JSON.stringify(event.data);
       const metadata = JSON.stringify(event.metadata);
+      const timestamp = event.recordedAt?.getTime() ?? recordedAt;
       const { lastInsertRowid } = insertEvent.run(
         streamId,
         streamType,
@@ -73,7 +73,7 @@ export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
         event.type,
         data,
         metadata,
-        recordedAt,
+        timestamp,
       );
       return {
         eventId: event.eventId,
