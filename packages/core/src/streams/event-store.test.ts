@@ -713,6 +713,28 @@ describe('event store: event ids', () => {
   });
 });
 
+describe('event store: carried-over recording times', () => {
+  it('refuses an invalid recordedAt, writing nothing', async () => {
+    const { store, expectNothingWritten } = await seeded();
+    const event = {
+      eventId: globalThis.crypto.randomUUID(),
+      type: 'OrderPaid',
+      data: { paymentId: 'p' },
+      metadata: {},
+    };
+    const error = await caught(InvalidArgumentError, () =>
+      store.appendPrepared({
+        streamId: 'order-1',
+        streamType: 'Order',
+        expectedVersion: 1,
+        events: [{ ...event, recordedAt: new Date('not a date') }],
+      }),
+    );
+    expect(error.message).toBe('Invalid recordedAt Invalid Date: is not a valid Date');
+    await expectNothingWritten();
+  });
+});
+
 describe('event store: read options', () => {
   it('readAll filtered by types yields, and is typed as, those types only', async () => {
     const store = open();
