@@ -421,6 +421,21 @@ describe('PostgreSQL storage: a connection lost inside a transaction', () => {
     expect(isHindsightError(inTransaction, 'STORAGE_UNAVAILABLE')).toBe(true);
   });
 
+  it('says the schema needs migrate() when its own tables or functions are missing', async () => {
+    const unmigrated = createPostgresStorage({ client: pool, schema: uniqueSchema('hs_unmigrated') });
+    for (const operation of [
+      () => unmigrated.append(request('s', 'any')),
+      () => unmigrated.headPosition(),
+      () => unmigrated.readAll({ after: 0, limit: 10 }),
+    ]) {
+      await expect(operation()).rejects.toMatchObject({
+        code: 'SCHEMA_NOT_MIGRATED',
+        message: expect.stringContaining('run migrate()'),
+      });
+    }
+    await unmigrated.close();
+  });
+
   it('leaves errors of a healthy transaction as they are', async () => {
     await expect(storage.transaction((tx) => tx.query('SELECT * FROM missing_table'))).rejects.toMatchObject({
       code: '42P01',

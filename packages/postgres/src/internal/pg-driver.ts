@@ -4,7 +4,7 @@ import type { PostgresTransaction } from '../postgres-transaction.js';
 import { bindTransaction, type Driver, type DriverOptions, type Session } from './driver.js';
 import { quoteIdentifier } from './identifiers.js';
 import type { Statement } from './statement.js';
-import { storageUnavailable, toStorageError } from './storage-errors.js';
+import { storageUnavailable, toStatementError, toStorageError } from './storage-errors.js';
 
 // Per query, not `pg.types.setTypeParser`: the process-wide parsers belong to the application.
 const textTypes = { getTypeParser: () => (value: string) => value } as unknown as CustomTypesConfig;
@@ -131,7 +131,7 @@ function clientSession(queryable: Pool | PoolClient, options: DriverOptions): Se
         });
         return result.rows as Row[];
       } catch (error) {
-        throw toStorageError(error);
+        throw toStatementError(error);
       }
     },
     async exec(text) {

@@ -3,6 +3,7 @@ import type { PostgresTransaction } from '../postgres-transaction.js';
 import { bindTransaction, type Driver, type Session } from './driver.js';
 import { quoteIdentifier } from './identifiers.js';
 import type { Statement } from './statement.js';
+import { toStatementError } from './storage-errors.js';
 
 // PGlite parses by type OID; these are the non-text types the storage selects. Kept as text so
 // rows look exactly like they do from `pg`.
@@ -38,10 +39,14 @@ export function createPgliteDriver(db: PGliteInterface): Driver {
 function clientSession(queryable: PGliteInterface | Transaction): Session {
   return {
     async run<Row>(statement: Statement, params: readonly unknown[]): Promise<Row[]> {
-      const result = await queryable.query<Row>(statement.text, params as unknown[], {
-        parsers: textParsers,
-      });
-      return result.rows;
+      try {
+        const result = await queryable.query<Row>(statement.text, params as unknown[], {
+          parsers: textParsers,
+        });
+        return result.rows;
+      } catch (error) {
+        throw toStatementError(error);
+      }
     },
     async exec(sql) {
       await queryable.exec(sql);

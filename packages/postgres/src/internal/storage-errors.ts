@@ -41,6 +41,26 @@ export function storageUnavailable(cause: unknown): HindsightError {
   });
 }
 
+// Undefined table, function or schema: what the storage's own statements meet on a schema that
+// `migrate()` has not created or brought up to date.
+const unmigratedCodes = new Set(['42P01', '42883', '3F000']);
+
+/**
+ * The error of one of the storage's own statements: `SCHEMA_NOT_MIGRATED` when the schema lacks
+ * what it needs, else as {@link toStorageError}. Not for the application's queries, whose missing
+ * tables are their own.
+ */
+export function toStatementError(error: unknown): unknown {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string' || !unmigratedCodes.has(code)) return toStorageError(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new HindsightError(
+    'SCHEMA_NOT_MIGRATED',
+    `The Hindsight schema is missing or older than this version of @hindsight/postgres (${reason}): run migrate() (or \`hindsight migrate\`) first`,
+    { cause: error },
+  );
+}
+
 /** SQLSTATE 23505: a unique constraint refused a row. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
