@@ -154,7 +154,11 @@ describe('stream', () => {
   it('says so when the stream does not exist', async () => {
     const result = await cli(['stream', 'Account-zz', ...store()]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('no stream "Account-zz"');
+    expect(result.stderr).toContain('[STREAM_NOT_FOUND] no stream "Account-zz"');
+    const json = await cli(['stream', 'Account-zz', ...store(), '--json']);
+    expect(JSON.parse(json.stderr.split('\n').filter(Boolean).at(-1) as string)).toMatchObject({
+      error: { code: 'STREAM_NOT_FOUND', message: expect.stringContaining('no stream "Account-zz"') },
+    });
   });
 });
 

@@ -226,7 +226,7 @@ async function report(
   json: boolean,
 ): Promise<void> {
   const where = command === undefined ? 'hindsight' : `hindsight ${command.name}`;
-  const code = hindsightCode(error);
+  const code = hindsightCode(error) ?? (error instanceof CliError ? error.code : undefined);
   const message = describeError(error);
   if (json) {
     await err.json({ error: { ...(code === undefined ? {} : { code }), message } });
