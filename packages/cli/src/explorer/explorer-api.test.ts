@@ -95,6 +95,15 @@ describe('explore: the JSON API', () => {
       { streamId: awkwardStream, version: 2, position: 9, type: 'Deposited', data: { amount: 3 } },
     ]);
     expect(body.next).toBeNull();
+    // The query form carries ids a URL path cannot (`.` and `..` are resolved before sending).
+    const byQuery = await ok(`/api/stream-events?streamId=${encodeURIComponent(awkwardStream)}`);
+    expect(byQuery).toEqual(body);
+    const dots = await get('/api/stream-events?streamId=..');
+    expect(dots).toMatchObject({
+      status: 404,
+      body: { error: { code: 'STREAM_NOT_FOUND', message: expect.stringContaining('no stream ".."') } },
+    });
+    expect((await get('/api/stream-events')).status).toBe(400);
   });
 
   it('reads a stream as it was at an instant, up to a version, and in pages', async () => {

@@ -60,6 +60,18 @@ export class ExplorerApi {
           new QueryParameters(query, ['fromVersion', 'toVersion', 'until', 'limit']),
         );
       }
+      // The same with the id in the query: browsers and fetch resolve `.` and `..` path segments
+      // (even percent-encoded) before sending, so those ids can only travel this way.
+      if (resource === 'stream-events' && first === undefined) {
+        const parameters = new QueryParameters(query, [
+          'streamId',
+          'fromVersion',
+          'toVersion',
+          'until',
+          'limit',
+        ]);
+        return this.#streamEvents(nonEmpty('streamId', parameters.string('streamId') ?? ''), parameters);
+      }
       if (resource === 'events' && first === undefined) {
         return this.#log(
           new QueryParameters(query, ['after', 'limit', 'type', 'streamType'], ['type', 'streamType']),

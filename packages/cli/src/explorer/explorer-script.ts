@@ -140,12 +140,9 @@ function streamEventRow(event) {
   ]);
 }
 
-function streamEventsPath(streamId) {
-  return 'streams/' + encodeURIComponent(streamId) + '/events';
-}
 
 async function showStream(streamId) {
-  const page = await api(streamEventsPath(streamId));
+  const page = await api('stream-events', { streamId });
   view.stream = { id: streamId, aggregate: page.aggregate, next: page.next };
   byId('stream').hidden = false;
   byId('stream-title').textContent = streamId;
@@ -161,7 +158,7 @@ async function showStream(streamId) {
 
 async function moreStreamEvents() {
   const stream = view.stream;
-  const page = await api(streamEventsPath(stream.id), { fromVersion: stream.next });
+  const page = await api('stream-events', { streamId: stream.id, fromVersion: stream.next });
   if (view.stream !== stream) return;
   stream.next = page.next;
   byId('stream-events').tBodies[0].append(...page.events.map(streamEventRow));
