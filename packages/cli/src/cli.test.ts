@@ -322,11 +322,72 @@ describe('export and import', () => {
   });
 });
 
+describe('rebuild', () => {
+  const balances = async (version: number) => {
+    const storage = createSqliteStorage({ path: file });
+    try {
+      return storage.db.prepare(`SELECT account, balance FROM balances_v${version} ORDER BY account`).all();
+    } finally {
+      await storage.close();
+    }
+  };
+
+  it('fills a new version beside the live one and switches, or replays one stream in place', async () => {
+    const first = await cli(['rebuild', 'balances', ...store(), '--config', configModule, '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      projection: 'balances',
+      version: 2,
+      previousVersion: 1,
+      events: 3,
+      resumed: false,
+    });
+    const expected = [
+      { account: 'Account-a-1', balance: 15 },
+      { account: 'Account-a-2', balance: 1 },
+    ];
+    expect(await balances(2)).toEqual(expected);
+    const second = await cli(['rebuild', 'balances', ...store(), '--config', configModule]);
+    expect(second.stdout).toContain('Projection balances: version 3 is live (was 2); 3 events applied.');
+    expect(second.stderr).toMatch(/rebuilt 3 events in [\d.]+ s/);
+    expect(await balances(3)).toEqual(expected);
+    const one = await cli([
+      'rebuild',
+      'balances',
+      '--stream',
+      'Account-a-1',
+      ...store(),
+      '--config',
+      configModule,
+    ]);
+    expect(one.stdout).toContain('stream Account-a-1 replayed into version 3; 2 events applied.');
+    expect(await balances(3)).toEqual(expected);
+  });
+
+  it('names the projections the config has when asked for another', async () => {
+    const unknown = await cli(['rebuild', 'nope', ...store(), '--config', configModule]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      '[UNKNOWN_PROJECTION] no projection named "nope" in the config (it has: balances)',
+    );
+  });
+});
+
 describe('usage', () => {
   it('prints help for the CLI and for each command', async () => {
     const main = await cli(['--help']);
     expect(main.code).toBe(0);
-    for (const name of ['migrate', 'info', 'streams', 'stream', 'events', 'state', 'export', 'import']) {
+    for (const name of [
+      'migrate',
+      'info',
+      'streams',
+      'stream',
+      'events',
+      'state',
+      'export',
+      'import',
+      'rebuild',
+    ]) {
       expect(main.stdout).toMatch(new RegExp(`^  ${name}\\s`, 'm'));
       const help = await cli([name, '--help']);
       expect(help.code).toBe(0);

@@ -6,13 +6,14 @@ import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { migrateCommand } from './commands/migrate.js';
+import { rebuildCommand } from './commands/rebuild.js';
 import { stateCommand } from './commands/state.js';
 import { streamCommand } from './commands/stream.js';
 import { streamsCommand } from './commands/streams.js';
 import { CliError, describeError, hindsightCode } from './internal/cli-error.js';
 import type { Command, CommandContext, OptionSpec } from './internal/command.js';
 import { commandHelp, globalOptions, mainHelp } from './internal/help.js';
-import { findConfig, loadAggregates } from './internal/load-config.js';
+import { findConfig, loadAggregates, loadProjections } from './internal/load-config.js';
 import { locateStore, type OpenedStore, openStore } from './internal/open-store.js';
 import { type CliOutput, Printer } from './internal/output.js';
 import { version } from './version.js';
@@ -60,6 +61,7 @@ export const commands: readonly Command[] = [
   stateCommand,
   exportCommand,
   importCommand,
+  rebuildCommand,
   exploreCommand,
 ];
 
@@ -136,6 +138,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         return opened;
       },
       loadAggregates: (configOption) => loadAggregates(findConfig(configOption, cwd)),
+      loadProjections: (configOption, storage) => loadProjections(findConfig(configOption, cwd), storage),
     };
     await command.run(context);
     return 0;

@@ -1,4 +1,4 @@
-import type { AggregateDefinition } from '@hindsight/core';
+import type { AggregateDefinition, EventStorage, RunnableProjection } from '@hindsight/core';
 import type { OpenedStore } from './open-store.js';
 import type { CliOutput, Printer } from './output.js';
 
@@ -26,6 +26,11 @@ export interface CommandContext {
   openStore(options?: { create?: boolean }): Promise<OpenedStore>;
   /** Loads the aggregates of the `--config` module (or the default config file). */
   loadAggregates(configOption: string | undefined): Promise<readonly AggregateDefinition[]>;
+  /** Loads the projections of the `--config` module (or the default config file) for `storage`. */
+  loadProjections(
+    configOption: string | undefined,
+    storage: EventStorage<unknown>,
+  ): Promise<readonly RunnableProjection<unknown>[]>;
 }
 
 /** A subcommand of `hindsight`. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AggregateDefinition } from '@hindsight/core';
+import type { AggregateDefinition, EventStorage, RunnableProjection } from '@hindsight/core';
 import { CliError, describeError } from './cli-error.js';
 
 /** Module names tried when no `--config` is given, in the working directory. */
@@ -15,8 +15,8 @@ export function findConfig(option: string | undefined, cwd: string): string {
     if (existsSync(path)) return path;
   }
   throw new CliError(
-    `this command needs your aggregates: give --config <module>, a module exporting \`aggregates\` ` +
-      `(no ${defaultConfigFiles.join(' or ')} in ${cwd})`,
+    `this command needs your definitions: give --config <module>, a module exporting \`aggregates\` ` +
+      `or \`projections\` (no ${defaultConfigFiles.join(' or ')} in ${cwd})`,
     { usage: true, code: 'CONFIG_MISSING' },
   );
 }
@@ -26,28 +26,72 @@ export function findConfig(option: string | undefined, cwd: string): string {
  * by `defineAggregate`).
  */
 export async function loadAggregates(path: string): Promise<readonly AggregateDefinition[]> {
+  return exportedList(await importConfig(path), path, {
+    name: 'aggregates',
+    example: 'export const aggregates = [Order, Customer]',
+    made: 'an aggregate definition (made with defineAggregate)',
+    check: isAggregate,
+  });
+}
+
+/**
+ * Imports a config module and returns its `projections`, checked to be projection definitions
+ * (made by `defineProjection`). The export may also be a function of the storage returning them,
+ * for projections whose read model lives in the storage itself (keyed documents).
+ */
+export async function loadProjections(
+  path: string,
+  storage: EventStorage<unknown>,
+): Promise<readonly RunnableProjection<unknown>[]> {
+  const module = await importConfig(path);
+  const exported = module.projections;
+  const projections = typeof exported === 'function' ? await exported(storage) : exported;
+  return exportedList({ projections }, path, {
+    name: 'projections',
+    example: 'export const projections = [OrdersView], or a function (storage) => [OrdersView]',
+    made: 'a projection definition (made with defineProjection)',
+    check: isProjection,
+  });
+}
+
+async function importConfig(path: string): Promise<Record<string, unknown>> {
   if (!existsSync(path)) throw new CliError(`config module ${path} does not exist`);
-  let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     throw new CliError(`cannot load config module ${path}: ${describeError(error)}`, { cause: error });
   }
-  const aggregates = module.aggregates;
-  if (!Array.isArray(aggregates)) {
+}
+
+function exportedList<T>(
+  module: Record<string, unknown>,
+  path: string,
+  expected: { name: string; example: string; made: string; check: (value: unknown) => value is T },
+): readonly T[] {
+  const list = module[expected.name];
+  if (!Array.isArray(list)) {
     throw new CliError(
-      `config module ${path} must export \`aggregates\`, an array of aggregate definitions ` +
-        '(export const aggregates = [Order, Customer])',
+      `config module ${path} must export \`${expected.name}\`, an array (${expected.example})`,
     );
   }
-  for (const [index, aggregate] of aggregates.entries()) {
-    if (!isAggregate(aggregate)) {
-      throw new CliError(
-        `aggregates[${index}] in ${path} is not an aggregate definition (made with defineAggregate)`,
-      );
-    }
+  for (const [index, item] of list.entries()) {
+    if (!expected.check(item))
+      throw new CliError(`${expected.name}[${index}] in ${path} is not ${expected.made}`);
   }
-  return aggregates as AggregateDefinition[];
+  return list as T[];
+}
+
+function isProjection(value: unknown): value is RunnableProjection<unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate.name === 'string' &&
+    Array.isArray(candidate.types) &&
+    Array.isArray(candidate.streamTypes) &&
+    typeof candidate.handlePage === 'function' &&
+    typeof candidate.reset === 'function' &&
+    typeof candidate.activate === 'function'
+  );
 }
 
 function isAggregate(value: unknown): value is AggregateDefinition {
