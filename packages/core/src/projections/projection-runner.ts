@@ -369,8 +369,8 @@ async function rebuildVersion<Tx>(
   // outside an open transaction would wait for it on a single-connection store (SQLite in memory).
   const filled = (await storage.loadCheckpoint(checkpointId)) ?? 0;
   const switchOver = async (transaction: Tx, log: HeldLog): Promise<number> => {
-    // Appends are held back here (in memory and SQLite by the one write lock; on PostgreSQL by
-    // transactionHoldingAppends), so nothing commits between this last read and the switch:
+    // Appends are held back here (by the one write lock in memory and SQLite; on PostgreSQL by
+    // the position lock taken exclusively), so nothing commits between this last read and the switch:
     // every event is in the new version, and appends after it read the new version as live.
     let position = filled;
     const upTo = await log.headPosition();

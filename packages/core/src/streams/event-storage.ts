@@ -288,8 +288,10 @@ export interface EventStorage<Tx = unknown> {
    * first holds every append back (those in flight are waited out, new ones wait until it ends),
    * and `log` reads the log as final inside it. A projection rebuild switches versions in one, so
    * no inline append applies an event to the replaced version after the switch, and none is
-   * missed by the new one. Stores whose transactions already exclude appends (memory, SQLite)
-   * need not implement it: core then uses `transaction` with the storage's own reads.
+   * missed by the new one. Stores whose transactions already exclude appends need not implement
+   * it: core then uses `transaction` with the storage's own reads (memory does; SQLite implements
+   * it anyway, because on a single-connection database reads from outside an open transaction
+   * wait for it).
    */
   transactionHoldingAppends?<T>(work: (transaction: Tx, log: HeldLog) => Promise<T>): Promise<T>;
   /**
