@@ -1,8 +1,8 @@
 import type { GlobalPageQuery, HeldLog, StoredEvent } from '@hindsight/core';
-import { toArrayLiteral } from '../internal/array-literal.js';
 import type { Session } from '../internal/driver.js';
 import { defineStatement, type Statement } from '../internal/statement.js';
-import { type EventRow, eventColumns, toStoredEvent } from '../sql/event-row.js';
+import { type EventRow, toStoredEvent } from '../sql/event-row.js';
+import { type ReadAllStatements, readAllCall, readAllStatements } from '../sql/read-all.js';
 
 /**
  * Statements of a transaction that holds appends back. Appends hold the position lock shared from
@@ -13,21 +13,15 @@ import { type EventRow, eventColumns, toStoredEvent } from '../sql/event-row.js'
 export interface HoldAppendsStatements {
   readonly lock: Statement;
   readonly head: Statement;
-  readonly read: Statement;
+  /** The ordinary global-log pages: once held, every position below the head is settled. */
+  readonly read: ReadAllStatements;
 }
 
 export function holdAppendsStatements(schema: string): HoldAppendsStatements {
   return {
     lock: defineStatement('hold_appends', 'SELECT pg_advisory_xact_lock($1::int4, $2::int4)::text AS locked'),
     head: defineStatement('held_head', `SELECT coalesce(max(position), 0) AS last FROM ${schema}.events`),
-    read: defineStatement(
-      'held_read_all',
-      `SELECT ${eventColumns('e')} FROM ${schema}.events e
-WHERE e.position > $1::int8 AND e.position <= $2::int8
-  AND ($4::text[] IS NULL OR e.type = ANY($4::text[]))
-  AND ($5::text[] IS NULL OR e.stream_type = ANY($5::text[]))
-ORDER BY e.position LIMIT $3::int`,
-    ),
+    read: readAllStatements(schema),
   };
 }
 
@@ -44,13 +38,8 @@ export async function holdAppends(
       return Number(row?.last ?? 0);
     },
     async readAll(query: GlobalPageQuery): Promise<readonly StoredEvent[]> {
-      const rows = await session.run<EventRow>(statements.read, [
-        query.after,
-        query.upTo ?? Number.MAX_SAFE_INTEGER,
-        query.limit,
-        query.types === undefined ? null : toArrayLiteral([...query.types]),
-        query.streamTypes === undefined ? null : toArrayLiteral([...query.streamTypes]),
-      ]);
+      const { statement, params } = readAllCall(statements.read, query);
+      const rows = await session.run<EventRow>(statement, params);
       return rows.map(toStoredEvent);
     },
   };
