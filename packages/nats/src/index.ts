@@ -1,0 +1,3 @@
+export { createNatsForwarder, type NatsForwarderOptions } from './forwarder/create-nats-forwarder.js';
+export { eventHeaders, type ForwardedEvent } from './forwarder/event-message.js';
+export { eventSubject, subjectToken } from './forwarder/subjects.js';
