@@ -17,10 +17,14 @@ const workerPath = fileURLToPath(new URL('../../fixtures/crash-worker.mjs', impo
 export async function buildPackages(): Promise<void> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const build = (): void => {
-    execFileSync(process.execPath, [tsc, '-b', 'packages/core', 'packages/sqlite', 'packages/postgres'], {
-      cwd: repositoryRoot,
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [tsc, '-b', 'packages/core', 'packages/sqlite', 'packages/postgres', 'packages/nats'],
+      {
+        cwd: repositoryRoot,
+        stdio: 'inherit',
+      },
+    );
   };
   // Another test file may be building the same packages at this moment (the SQLite package's
   // multi-process test does): a build that failed on half-written output is tried again.
