@@ -59,6 +59,7 @@ describe('the CLI on PostgreSQL', () => {
   it('refuses a schema without tables outside migrate and import', async () => {
     const result = await cli(['info', ...store(`${schema}_missing`)]);
     expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[STORE_NOT_MIGRATED]');
     expect(result.stderr).toContain('has no Hindsight tables: create them with `hindsight migrate`');
   });
 

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createEventStore, createRepository } from '@hindsight/core';
 import { createSqliteStorage } from '@hindsight/sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Account } from './test-support/account.js';
 import {
   Captured,
   cli,
@@ -245,6 +247,53 @@ describe('state', () => {
     expect(table.stdout).toMatch(/2\s+2\s+\S+\s+Deposited\s+\{"status":"open","owner":"Ada","balance":10\}/);
   });
 
+  it('limits --history to a version range and a number of steps, saying where it stopped', async () => {
+    const versions = async (...args: string[]) =>
+      ndjson((await state('--history', '--json', ...args)).stdout).map(
+        (step) => (step.event as { version: number }).version,
+      );
+    expect(await versions('--from-version', '2', '--to-version', '3')).toEqual([2, 3]);
+    expect(await versions('--from-version', '3')).toEqual([3, 4]);
+    const limited = await state('--history', '--json', '--limit', '2');
+    expect(ndjson(limited.stdout).map((step) => (step.state as { balance: number }).balance)).toEqual([
+      0, 10,
+    ]);
+    expect(limited.stderr).toContain('Stopped after 2 steps (--limit 2); more from version 3');
+    // The state of a step shown late in the range is folded from version 1 all the same.
+    const late = ndjson((await state('--history', '--json', '--from-version', '3', '--limit', '1')).stdout);
+    expect(late.map((step) => step.state)).toEqual([{ status: 'open', owner: 'Ada', balance: 15 }]);
+    const inverted = await state('--history', '--from-version', '3', '--to-version', '2');
+    expect(inverted.code).toBe(1);
+    expect(inverted.stderr).toContain('[INVALID_ARGUMENT] --from-version 3 is after --to-version 2');
+    const beyond = await state('--history', '--from-version', '9');
+    expect(beyond.stderr).toContain('[VERSION_OUT_OF_RANGE]');
+    expect((await state('--limit', '2')).stderr).toContain('--limit applies to --history only');
+  });
+
+  it('bounds --history by default on a long stream, printing each step as it is folded', async () => {
+    const storage = createSqliteStorage({ path: file });
+    const accounts = createRepository(createEventStore({ storage, events: [Account] }), Account);
+    await accounts.execute('long', (account) => {
+      let next = account.open({ owner: 'Lee' });
+      for (let index = 0; index < 150; index += 1) next = next.deposit({ amount: 1 });
+      return next;
+    });
+    await storage.close();
+    const chunks: string[] = [];
+    const stdout = new Captured();
+    const write = stdout.write.bind(stdout);
+    stdout.write = (chunk: string) => chunks.push(chunk) > 0 && write(chunk);
+    const result = await cli(
+      ['state', 'Account', 'long', ...store(), '--config', configModule, '--history'],
+      { stdout },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(101);
+    expect(result.stderr).toContain('Stopped after 100 steps (--limit 100); more from version 101');
+    // Header and first step come as lines of their own, not as one block at the end.
+    expect(chunks.length).toBeGreaterThanOrEqual(101);
+  });
+
   it('explains a missing config, an unknown aggregate, a missing aggregate and a version beyond the last', async () => {
     const noConfig = await cli(['state', 'Account', 'a-1', ...store()], { cwd: folder.path });
     expect(noConfig.code).toBe(1);
@@ -370,6 +419,104 @@ describe('rebuild', () => {
     expect(unknown.stderr).toContain(
       '[UNKNOWN_PROJECTION] no projection named "nope" in the config (it has: balances)',
     );
+  });
+});
+
+describe('errors and values', () => {
+  const lastJsonLine = (text: string) =>
+    JSON.parse(text.split('\n').filter(Boolean).at(-1) as string) as {
+      error: { code: string; message: string };
+    };
+
+  it('prints a stable code with every error, in text and in --json', async () => {
+    const missingFile = join(folder.path, 'nowhere.db');
+    const cases: [string[], string][] = [
+      [['evnts'], 'UNKNOWN_COMMAND'],
+      [['events', '--folow', ...store()], 'UNKNOWN_OPTION'],
+      [['stream', ...store()], 'MISSING_ARGUMENT'],
+      [['info', '--url'], 'MISSING_ARGUMENT'],
+      [['info', '--file', missingFile], 'STORE_NOT_FOUND'],
+      [['info', '--url', 'postgres://postgres@127.0.0.1:1/none'], 'STORE_UNAVAILABLE'],
+      [['stream', 'nope', ...store()], 'STREAM_NOT_FOUND'],
+    ];
+    for (const [argv, code] of cases) {
+      const text = await cli(argv);
+      expect(text.code, argv.join(' ')).toBe(1);
+      expect(text.stderr, argv.join(' ')).toMatch(new RegExp(`error: \\[${code}\\] `));
+      const json = await cli([...argv, '--json']);
+      expect(lastJsonLine(json.stderr).error.code, argv.join(' ')).toBe(code);
+    }
+    const notJson = await cli(['import', ...store(), '--json'], { stdin: 'nope\n' });
+    expect(lastJsonLine(notJson.stderr).error).toMatchObject({
+      code: 'IMPORT_INVALID',
+      message: expect.stringContaining('line 1 is not JSON'),
+    });
+  });
+
+  it('reads a negative value as a value, and refuses it', async () => {
+    const result = await cli(['events', '--after', '-1', ...store()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[INVALID_ARGUMENT] --after must be a whole number ≥ 0, got "-1"');
+    const stream = await cli(['stream', 'Account-a-1', '--from-version', '-2', ...store()]);
+    expect(stream.stderr).toContain('--from-version must be a whole number ≥ 1, got "-2"');
+  });
+
+  it('refuses inverted ranges and says so when a range or a filter matches nothing', async () => {
+    const inverted = await cli([
+      'stream',
+      'Account-a-1',
+      '--from-version',
+      '3',
+      '--to-version',
+      '2',
+      ...store(),
+    ]);
+    expect(inverted.code).toBe(1);
+    expect(inverted.stderr).toContain('--from-version 3 is after --to-version 2: the range is empty');
+    const exported = await cli(['export', '--after', '5', '--up-to', '5', ...store()]);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toContain('--after 5 is not before --up-to 5: the range is empty');
+    const beyond = await cli(['stream', 'Account-a-1', '--from-version', '7', '--json', ...store()]);
+    expect(beyond.code).toBe(0);
+    expect(beyond.stdout).toBe('');
+    expect(beyond.stderr).toContain('No events in that range: the stream ends at version 4.');
+    const none = await cli(['events', '--type', 'NoSuchType', ...store()]);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('No events.');
+    expect((await cli(['events', ...store()])).stderr).not.toContain('No events.');
+  });
+
+  it('refuses to replay a stream that does not exist', async () => {
+    const result = await cli([
+      'rebuild',
+      'balances',
+      '--stream',
+      'Account-zz',
+      ...store(),
+      '--config',
+      configModule,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[STREAM_NOT_FOUND] no stream "Account-zz"');
+  });
+
+  it('checks the whole input of an import before it creates a store or appends anything', async () => {
+    const lines = (await cli(['export', ...store()])).stdout.split('\n').filter(Boolean);
+    const fresh = join(folder.path, 'fresh.db');
+    const broken = await cli(['import', '--file', fresh], { stdin: `${lines[0]}\n\n${lines[1]}\nnope\n` });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('[IMPORT_INVALID] line 4 is not JSON');
+    expect(existsSync(fresh)).toBe(false);
+    const empty = await cli(['import', '--file', fresh], { stdin: '\n' });
+    expect(empty.stderr).toContain('[IMPORT_INVALID] the input holds no events');
+    expect(existsSync(fresh)).toBe(false);
+    const other = join(folder.path, 'other.db');
+    expect((await cli(['import', '--file', other], { stdin: `${lines.join('\n')}\n` })).code).toBe(0);
+    const badTail = await cli(['import', '--file', other], {
+      stdin: `${lines.join('\n')}\n{"streamId": 3}\n`,
+    });
+    expect(badTail.stderr).toContain(`line ${lines.length + 1}: "streamId" must be a non-empty string`);
+    expect(badTail.stderr).not.toContain('Imported');
   });
 });
 

@@ -10,7 +10,13 @@ import { rebuildCommand } from './commands/rebuild.js';
 import { stateCommand } from './commands/state.js';
 import { streamCommand } from './commands/stream.js';
 import { streamsCommand } from './commands/streams.js';
-import { CliError, describeError, hindsightCode } from './internal/cli-error.js';
+import {
+  CliError,
+  type CliErrorCode,
+  describeError,
+  hindsightCode,
+  usageError,
+} from './internal/cli-error.js';
 import type { Command, CommandContext, OptionSpec } from './internal/command.js';
 import { commandHelp, globalOptions, mainHelp } from './internal/help.js';
 import { findConfig, loadAggregates, loadProjections } from './internal/load-config.js';
@@ -99,10 +105,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       if (first !== undefined && first !== 'help') {
         throw new CliError(`unknown command "${first}": one of ${commands.map((c) => c.name).join(', ')}`, {
           usage: true,
+          code: 'UNKNOWN_COMMAND',
         });
       }
       if (argv[0] === 'help' && argv[1] !== undefined) {
-        throw new CliError(`unknown command "${argv[1]}"`, { usage: true });
+        throw new CliError(`unknown command "${argv[1]}"`, { usage: true, code: 'UNKNOWN_COMMAND' });
       }
       await (asked ? out : err).line(mainHelp(commands));
       return asked ? 0 : 1;
@@ -174,7 +181,7 @@ function commandFirst(argv: readonly string[]): readonly string[] {
 function parse(command: Command, argv: readonly string[]): { values: Values; positionals: string[] } {
   const options: Record<string, OptionSpec> = { ...globalOptions, ...command.options };
   const config: ParseArgsConfig = {
-    args: argv.slice(1),
+    args: negativeValues(argv.slice(1), options),
     options: Object.fromEntries(
       Object.entries(options).map(([name, spec]) => [
         name,
@@ -192,33 +199,66 @@ function parse(command: Command, argv: readonly string[]): { values: Values; pos
     const parsed = parseArgs(config);
     return { values: parsed.values as Values, positionals: parsed.positionals };
   } catch (error) {
-    throw new CliError(parseError(error), { usage: true, cause: error });
+    const { message, code } = parseError(error);
+    throw new CliError(message, { usage: true, code, cause: error });
   }
 }
 
-/** Node's parseArgs messages, shortened to what went wrong. */
-function parseError(error: unknown): string {
+/** Node's parseArgs messages, shortened to what went wrong, with the CLI's code for it. */
+function parseError(error: unknown): { message: string; code: CliErrorCode } {
   const code = (error as { code?: unknown }).code;
   const message = describeError(error);
   const option = /'(-[^' ]+)/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? message}`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined) {
-    if (/argument missing|ambiguous/.test(message)) return `option ${option} needs a value`;
-    if (/does not take/.test(message)) return `option ${option} takes no value`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return { message: `unknown option ${option ?? message}`, code: 'UNKNOWN_OPTION' };
   }
-  return message;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined) {
+    if (/argument missing|ambiguous/.test(message)) {
+      return { message: `option ${option} needs a value`, code: 'MISSING_ARGUMENT' };
+    }
+    if (/does not take/.test(message)) {
+      return { message: `option ${option} takes no value`, code: 'INVALID_ARGUMENT' };
+    }
+  }
+  return { message, code: 'INVALID_ARGUMENT' };
+}
+
+/**
+ * Joins a string option to a value that starts with a dash and a digit (`--after -1` becomes
+ * `--after=-1`): parseArgs would read `-1` as an option, and the value check should see it.
+ */
+function negativeValues(args: readonly string[], options: Readonly<Record<string, OptionSpec>>): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    const next = args[index + 1];
+    if (arg === '--') return [...joined, ...args.slice(index)];
+    if (
+      next !== undefined &&
+      /^-\d/.test(next) &&
+      options[arg.slice(2)]?.type === 'string' &&
+      arg.startsWith('--')
+    ) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else joined.push(arg);
+  }
+  return joined;
 }
 
 function checkArguments(command: Command, positionals: readonly string[]): void {
   const expected = command.arguments.length;
   if (positionals.length < expected) {
-    throw new CliError(`missing ${command.arguments.slice(positionals.length).join(' ')}`, { usage: true });
+    throw new CliError(`missing ${command.arguments.slice(positionals.length).join(' ')}`, {
+      usage: true,
+      code: 'MISSING_ARGUMENT',
+    });
   }
   if (positionals.length > expected) {
-    throw new CliError(`unexpected argument "${positionals[expected]}"`, { usage: true });
+    throw usageError(`unexpected argument "${positionals[expected]}"`);
   }
   for (const [index, value] of positionals.entries()) {
-    if (value === '') throw new CliError(`${command.arguments[index]} must not be empty`, { usage: true });
+    if (value === '') throw usageError(`${command.arguments[index]} must not be empty`);
   }
 }
 
@@ -229,13 +269,13 @@ async function report(
   json: boolean,
 ): Promise<void> {
   const where = command === undefined ? 'hindsight' : `hindsight ${command.name}`;
-  const code = hindsightCode(error) ?? (error instanceof CliError ? error.code : undefined);
+  const code = hindsightCode(error) ?? (error instanceof CliError ? error.code : 'INTERNAL_ERROR');
   const message = describeError(error);
   if (json) {
-    await err.json({ error: { ...(code === undefined ? {} : { code }), message } });
+    await err.json({ error: { code, message } });
     return;
   }
-  await err.line(`${where}: error: ${code === undefined ? '' : `[${code}] `}${message}`);
+  await err.line(`${where}: error: [${code}] ${message}`);
   if (error instanceof CliError && error.usage) {
     await err.line(`Run \`${where} --help\` for usage.`);
   } else if (

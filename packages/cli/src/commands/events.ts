@@ -55,6 +55,7 @@ export const eventsCommand: Command = {
       ...(types === undefined ? {} : { types }),
       ...(streamTypes === undefined ? {} : { streamTypes }),
     };
+    let failed = false;
     let woken = false;
     let wake: (() => void) | undefined;
     const stopListening = follow
@@ -82,9 +83,13 @@ export const eventsCommand: Command = {
         wake = undefined;
         if (context.signal.aborted) return;
       }
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       stopListening?.();
       await printer.flush();
+      if (printer.count === 0 && !failed) await context.err.line('No events.');
       await opened.close();
     }
   },

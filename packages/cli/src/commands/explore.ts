@@ -103,7 +103,7 @@ async function listen(
     throw new CliError(
       `cannot listen on ${host}:${port}: ${describeError(error)}` +
         (inUse ? ' (give another --port, or --port 0 for any free one)' : ''),
-      { cause: error },
+      { code: 'LISTEN_FAILED', cause: error },
     );
   }
 }

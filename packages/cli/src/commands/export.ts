@@ -1,4 +1,5 @@
 import { createEventStore } from '@hindsight/core';
+import { usageError } from '../internal/cli-error.js';
 import type { Command } from '../internal/command.js';
 import { eventToJson } from '../internal/event-json.js';
 import { Progress } from '../internal/progress.js';
@@ -20,6 +21,9 @@ export const exportCommand: Command = {
   async run(context) {
     const after = wholeNumber('--after', stringValue(context.values.after), 0) ?? 0;
     const upTo = wholeNumber('--up-to', stringValue(context.values['up-to']), 0);
+    if (upTo !== undefined && after >= upTo) {
+      throw usageError(`--after ${after} is not before --up-to ${upTo}: the range is empty`);
+    }
     const opened = await context.openStore();
     const store = createEventStore({ storage: opened.storage, events: [] });
     try {

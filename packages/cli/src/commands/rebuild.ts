@@ -50,6 +50,11 @@ export const rebuildCommand: Command = {
           code: 'UNKNOWN_PROJECTION',
         });
       }
+      if (streamId !== undefined && (await opened.storage.streamInfo(streamId)) === undefined) {
+        throw new CliError(`no stream "${streamId}" in ${opened.description}: nothing to replay`, {
+          code: 'STREAM_NOT_FOUND',
+        });
+      }
       const progress = new Progress(context.err, 'rebuilt');
       let reported = 0;
       const result = await rebuildProjection({ storage: opened.storage }, projection, {
@@ -63,6 +68,7 @@ export const rebuildCommand: Command = {
       }).catch((error: unknown) => {
         if (context.signal.aborted && isHindsightError(error, 'CONSUMER_STOPPED')) {
           throw new CliError(`cancelled after ${reported} events: run it again to resume where it stopped`, {
+            code: 'INTERRUPTED',
             cause: error,
           });
         }

@@ -2,7 +2,7 @@ import { createEventStore } from '@hindsight/core';
 import { CliError } from '../internal/cli-error.js';
 import type { Command } from '../internal/command.js';
 import { EventPrinter } from '../internal/event-table.js';
-import { instant, stringValue, wholeNumber } from '../internal/values.js';
+import { checkRange, instant, stringValue, wholeNumber } from '../internal/values.js';
 
 export const streamCommand: Command = {
   name: 'stream',
@@ -30,6 +30,7 @@ export const streamCommand: Command = {
     const toVersion = wholeNumber('--to-version', stringValue(context.values['to-version']), 0);
     const until = instant('--until', stringValue(context.values.until));
     const limit = wholeNumber('--limit', stringValue(context.values.limit), 1);
+    checkRange({ name: '--from-version', value: fromVersion }, { name: '--to-version', value: toVersion });
     const opened = await context.openStore();
     const store = createEventStore({ storage: opened.storage, events: [] });
     try {
@@ -53,7 +54,14 @@ export const streamCommand: Command = {
         if (printer.count === limit) break;
       }
       await printer.flush();
-      if (!context.json && printer.count === 0) await context.err.line('No events in that range.');
+      if (printer.count === 0) {
+        const beyond = fromVersion !== undefined && fromVersion > info.version;
+        await context.err.line(
+          beyond
+            ? `No events in that range: the stream ends at version ${info.version}.`
+            : 'No events in that range.',
+        );
+      }
     } finally {
       await opened.close();
     }

@@ -30,6 +30,18 @@ export interface RunningExplorer {
 
 const statusByCode: Readonly<Record<CliErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
+  UNKNOWN_COMMAND: 400,
+  UNKNOWN_OPTION: 400,
+  MISSING_ARGUMENT: 400,
+  IMPORT_INVALID: 400,
+  STORE_NOT_FOUND: 500,
+  STORE_NOT_MIGRATED: 500,
+  CONFIG_INVALID: 500,
+  IMPORT_FAILED: 500,
+  LISTEN_FAILED: 500,
+  INTERNAL_ERROR: 500,
+  STORE_UNAVAILABLE: 503,
+  INTERRUPTED: 503,
   VERSION_OUT_OF_RANGE: 400,
   HOST_NOT_ALLOWED: 403,
   CONFIG_MISSING: 404,
@@ -139,10 +151,7 @@ function decodePath(path: string): string[] {
 }
 
 function classify(error: unknown): { status: number; code: string } {
-  if (error instanceof CliError) {
-    if (error.code !== undefined) return { status: statusByCode[error.code], code: error.code };
-    return { status: error.usage ? 400 : 500, code: error.usage ? 'INVALID_ARGUMENT' : 'INTERNAL_ERROR' };
-  }
+  if (error instanceof CliError) return { status: statusByCode[error.code], code: error.code };
   const code = hindsightCode(error);
   if (code === 'NOT_SUPPORTED') return { status: 501, code };
   return { status: 500, code: code ?? 'INTERNAL_ERROR' };

@@ -1,12 +1,25 @@
 import { isHindsightError } from '@hindsight/core';
 
 /**
- * Stable names of the failures a program may act on: the explorer's API answers with them and
- * chooses its HTTP status by them.
+ * Stable names of the failures a program may act on: every error the CLI prints carries one (in
+ * text as `[CODE]`, in `--json` as `error.code`), and the explorer's API chooses its HTTP status
+ * by them.
  */
 export type CliErrorCode =
   | 'INVALID_ARGUMENT'
+  | 'UNKNOWN_COMMAND'
+  | 'UNKNOWN_OPTION'
+  | 'MISSING_ARGUMENT'
+  | 'STORE_NOT_FOUND'
+  | 'STORE_NOT_MIGRATED'
+  | 'STORE_UNAVAILABLE'
   | 'CONFIG_MISSING'
+  | 'CONFIG_INVALID'
+  | 'IMPORT_INVALID'
+  | 'IMPORT_FAILED'
+  | 'INTERRUPTED'
+  | 'LISTEN_FAILED'
+  | 'INTERNAL_ERROR'
   | 'UNKNOWN_AGGREGATE'
   | 'UNKNOWN_PROJECTION'
   | 'STREAM_NOT_FOUND'
@@ -18,13 +31,18 @@ export type CliErrorCode =
 /**
  * An error the CLI explains itself: a bad argument, a missing store, an unreadable file. `usage`
  * errors add a pointer to the command's `--help`.
+ *
+ * @example
+ * ```ts
+ * throw new CliError('no event store at ./events.db', { code: 'STORE_NOT_FOUND' });
+ * ```
  */
 export class CliError extends Error {
   override readonly name = 'CliError';
   readonly usage: boolean;
-  readonly code: CliErrorCode | undefined;
+  readonly code: CliErrorCode;
 
-  constructor(message: string, options: { usage?: boolean; code?: CliErrorCode; cause?: unknown } = {}) {
+  constructor(message: string, options: { code: CliErrorCode; usage?: boolean; cause?: unknown }) {
     super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.usage = options.usage ?? false;
     this.code = options.code;

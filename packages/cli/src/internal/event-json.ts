@@ -44,16 +44,19 @@ export function eventFromLine(text: string, line: number): ImportedEvent {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new CliError(`line ${line} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new CliError(`line ${line} is not JSON: ${(error as Error).message}`, {
+      code: 'IMPORT_INVALID',
+      cause: error,
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError(`line ${line} is not an event object`);
+    throw new CliError(`line ${line} is not an event object`, { code: 'IMPORT_INVALID' });
   }
   const record = value as Record<string, unknown>;
   const field = (field: string): string => {
     const found = record[field];
     if (typeof found !== 'string' || found === '') {
-      throw new CliError(`line ${line}: "${field}" must be a non-empty string`);
+      throw new CliError(`line ${line}: "${field}" must be a non-empty string`, { code: 'IMPORT_INVALID' });
     }
     return found;
   };
@@ -63,19 +66,19 @@ export function eventFromLine(text: string, line: number): ImportedEvent {
   const type = field('type');
   const version = record.version;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
-    throw new CliError(`line ${line}: "version" must be a whole number ≥ 1`);
+    throw new CliError(`line ${line}: "version" must be a whole number ≥ 1`, { code: 'IMPORT_INVALID' });
   }
-  if (!('data' in record)) throw new CliError(`line ${line}: "data" is missing`);
+  if (!('data' in record)) throw new CliError(`line ${line}: "data" is missing`, { code: 'IMPORT_INVALID' });
   const metadata = record.metadata ?? {};
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new CliError(`line ${line}: "metadata" must be an object`);
+    throw new CliError(`line ${line}: "metadata" must be an object`, { code: 'IMPORT_INVALID' });
   }
   const recordedAt = record.timestamp === undefined ? undefined : new Date(String(record.timestamp));
   if (
     recordedAt !== undefined &&
     (typeof record.timestamp !== 'string' || Number.isNaN(recordedAt.getTime()))
   ) {
-    throw new CliError(`line ${line}: "timestamp" must be an ISO 8601 date-time`);
+    throw new CliError(`line ${line}: "timestamp" must be an ISO 8601 date-time`, { code: 'IMPORT_INVALID' });
   }
   return {
     line,

@@ -55,11 +55,15 @@ export async function loadProjections(
 }
 
 async function importConfig(path: string): Promise<Record<string, unknown>> {
-  if (!existsSync(path)) throw new CliError(`config module ${path} does not exist`);
+  if (!existsSync(path))
+    throw new CliError(`config module ${path} does not exist`, { code: 'CONFIG_MISSING' });
   try {
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new CliError(`cannot load config module ${path}: ${describeError(error)}`, { cause: error });
+    throw new CliError(`cannot load config module ${path}: ${describeError(error)}`, {
+      code: 'CONFIG_INVALID',
+      cause: error,
+    });
   }
 }
 
@@ -72,11 +76,14 @@ function exportedList<T>(
   if (!Array.isArray(list)) {
     throw new CliError(
       `config module ${path} must export \`${expected.name}\`, an array (${expected.example})`,
+      { code: 'CONFIG_INVALID' },
     );
   }
   for (const [index, item] of list.entries()) {
     if (!expected.check(item))
-      throw new CliError(`${expected.name}[${index}] in ${path} is not ${expected.made}`);
+      throw new CliError(`${expected.name}[${index}] in ${path} is not ${expected.made}`, {
+        code: 'CONFIG_INVALID',
+      });
   }
   return list as T[];
 }

@@ -4,7 +4,7 @@ import type { EventStorage } from '@hindsight/core';
 import { createPostgresStorage, type PostgresStorage } from '@hindsight/postgres';
 import { createSqliteStorage, defaultSqlitePath, type SqliteStorage } from '@hindsight/sqlite';
 import pg from 'pg';
-import { CliError, describeError } from './cli-error.js';
+import { CliError, describeError, usageError } from './cli-error.js';
 
 /** Where the events are, as chosen by flags and environment. */
 export type StoreLocation =
@@ -47,25 +47,16 @@ export function locateStore(selection: StoreSelection): StoreLocation {
   const url = nonEmpty(selection.url) ?? nonEmpty(selection.env.HINDSIGHT_DATABASE_URL);
   if (url !== undefined) {
     if (nonEmpty(selection.file) !== undefined) {
-      throw new CliError('--file and a PostgreSQL URL both choose a store: give one of them', {
-        usage: true,
-      });
+      throw usageError('--file and a PostgreSQL URL both choose a store: give one of them');
     }
     if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw new CliError(
-        `the database URL must start with postgres:// or postgresql://, got ${redact(url)}`,
-        {
-          usage: true,
-        },
-      );
+      throw usageError(`the database URL must start with postgres:// or postgresql://, got ${redact(url)}`);
     }
     const schema = nonEmpty(selection.schema) ?? nonEmpty(selection.env.HINDSIGHT_PG_SCHEMA) ?? 'hindsight';
     return { kind: 'postgres', url, schema };
   }
   if (nonEmpty(selection.schema) !== undefined) {
-    throw new CliError('--schema applies to PostgreSQL only: give --url or HINDSIGHT_DATABASE_URL too', {
-      usage: true,
-    });
+    throw usageError('--schema applies to PostgreSQL only: give --url or HINDSIGHT_DATABASE_URL too');
   }
   const file = nonEmpty(selection.file) ?? nonEmpty(selection.env.HINDSIGHT_SQLITE_PATH) ?? defaultSqlitePath;
   return { kind: 'sqlite', path: resolve(selection.cwd, file) };
@@ -91,6 +82,7 @@ function openSqlite(location: StoreLocation & { kind: 'sqlite' }, options: { cre
     throw new CliError(
       `no event store at ${location.path}: create one with \`hindsight migrate\`, or choose another ` +
         'with --file, HINDSIGHT_SQLITE_PATH, --url or HINDSIGHT_DATABASE_URL',
+      { code: 'STORE_NOT_FOUND' },
     );
   }
   const existed = existsSync(location.path);
@@ -100,6 +92,7 @@ function openSqlite(location: StoreLocation & { kind: 'sqlite' }, options: { cre
     storage = createSqliteStorage({ path: location.path });
   } catch (error) {
     throw new CliError(`cannot open the SQLite file ${location.path}: ${describeError(error)}`, {
+      code: 'STORE_UNAVAILABLE',
       cause: error,
     });
   }
@@ -141,12 +134,16 @@ async function openPostgres(
     if (!options.create && !existed) {
       throw new CliError(
         `${description} has no Hindsight tables: create them with \`hindsight migrate\` (same --url and --schema)`,
+        { code: 'STORE_NOT_MIGRATED' },
       );
     }
   } catch (error) {
     await pool.end();
     if (error instanceof CliError) throw error;
-    throw new CliError(`cannot use ${description}: ${describeError(error)}`, { cause: error });
+    throw new CliError(`cannot use ${description}: ${describeError(error)}`, {
+      code: 'STORE_UNAVAILABLE',
+      cause: error,
+    });
   }
   const schemaVersion = async (): Promise<number> => {
     const result = await pool.query<{ version: number | null }>(

@@ -24,6 +24,20 @@ export function instant(name: string, value: string | undefined): Date | undefin
   return date;
 }
 
+/**
+ * Refuses a range that can hold nothing because it ends before it starts (`--from-version 5
+ * --to-version 2`), rather than printing nothing as if the store were empty there.
+ */
+export function checkRange(
+  from: { readonly name: string; readonly value: number | undefined },
+  to: { readonly name: string; readonly value: number | undefined },
+): void {
+  if (from.value === undefined || to.value === undefined || from.value <= to.value) return;
+  throw usageError(
+    `${from.name} ${from.value} is after ${to.name} ${to.value}: the range is empty (give ${from.name} ≤ ${to.name})`,
+  );
+}
+
 export function stringValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
