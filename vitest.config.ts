@@ -12,6 +12,8 @@ export default defineConfig({
       'bench/src/**/*.test.ts',
     ],
     allowOnly: false,
+    // The explorer serves its page script compiled; this builds it before any test runs.
+    globalSetup: ['packages/cli/src/test-support/build-explorer-page.ts'],
     testTimeout: 30_000,
   },
 });

@@ -85,6 +85,21 @@ describe('explore: the JSON API', () => {
     });
   });
 
+  it('searches streams by id prefix, a page at a time', async () => {
+    await start();
+    const ids = (body: Record<string, unknown>) =>
+      (body.streams as { streamId: string }[]).map((stream) => stream.streamId);
+    expect(ids(await ok('/api/streams?prefix=Account-a'))).toEqual(['Account-a-1', 'Account-a-2']);
+    // The id equal to the prefix itself is found too.
+    expect(ids(await ok('/api/streams?prefix=Account-a-1'))).toEqual(['Account-a-1']);
+    expect(ids(await ok('/api/streams?prefix=Account-&type=Audit'))).toEqual([]);
+    expect(ids(await ok('/api/streams?prefix=zzz'))).toEqual([]);
+    const first = await ok('/api/streams?prefix=Account-a&limit=1');
+    expect(first).toMatchObject({ streams: [{ streamId: 'Account-a-1' }], next: 'Account-a-1' });
+    const second = await ok('/api/streams?prefix=Account-a&limit=1&after=Account-a-1');
+    expect(second).toMatchObject({ streams: [{ streamId: 'Account-a-2' }], next: null });
+  });
+
   it('reads a stream whose id holds a slash, a quote and a space, and names its aggregate', async () => {
     await start('--config', configModule);
     const body = await ok(streamPath(awkwardStream));
@@ -210,10 +225,35 @@ describe('explore: the JSON API', () => {
       expect(status, path).toBe(404);
       expect(body, path).toEqual({ error: { code, message: expect.stringContaining(message) } });
     }
-    const write = await fetch(`${explorer?.url}/api/info`, { method: 'POST', body: '{}' });
-    expect(write.status).toBe(405);
-    expect(write.headers.get('allow')).toBe('GET, HEAD');
-    expect(await write.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS']) {
+      const write = await fetch(`${explorer?.url}/api/info`, {
+        method,
+        ...(method === 'OPTIONS' ? {} : { body: '{}' }),
+      });
+      expect(write.status, method).toBe(405);
+      expect(write.headers.get('allow')).toBe('GET, HEAD');
+      expect(await write.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+    }
+  });
+
+  it('answers client errors with 4xx, never 500', async () => {
+    await start('--config', configModule);
+    const cases: [string, number, string][] = [
+      ['/api/stream-events', 400, 'INVALID_ARGUMENT'],
+      ['/api/stream-events?streamId=nope', 404, 'STREAM_NOT_FOUND'],
+      ['/api/state/Account/a-1?atVersion=1&atVersion=2', 400, 'INVALID_ARGUMENT'],
+      ['/api/info?x=1', 400, 'INVALID_ARGUMENT'],
+      ['/%E0%A4%A', 400, 'INVALID_ARGUMENT'],
+      ['/explorer.js/more', 404, 'ROUTE_NOT_FOUND'],
+      ['/api/', 404, 'ROUTE_NOT_FOUND'],
+    ];
+    for (const [path, status, code] of cases) {
+      const answer = await get(path);
+      expect(answer.status, path).toBe(status);
+      expect(answer.body, path).toMatchObject({ error: { code } });
+    }
+    const head = await fetch(`${explorer?.url}/api/info`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
   });
 
   it('answers state requests with CONFIG_MISSING when started without a config', async () => {
@@ -237,24 +277,70 @@ describe('explore: the JSON API', () => {
     expect(await statusFor(url, `localhost:${port}`)).toBe(200);
     expect(await statusFor(url, `attacker.example:${port}`)).toBe(403);
   });
+
+  it('answers forwarded ports on loopback names and the hosts given with --allow-host', async () => {
+    const { url } = await start('--allow-host', 'box-4600.example.dev', '--allow-host', 'other.example:9000');
+    const { port } = new URL(url);
+    // ssh -L 8080:localhost:<port>: the browser names the forwarded port.
+    expect(await statusFor(url, 'localhost:8080')).toBe(200);
+    expect(await statusFor(url, '127.0.0.1:9999')).toBe(200);
+    expect(await statusFor(url, '[::1]:8080')).toBe(200);
+    expect(await statusFor(url, 'box-4600.example.dev')).toBe(200);
+    expect(await statusFor(url, 'BOX-4600.example.dev:443')).toBe(200);
+    expect(await statusFor(url, 'other.example:9000')).toBe(200);
+    expect(await statusFor(url, 'other.example:9001')).toBe(403);
+    expect(await statusFor(url, `attacker.example:${port}`)).toBe(403);
+    const bad = await cli(['explore', '--file', file, '--port', '0', '--allow-host', 'a b']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('[INVALID_ARGUMENT] --allow-host takes a host name');
+  });
+
+  it('warns when listening beyond loopback, and keeps the Host check there', async () => {
+    const started = await start('--host', '0.0.0.0', '--allow-host', 'box.example');
+    const { port } = new URL(started.url);
+    expect(started.url).toBe(`http://127.0.0.1:${port}`);
+    expect(await statusFor(started.url, `127.0.0.1:${port}`)).toBe(200);
+    expect(await statusFor(started.url, `box.example:${port}`)).toBe(200);
+    expect(await statusFor(started.url, `attacker.example:${port}`)).toBe(403);
+    const result = await started.stop();
+    explorer = undefined;
+    expect(result.stderr).toContain('Warning: listening on 0.0.0.0, beyond this machine');
+    const local = await start();
+    const quiet = await local.stop();
+    explorer = undefined;
+    expect(quiet.stderr).not.toContain('Warning');
+  });
 });
 
 describe('explore: the page', () => {
-  it('serves one self-contained page whose policy allows exactly its inline script and style', async () => {
+  it('serves the page, whose policy allows its inline style and scripts from this origin only', async () => {
     const { url } = await start();
-    const response = await fetch(`${url}/`);
+    const response = await fetch(`${url}/?stream=Account-a-1&event=2`);
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-type')?.toLowerCase()).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     const html = await response.text();
     expect(html).toContain('<title>Hindsight explorer</title>');
     expect(html).not.toMatch(/<(script|link)[^>]+(src|href)="(https?:)?\/\//);
+    expect(html).toContain('<script type="module" src="/explorer.js"></script>');
+    expect(html).not.toMatch(/<script[^>]*>[^<]/);
     const policy = response.headers.get('content-security-policy') ?? '';
     expect(policy).toContain("default-src 'none'");
-    const script = /<script type="module">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    expect(policy).toContain("script-src 'self'");
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
-    expect(script).toContain("fetch('/api/'");
-    expect(policy).toContain(`script-src '${sha256(script)}'`);
     expect(policy).toContain(`style-src '${sha256(style)}'`);
+  });
+
+  it('serves the compiled page script as a file', async () => {
+    const { url } = await start();
+    const response = await fetch(`${url}/explorer.js`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const script = await response.text();
+    expect(script).toContain('fetch(`/api/');
+    // Compiled: no type annotations left.
+    expect(script).not.toMatch(/^interface /m);
+    expect(script).not.toContain(': Promise<');
   });
 });
 

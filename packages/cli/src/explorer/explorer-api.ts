@@ -4,24 +4,29 @@ import {
   type EventStore,
   type LoadOptions,
   type StoredEvent,
+  type StreamInfo,
 } from '@hindsight/core';
 import { aggregateIdOf, aggregateState, locateAggregate } from '../internal/aggregate-state.js';
 import { CliError, usageError } from '../internal/cli-error.js';
 import { eventToJson } from '../internal/event-json.js';
 import type { OpenedStore } from '../internal/open-store.js';
 import { listStreamPage, summarizeStore } from '../internal/store-queries.js';
-import { QueryParameters } from './query-parameters.js';
+import type { LogQuery, StateQuery, StreamEventsQuery, StreamsQuery } from './query-schemas.js';
 
-const streamsPage = { fallback: 50, max: 500 };
-const eventsPage = { fallback: 50, max: 500 };
-const streamEventsPage = { fallback: 100, max: 1000 };
 // As the commands read: bounded memory per round trip however large the page asked for.
 const readPageSize = 500;
 
 /**
- * The explorer's JSON API over an open store, read-only. Routes take path segments already
- * percent-decoded, so stream ids can hold any character; failures are {@link CliError}s whose
- * `code` the server turns into an HTTP status.
+ * What the explorer's JSON API answers, over an open store, read-only: one method per route,
+ * taking parameters the server has validated already (see `query-schemas.ts`). Stream ids arrive
+ * percent-decoded and may hold any character; failures are {@link CliError}s whose `code` the
+ * server turns into an HTTP status.
+ *
+ * @example
+ * ```ts
+ * const api = new ExplorerApi(opened, aggregates);
+ * const page = await api.streams({ prefix: 'Order-', limit: 50 });
+ * ```
  */
 export class ExplorerApi {
   readonly #opened: OpenedStore;
@@ -42,53 +47,7 @@ export class ExplorerApi {
         : createEventStore({ storage: opened.storage, events: aggregates });
   }
 
-  /** Answers `GET /api/<route>`; the result is sent as JSON. */
-  async answer(route: readonly string[], query: URLSearchParams): Promise<unknown> {
-    const [resource, first, second, ...rest] = route;
-    if (rest.length === 0) {
-      if (resource === 'info' && first === undefined) {
-        // It takes no parameters; a misspelt one is refused all the same.
-        new QueryParameters(query, []);
-        return this.#info();
-      }
-      if (resource === 'streams' && first === undefined) {
-        return this.#streams(new QueryParameters(query, ['type', 'after', 'limit']));
-      }
-      if (resource === 'streams' && first !== undefined && second === 'events') {
-        return this.#streamEvents(
-          nonEmpty('streamId', first),
-          new QueryParameters(query, ['fromVersion', 'toVersion', 'until', 'limit']),
-        );
-      }
-      // The same with the id in the query: browsers and fetch resolve `.` and `..` path segments
-      // (even percent-encoded) before sending, so those ids can only travel this way.
-      if (resource === 'stream-events' && first === undefined) {
-        const parameters = new QueryParameters(query, [
-          'streamId',
-          'fromVersion',
-          'toVersion',
-          'until',
-          'limit',
-        ]);
-        return this.#streamEvents(nonEmpty('streamId', parameters.string('streamId') ?? ''), parameters);
-      }
-      if (resource === 'events' && first === undefined) {
-        return this.#log(
-          new QueryParameters(query, ['after', 'limit', 'type', 'streamType'], ['type', 'streamType']),
-        );
-      }
-      if (resource === 'state' && first !== undefined && second !== undefined) {
-        return this.#state(
-          nonEmpty('aggregate', first),
-          nonEmpty('id', second),
-          new QueryParameters(query, ['atVersion', 'asOf']),
-        );
-      }
-    }
-    throw new CliError(`no API route /api/${route.join('/')}`, { code: 'ROUTE_NOT_FOUND' });
-  }
-
-  async #info(): Promise<unknown> {
+  async info(): Promise<unknown> {
     const summary = await summarizeStore(this.#opened);
     return {
       ...summary,
@@ -96,29 +55,45 @@ export class ExplorerApi {
     };
   }
 
-  async #streams(parameters: QueryParameters): Promise<unknown> {
-    const streamType = parameters.string('type');
-    const after = parameters.string('after');
-    const limit = parameters.limit(streamsPage.fallback, streamsPage.max);
+  /**
+   * A page of streams by id. With `prefix`, only ids that start with it: they sit together in id
+   * order, from the id equal to the prefix (looked up on its own, since `after` excludes) onwards.
+   */
+  async streams(query: StreamsQuery): Promise<unknown> {
+    const { type: streamType, prefix, limit } = query;
+    const storage = this.#opened.storage;
+    const matches = (stream: StreamInfo): boolean =>
+      (prefix === undefined || stream.streamId.startsWith(prefix)) &&
+      (streamType === undefined || stream.streamType === streamType);
+    const found: StreamInfo[] = [];
+    let after = query.after;
+    if (prefix !== undefined && (after === undefined || after < prefix)) {
+      const exact = await storage.streamInfo(prefix);
+      if (exact !== undefined && matches(exact)) found.push(exact);
+      after = prefix;
+    }
     // One more than asked tells whether there is a next page.
     const page = await listStreamPage(
-      this.#opened.storage,
+      storage,
       {
-        limit: limit + 1,
+        limit: limit + 1 - found.length,
         ...(after === undefined ? {} : { after }),
         ...(streamType === undefined ? {} : { streamType }),
       },
       'the explorer',
     );
-    const streams = page.slice(0, limit);
-    return { streams, next: page.length > limit ? (streams.at(-1)?.streamId ?? null) : null };
+    for (const stream of page) {
+      if (!matches(stream)) break;
+      found.push(stream);
+    }
+    const streams = found.slice(0, limit);
+    return { streams, next: found.length > limit ? (streams.at(-1)?.streamId ?? null) : null };
   }
 
-  async #streamEvents(streamId: string, parameters: QueryParameters): Promise<unknown> {
-    const fromVersion = parameters.wholeNumber('fromVersion', 1);
-    const toVersion = parameters.wholeNumber('toVersion', 0);
-    const until = parameters.instant('until');
-    const limit = parameters.limit(streamEventsPage.fallback, streamEventsPage.max);
+  /** A page of one stream's events, from `fromVersion` on. */
+  async streamEvents(streamId: string, query: StreamEventsQuery): Promise<unknown> {
+    nonEmpty('streamId', streamId);
+    const { fromVersion, toVersion, until, limit } = query;
     const stream = await this.#events.streamInfo(streamId);
     if (stream === undefined) {
       throw new CliError(`no stream "${streamId}" in ${this.#opened.description}`, {
@@ -140,11 +115,9 @@ export class ExplorerApi {
     };
   }
 
-  async #log(parameters: QueryParameters): Promise<unknown> {
-    const after = parameters.wholeNumber('after', 0) ?? 0;
-    const limit = parameters.limit(eventsPage.fallback, eventsPage.max);
-    const types = parameters.list('type');
-    const streamTypes = parameters.list('streamType');
+  /** A page of the global log after a position, filtered by event and stream types. */
+  async log(query: LogQuery): Promise<unknown> {
+    const { after = 0, limit, type: types, streamType: streamTypes } = query;
     // Every position up to the head read now is visible, as `hindsight events` relies on too.
     const head = await this.#opened.storage.headPosition();
     const read = this.#events.readAll({
@@ -162,9 +135,11 @@ export class ExplorerApi {
     };
   }
 
-  async #state(name: string, id: string, parameters: QueryParameters): Promise<unknown> {
-    const atVersion = parameters.wholeNumber('atVersion', 0);
-    const asOf = parameters.instant('asOf');
+  /** An aggregate's state now, at a version or as of an instant, folded with the config's definition. */
+  async state(name: string, id: string, query: StateQuery): Promise<unknown> {
+    nonEmpty('aggregate', name);
+    nonEmpty('id', id);
+    const { atVersion, asOf } = query;
     if (this.#aggregates === undefined || this.#aggregateStore === undefined) {
       throw new CliError(
         'the explorer has no aggregates: start it with --config <module>, a module exporting `aggregates`',

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { explorerScript } from './explorer-script.js';
 
 /** The explorer page and the Content-Security-Policy it is served with. */
 export interface ExplorerPage {
@@ -34,7 +33,19 @@ input, select, button { font: inherit; }
 button.link { border: 0; background: none; padding: 0; color: var(--accent); cursor: pointer; text-align: left; word-break: break-all; }
 button.link[aria-current="true"] { font-weight: 600; }
 .split { display: grid; grid-template-columns: minmax(16rem, 1fr) 3fr; gap: 1.5rem; }
-.pager { display: flex; gap: 0.5rem; margin: 0.6rem 0; }
+.split > * { min-width: 0; }
+.scroll { overflow-x: auto; }
+.pager { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem; margin: 0.6rem 0; }
+tr.current td { background: color-mix(in srgb, var(--accent) 12%, transparent); }
+a { color: var(--accent); }
+@media (max-width: 50rem) {
+  body { padding: 0.6rem 0.8rem; }
+  header { gap: 0.4rem 1rem; }
+  dl { flex-wrap: wrap; gap: 0.3rem 1rem; }
+  #consumers { min-width: 0; }
+  .split { grid-template-columns: 1fr; }
+  input { max-width: 100%; box-sizing: border-box; }
+}
 .note { color: var(--muted); }
 .error { color: var(--bad); }
 #state-result { border: 1px solid var(--line); border-radius: 4px; padding: 0.6rem; margin-bottom: 1rem; }
@@ -69,15 +80,16 @@ const body = `
 
 <section id="streams-panel" role="tabpanel" aria-labelledby="tab-streams">
   <form id="streams-filter">
+    <label>Id starts with <input id="streams-prefix" name="prefix" autocomplete="off" placeholder="e.g. Order-"></label>
     <label>Stream type <input id="streams-type" name="type" autocomplete="off" placeholder="all"></label>
     <button type="submit">Filter</button>
   </form>
   <div class="split">
     <div>
-      <table id="streams">
+      <div class="scroll"><table id="streams">
         <thead><tr><th>Stream</th><th>Type</th><th class="number">Version</th></tr></thead>
         <tbody></tbody>
-      </table>
+      </table></div>
       <p id="no-streams" class="note" hidden>No streams.</p>
       <div class="pager">
         <button id="streams-previous" type="button" disabled>Previous</button>
@@ -102,11 +114,17 @@ const body = `
         <p id="state-summary"></p>
         <pre id="state-json"></pre>
       </div>
-      <table id="stream-events">
+      <div class="pager">
+        <button id="stream-first" type="button">First</button>
+        <button id="stream-previous" type="button">Previous</button>
+        <span id="stream-range" class="note"></span>
+        <button id="stream-next" type="button">Next</button>
+        <button id="stream-last" type="button">Last</button>
+      </div>
+      <div class="scroll"><table id="stream-events">
         <thead><tr><th class="number">Version</th><th class="number">Position</th><th>Time</th><th>Type</th><th>Data</th><th>Metadata</th></tr></thead>
         <tbody></tbody>
-      </table>
-      <div class="pager"><button id="stream-more" type="button" hidden>More events</button></div>
+      </table></div>
     </div>
   </div>
 </section>
@@ -117,10 +135,10 @@ const body = `
     <label>After position <input id="log-after" autocomplete="off" inputmode="numeric" placeholder="0"></label>
     <button type="submit">Show</button>
   </form>
-  <table id="log">
+  <div class="scroll"><table id="log">
     <thead><tr><th class="number">Position</th><th>Stream</th><th class="number">Version</th><th>Time</th><th>Type</th><th>Data</th><th>Metadata</th></tr></thead>
     <tbody></tbody>
-  </table>
+  </table></div>
   <p id="no-events" class="note" hidden>No events.</p>
   <div class="pager">
     <button id="log-previous" type="button" disabled>Previous</button>
@@ -130,9 +148,15 @@ const body = `
 `;
 
 /**
- * Renders the one page of the explorer: markup, style and script inline, so it needs nothing
- * but the API (no build step, no network). The policy allows exactly that inline style and
- * script, by hash, and requests to this origin: nothing from the store can run as code.
+ * Renders the one page of the explorer: markup and style inline, the script from `/explorer.js`
+ * (compiled from `page/explorer-script.ts`), so it needs nothing but this origin. The policy
+ * allows exactly that inline style, by hash, scripts and requests from this origin only: nothing
+ * from the store can run as code.
+ *
+ * @example
+ * ```ts
+ * const { html, contentSecurityPolicy } = renderExplorerPage();
+ * ```
  */
 export function renderExplorerPage(): ExplorerPage {
   const html = [
@@ -148,13 +172,13 @@ export function renderExplorerPage(): ExplorerPage {
     '</head>',
     '<body>',
     body,
-    `<script type="module">${explorerScript}</script>`,
+    '<script type="module" src="/explorer.js"></script>',
     '</body>',
     '</html>',
   ].join('\n');
   const contentSecurityPolicy = [
     "default-src 'none'",
-    `script-src '${sha256(explorerScript)}'`,
+    "script-src 'self'",
     `style-src '${sha256(style)}'`,
     "connect-src 'self'",
     'img-src data:',
