@@ -76,14 +76,7 @@ export const exploreCommand: Command = {
             ? 'No config module: the explorer shows no aggregate state (give --config).'
             : `Aggregates for state: ${aggregates.map((aggregate) => aggregate.name).join(', ') || 'none'}.`,
         );
-        if (!isLoopback(host)) {
-          await context.err.line(
-            `Warning: listening on ${host}, beyond this machine: anyone who can reach it reads the whole ` +
-              'store (the explorer has no login). Requests must still name an allowed host: ' +
-              `the address itself${allowedHosts.length === 0 ? '' : `, ${allowedHosts.join(', ')}`} or localhost ` +
-              '(add names with --allow-host).',
-          );
-        }
+        if (!isLoopback(host)) await context.err.line(exposedWarning(host, allowedHosts));
         await context.err.line('Ctrl-C stops it.');
         await aborted(context.signal);
       } finally {
@@ -136,6 +129,20 @@ async function listen(
       { code: 'LISTEN_FAILED', cause: error },
     );
   }
+}
+
+/**
+ * Listening beyond loopback exposes the whole store to whoever reaches the address, with no login;
+ * the Host check still holds, so the names it will answer to are spelt out.
+ */
+function exposedWarning(host: string, allowedHosts: readonly string[]): string {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const names = [...(wildcard ? [] : [`${host} (this port)`]), ...allowedHosts, 'localhost'];
+  return (
+    `Warning: listening on ${host}, beyond this machine: anyone who can reach it reads the whole store ` +
+    `(the explorer has no login). It answers requests for ${names.join(', ')} only: add the names it is ` +
+    'reached by with --allow-host.'
+  );
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
