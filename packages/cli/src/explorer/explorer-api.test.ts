@@ -246,6 +246,8 @@ describe('explore: the JSON API', () => {
       ['/%E0%A4%A', 400, 'INVALID_ARGUMENT'],
       ['/explorer.js/more', 404, 'ROUTE_NOT_FOUND'],
       ['/api/', 404, 'ROUTE_NOT_FOUND'],
+      [`/api/stream-events?streamId=${'x'.repeat(300)}`, 400, 'INVALID_STREAM_ID'],
+      [`${streamPath('y'.repeat(300))}`, 400, 'INVALID_STREAM_ID'],
     ];
     for (const [path, status, code] of cases) {
       const answer = await get(path);

@@ -243,11 +243,21 @@ function rawPath(c: Context): string {
   return start === -1 ? '/' : url.slice(start, end === -1 ? undefined : end);
 }
 
+/** Statuses of the Hindsight errors a request can cause; any other is the server's failure. */
+const statusByHindsightCode: Readonly<Record<string, number>> = {
+  INVALID_ARGUMENT: 400,
+  INVALID_STREAM_ID: 400,
+  NOT_SUPPORTED: 501,
+  STORAGE_UNAVAILABLE: 503,
+};
+
 function classify(error: unknown): { status: number; code: string } {
   if (error instanceof CliError) return { status: statusByCode[error.code], code: error.code };
   const code = hindsightCode(error);
-  if (code === 'NOT_SUPPORTED') return { status: 501, code };
-  return { status: 500, code: code ?? 'INTERNAL_ERROR' };
+  return {
+    status: (code === undefined ? undefined : statusByHindsightCode[code]) ?? 500,
+    code: code ?? 'INTERNAL_ERROR',
+  };
 }
 
 function isWildcard(host: string): boolean {
