@@ -339,7 +339,7 @@ describe.skipIf(skip)('explore: a long stream, and a narrow window, in Chromium'
     try {
       await page.goto(`${explorer.url}/?stream=Account-a-1`);
       await page.locator('#stream-events tbody tr').nth(3).waitFor();
-      const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      const pageWidth = Number(await page.evaluate('document.documentElement.scrollWidth'));
       expect(pageWidth).toBeLessThanOrEqual(375);
       const list = await page.locator('#streams').boundingBox();
       const stream = await page.locator('#stream').boundingBox();
