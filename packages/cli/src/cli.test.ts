@@ -484,6 +484,9 @@ describe('errors and values', () => {
     expect(none.code).toBe(0);
     expect(none.stderr).toContain('No events.');
     expect((await cli(['events', ...store()])).stderr).not.toContain('No events.');
+    const noStreams = await cli(['streams', '--type', 'Nope', '--json', ...store()]);
+    expect(noStreams.stdout).toBe('');
+    expect(noStreams.stderr).toContain('No streams.');
   });
 
   it('refuses to replay a stream that does not exist', async () => {

@@ -43,7 +43,7 @@ export const streamsCommand: Command = {
         if (page.length < want) break;
       }
       await table.flush();
-      if (!context.json && listed === 0) await context.err.line('No streams.');
+      if (listed === 0) await context.err.line('No streams.');
     } finally {
       await opened.close();
     }
