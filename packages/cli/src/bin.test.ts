@@ -1,4 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,5 +51,24 @@ describe('the built hindsight bin', () => {
     const unknown = await hindsight(['stream', 'nope']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no stream "nope"');
+  });
+
+  it('serves the explorer with its compiled page script from dist', async () => {
+    const child = spawn(process.execPath, [bin, 'explore', '--port', '0', '--json'], {
+      cwd: folder.path,
+      env: {},
+    });
+    try {
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      const { url } = JSON.parse(chunk.toString()) as { url: string };
+      const page = await fetch(`${url}/`);
+      expect(await page.text()).toContain('<script type="module" src="/explorer.js"></script>');
+      const script = await fetch(`${url}/explorer.js`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toContain('fetch(`/api/');
+    } finally {
+      child.kill('SIGINT');
+      await once(child, 'exit');
+    }
   });
 });
