@@ -1,5 +1,5 @@
-import { leasesTableSql } from '../consumers/leases.js';
 import { positionSequence } from '../internal/position-lock.js';
+import { leasesTableSql } from '../leases/leases.js';
 import { appendFunctionSql } from './append-function.js';
 
 /** One schema change, applied once per schema, in version order, inside the migration transaction. */
