@@ -9,7 +9,7 @@ import { transpilePackages } from '../../../test-support/transpiled-packages.js'
 import { createPostgresStorage } from './postgres-storage.js';
 import { createTestPool, databaseUrl, dropSchema, sleep, uniqueSchema, waitFor } from './test-helpers.js';
 
-const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const workerFile = join(packageRoot, 'fixtures', 'projection-worker.mjs');
 const folder = mkdtempSync(join(tmpdir(), 'hindsight-postgres-processes-'));
 const build = join(folder, 'build');

@@ -27,7 +27,8 @@ import { type CheckpointRow, loadCheckpointStatement } from './checkpoints/load-
 import { saveCheckpointStatement } from './checkpoints/save-checkpoint.js';
 import { createPostgresDocuments } from './documents/postgres-documents.js';
 import { AppendNotifier } from './internal/append-notifier.js';
-import { createDriver, type Driver, type Session, sessionOf } from './internal/driver.js';
+import { createDriver } from './internal/create-driver.js';
+import { type Driver, type Session, sessionOf } from './internal/driver.js';
 import { type EventRow, toStoredEvent } from './internal/event-row.js';
 import { appendedChannel, checkSchemaName, quoteIdentifier } from './internal/identifiers.js';
 import { positionLockKey } from './internal/position-lock.js';

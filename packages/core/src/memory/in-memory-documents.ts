@@ -1,5 +1,5 @@
 import type { DocumentQuery, DocumentStore, StoredDocument } from '../streams/event-storage.js';
-import type { InMemoryTransaction } from './in-memory-storage.js';
+import type { InMemoryTransaction } from './in-memory-transaction.js';
 import { compareCodePoints, deleted, jsonCopy, MemoryUnitOfWork } from './memory-unit-of-work.js';
 
 /**

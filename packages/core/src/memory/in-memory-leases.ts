@@ -1,7 +1,7 @@
 import { LeaseLostError } from '../errors/consumer-errors.js';
 import type { Mutex } from '../internal/mutex.js';
 import type { LeaseStore, StoredLease } from '../streams/event-storage.js';
-import type { InMemoryTransaction } from './in-memory-storage.js';
+import type { InMemoryTransaction } from './in-memory-transaction.js';
 
 /**
  * The in-memory storage's leases. Acquiring and releasing take the storage's write lock, so a

@@ -16,16 +16,10 @@ import type {
 import { createInMemoryAdmin } from './in-memory-admin.js';
 import { InMemoryDocuments } from './in-memory-documents.js';
 import { InMemoryLeases } from './in-memory-leases.js';
+import type { InMemoryTransaction } from './in-memory-transaction.js';
 import { jsonCopy, MemoryUnitOfWork } from './memory-unit-of-work.js';
 
-/**
- * The unit of work inline handlers get from the in-memory store. Memory has no rollback of its
- * own, so a handler that changes an in-memory read model registers how to undo it.
- */
-export interface InMemoryTransaction {
-  /** Called (newest first) if the transaction fails after this handler's change. */
-  onRollback(undo: () => void): void;
-}
+export type { InMemoryTransaction } from './in-memory-transaction.js';
 
 /** Options of {@link createInMemoryStorage}. */
 export interface InMemoryStorageOptions {

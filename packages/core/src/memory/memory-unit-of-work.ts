@@ -1,4 +1,4 @@
-import type { InMemoryTransaction } from './in-memory-storage.js';
+import type { InMemoryTransaction } from './in-memory-transaction.js';
 
 /** Marks a document deleted inside a unit of work that has not committed yet. */
 export const deleted = Symbol('deleted');

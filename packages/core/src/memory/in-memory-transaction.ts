@@ -1,0 +1,8 @@
+/**
+ * The unit of work inline handlers get from the in-memory store. Memory has no rollback of its
+ * own, so a handler that changes an in-memory read model registers how to undo it.
+ */
+export interface InMemoryTransaction {
+  /** Called (newest first) if the transaction fails after this handler's change. */
+  onRollback(undo: () => void): void;
+}
