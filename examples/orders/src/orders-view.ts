@@ -22,20 +22,10 @@ function collection(version: number): string {
 }
 
 function documentsOf(storage: EventStorage) {
-  const { getDocument, putDocument, deleteDocument, listDocuments } = storage;
-  if (!getDocument || !putDocument || !deleteDocument || !listDocuments) {
-    throw new NotSupportedError({
-      feature: 'the orders view',
-      storage: storage.kind,
-      missing: 'keyed documents',
-    });
+  if (storage.documents === undefined) {
+    throw new NotSupportedError({ feature: 'the orders view', storage: storage.kind, missing: 'documents' });
   }
-  return {
-    get: getDocument.bind(storage),
-    put: putDocument.bind(storage),
-    delete: deleteDocument.bind(storage),
-    list: listDocuments.bind(storage),
-  };
+  return storage.documents;
 }
 
 /**

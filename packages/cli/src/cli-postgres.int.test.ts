@@ -122,7 +122,7 @@ describe('the CLI on PostgreSQL', () => {
     expect((await cli(['import', '--file', file], { stdin: exported.stdout })).code).toBe(0);
     expect(withoutTime((await cli(['export', '--file', file])).stdout)).toEqual(withoutTime(exported.stdout));
     const sqlite = createSqliteStorage({ path: file });
-    expect(await sqlite.stats()).toEqual({ streams: 3, events: 7 });
+    expect(await sqlite.admin.stats()).toEqual({ streams: 3, events: 7 });
     await sqlite.close();
   });
 

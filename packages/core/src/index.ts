@@ -113,12 +113,14 @@ export {
 } from './projections/index.js';
 export type { SnapshotPolicy } from './snapshots/index.js';
 export {
+  type AppendFence,
   type AppendOptions,
   type AppendRequest,
   type AppendResult,
   checkExpectedVersionMatches,
   createEventStore,
   type DocumentQuery,
+  type DocumentStore,
   type EventStorage,
   type EventStore,
   type EventStoreOptions,
@@ -128,9 +130,14 @@ export {
   type GlobalPageQuery,
   type HeldLog,
   type InlineProjection,
+  type LeaseStore,
   type PreparedEvent,
   type ReadAllOptions,
+  type ReadHorizonMonitor,
+  type ReadHorizonReport,
   type ReadStreamOptions,
+  type StorageAdmin,
+  type StorageCapability,
   type StorageStats,
   type StoredCheckpoint,
   type StoredDocument,
@@ -138,7 +145,9 @@ export {
   type StoredSnapshot,
   type StreamInfo,
   type StreamListQuery,
+  type StreamLocks,
   type StreamPageQuery,
+  storageCapabilities,
   type TransactionHook,
 } from './streams/index.js';
 export {

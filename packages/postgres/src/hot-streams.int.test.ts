@@ -49,8 +49,9 @@ describe('PostgreSQL storage: hot streams', () => {
 
   it('holds writers of the same stream only: other streams and plain appends go on', async () => {
     const [storage] = storages as [PostgresStorage];
-    const lockStream = storage.lockStream;
-    if (lockStream === undefined) throw new Error('PostgreSQL storages over a pool lock streams');
+    const streamLocks = storage.streamLocks;
+    if (streamLocks === undefined) throw new Error('PostgreSQL storages over a pool lock streams');
+    const lockStream = (streamId: string) => streamLocks.lock(streamId);
     const release = await lockStream('Counter-held');
     try {
       const other = await lockStream('Counter-other');

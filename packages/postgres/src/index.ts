@@ -1,5 +1,4 @@
 export type { InFlightAppendWait, ReadHorizonState } from './internal/read-horizon.js';
-export { type MigrateOptions, type MigrationResult, migrate } from './migrations/migrate.js';
 export {
   createPostgresStorage,
   type PostgresClient,
@@ -8,3 +7,4 @@ export {
   type TransactionClientOf,
 } from './postgres-storage.js';
 export type { PostgresQueryResult, PostgresTransaction } from './postgres-transaction.js';
+export { type MigrateOptions, type MigrationResult, migrate } from './schema/migrate.js';

@@ -25,5 +25,5 @@ describe('PGlite storage: core conformance', () => {
       });
     },
   });
-  for (const testCase of cases) it(testCase.name, testCase.run);
+  for (const testCase of cases) it(testCase.name, (context) => testCase.run(context));
 });

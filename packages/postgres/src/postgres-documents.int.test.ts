@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import type { DocumentQuery } from '@hindsight/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
 import { createTestPool, dropSchema, uniqueSchema } from './test-helpers.js';
@@ -32,52 +33,52 @@ describe.each(Object.entries(drivers))('keyed documents on %s', (_name, create) 
   it('stores copies, lists a key range in binary order, and deletes', async () => {
     const storage = await create();
     const value = { n: 1 };
-    await storage.putDocument('c', 'b', value);
+    await storage.documents.put('c', 'b', value);
     value.n = 2;
-    await storage.putDocument('c', 'a', { n: 0 });
-    await storage.putDocument('c', 'B', { n: -1 });
-    await storage.putDocument('c', '', { n: -2 });
-    await storage.putDocument('c', 'é', { n: 3 });
-    await storage.putDocument('other', 'a', { n: 9 });
-    await storage.putDocument('c', 'b', { n: 1, replaced: true });
-    expect(await storage.getDocument('c', 'b')).toEqual({ key: 'b', value: { n: 1, replaced: true } });
-    const keys = async (query: Parameters<typeof storage.listDocuments>[1]) =>
-      (await storage.listDocuments('c', query)).map((document) => document.key);
+    await storage.documents.put('c', 'a', { n: 0 });
+    await storage.documents.put('c', 'B', { n: -1 });
+    await storage.documents.put('c', '', { n: -2 });
+    await storage.documents.put('c', 'é', { n: 3 });
+    await storage.documents.put('other', 'a', { n: 9 });
+    await storage.documents.put('c', 'b', { n: 1, replaced: true });
+    expect(await storage.documents.get('c', 'b')).toEqual({ key: 'b', value: { n: 1, replaced: true } });
+    const keys = async (query: DocumentQuery) =>
+      (await storage.documents.list('c', query)).map((document) => document.key);
     expect(await keys({ limit: 10 })).toEqual(['', 'B', 'a', 'b', 'é']);
     expect(await keys({ after: '', limit: 10 })).toEqual(['B', 'a', 'b', 'é']);
     expect(await keys({ after: 'B', upTo: 'a', limit: 10 })).toEqual(['a']);
     expect(await keys({ upTo: 'B', limit: 10 })).toEqual(['', 'B']);
     expect(await keys({ limit: 2 })).toEqual(['', 'B']);
-    await storage.deleteDocument('c', 'a');
-    await storage.deleteDocument('c', 'missing');
-    expect(await storage.getDocument('c', 'a')).toBeUndefined();
-    expect(await storage.getDocument('other', 'a')).toEqual({ key: 'a', value: { n: 9 } });
+    await storage.documents.delete('c', 'a');
+    await storage.documents.delete('c', 'missing');
+    expect(await storage.documents.get('c', 'a')).toBeUndefined();
+    expect(await storage.documents.get('other', 'a')).toEqual({ key: 'a', value: { n: 9 } });
     await storage.close();
   });
 
   it('shows a transaction its own writes, commits them with it, and drops them on rollback', async () => {
     const storage = await create();
-    await storage.putDocument('c', 'kept', 1);
+    await storage.documents.put('c', 'kept', 1);
     await storage.transaction(async (tx) => {
-      await storage.putDocument('c', 'new', 2, tx);
-      await storage.deleteDocument('c', 'kept', tx);
-      expect(await storage.getDocument('c', 'new', tx)).toEqual({ key: 'new', value: 2 });
-      expect(await storage.getDocument('c', 'kept', tx)).toBeUndefined();
-      expect((await storage.listDocuments('c', { limit: 10 }, tx)).map((document) => document.key)).toEqual([
+      await storage.documents.put('c', 'new', 2, tx);
+      await storage.documents.delete('c', 'kept', tx);
+      expect(await storage.documents.get('c', 'new', tx)).toEqual({ key: 'new', value: 2 });
+      expect(await storage.documents.get('c', 'kept', tx)).toBeUndefined();
+      expect((await storage.documents.list('c', { limit: 10 }, tx)).map((document) => document.key)).toEqual([
         'new',
       ]);
     });
-    expect(await storage.getDocument('c', 'new')).toEqual({ key: 'new', value: 2 });
-    expect(await storage.getDocument('c', 'kept')).toBeUndefined();
+    expect(await storage.documents.get('c', 'new')).toEqual({ key: 'new', value: 2 });
+    expect(await storage.documents.get('c', 'kept')).toBeUndefined();
 
     await expect(
       storage.transaction(async (tx) => {
-        await storage.putDocument('c', 'lost', 3, tx);
+        await storage.documents.put('c', 'lost', 3, tx);
         await storage.saveCheckpoint('consumer', 5, tx);
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    expect(await storage.getDocument('c', 'lost')).toBeUndefined();
+    expect(await storage.documents.get('c', 'lost')).toBeUndefined();
     expect(await storage.loadCheckpoint('consumer')).toBeUndefined();
     await storage.close();
   });
@@ -87,9 +88,9 @@ describe.each(Object.entries(drivers))('keyed documents on %s', (_name, create) 
     const event = { eventId: globalThis.crypto.randomUUID(), type: 'Due', data: {}, metadata: {} };
     await storage.append(
       { streamId: 's', streamType: 'Thing', expectedVersion: 'no_stream', events: [event] },
-      async (tx, events) => storage.putDocument('deadlines', `due-${events[0]?.position}`, { at: 1 }, tx),
+      async (tx, events) => storage.documents.put('deadlines', `due-${events[0]?.position}`, { at: 1 }, tx),
     );
-    expect(await storage.listDocuments('deadlines', { limit: 10 })).toEqual([
+    expect(await storage.documents.list('deadlines', { limit: 10 })).toEqual([
       { key: 'due-1', value: { at: 1 } },
     ]);
     await storage.close();
@@ -98,7 +99,7 @@ describe.each(Object.entries(drivers))('keyed documents on %s', (_name, create) 
   it('refuses a transaction handle it did not give out', async () => {
     const storage = await create();
     const forged = { client: undefined, query: async () => ({ rows: [], rowCount: 0 }) };
-    await expect(storage.putDocument('c', 'k', 1, forged)).rejects.toMatchObject({
+    await expect(storage.documents.put('c', 'k', 1, forged)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     await storage.close();

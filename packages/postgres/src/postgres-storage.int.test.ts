@@ -7,13 +7,13 @@ import {
 import { storageConformanceCases } from '@hindsight/core/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { listStreamsParams, listStreamsStatement } from './admin/list-streams.js';
+import { listDocumentsCall, listDocumentsStatements } from './documents/list-documents.js';
 import { quoteIdentifier } from './internal/identifiers.js';
 import { createPostgresStorage } from './postgres-storage.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
-import { listDocumentsCall, listDocumentsStatements } from './sql/list-documents.js';
-import { listStreamsParams, listStreamsStatement } from './sql/list-streams.js';
-import { readAllCall, readAllStatements } from './sql/read-all.js';
-import { readStreamParams, readStreamStatements } from './sql/read-stream.js';
+import { readAllCall, readAllStatements } from './streams/read-all.js';
+import { readStreamParams, readStreamStatements } from './streams/read-stream.js';
 import { createTestPool, dropSchema, sleep, uniqueSchema, waitFor } from './test-helpers.js';
 
 describe('PostgreSQL storage: core conformance', () => {
@@ -34,7 +34,7 @@ describe('PostgreSQL storage: core conformance', () => {
       return storage;
     },
   });
-  for (const testCase of cases) it(testCase.name, testCase.run);
+  for (const testCase of cases) it(testCase.name, (context) => testCase.run(context));
 });
 
 function prepared(type = 'Happened', data: unknown = { type }): PreparedEvent {

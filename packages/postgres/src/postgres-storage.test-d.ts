@@ -1,6 +1,13 @@
 // Type-level tests: checked by `tsc -p tsconfig.json`, never executed.
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { EventStorage } from '@hindsight/core';
+import type {
+  AppendFence,
+  DocumentStore,
+  EventStorage,
+  LeaseStore,
+  StorageAdmin,
+  StreamLocks,
+} from '@hindsight/core';
 import pg from 'pg';
 import { describe, expectTypeOf, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage, type TransactionClientOf } from './postgres-storage.js';
@@ -18,9 +25,19 @@ describe('createPostgresStorage types', () => {
     expectTypeOf(onPglite).toEqualTypeOf<PostgresStorage<Transaction>>();
   });
 
-  it('has the keyed documents, which the port leaves optional', () => {
-    expectTypeOf<PostgresStorage['getDocument']>().toBeFunction();
-    expectTypeOf<PostgresStorage['listDocuments']>().toBeFunction();
+  it('has the capabilities the port leaves optional, stream locks only over a pool', () => {
+    expectTypeOf<PostgresStorage['documents']>().toEqualTypeOf<
+      DocumentStore<PostgresTransaction<pg.PoolClient | Transaction>>
+    >();
+    expectTypeOf<PostgresStorage['leases']>().toEqualTypeOf<
+      LeaseStore<PostgresTransaction<pg.PoolClient | Transaction>>
+    >();
+    expectTypeOf<PostgresStorage['admin']>().toEqualTypeOf<StorageAdmin>();
+    expectTypeOf<PostgresStorage['appendFence']>().toEqualTypeOf<
+      AppendFence<PostgresTransaction<pg.PoolClient | Transaction>>
+    >();
+    expectTypeOf<PostgresStorage['streamLocks']>().toEqualTypeOf<StreamLocks | undefined>();
+    expectTypeOf<PostgresStorage['readHorizon']['current']>().returns.toHaveProperty('safe');
   });
 
   it('refuses clients that are neither a pool nor PGlite', () => {

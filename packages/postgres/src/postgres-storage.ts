@@ -1,65 +1,61 @@
 import type { PGliteInterface, Transaction } from '@electric-sql/pglite';
 import {
+  type AppendFence,
   type AppendRequest,
   type AppendResult,
   ConcurrencyError,
   checkExpectedVersionMatches,
-  type DocumentQuery,
+  type DocumentStore,
   type EventStorage,
   findAlreadyStored,
   type GlobalPageQuery,
-  type HeldLog,
   HindsightError,
   InvalidArgumentError,
-  type StorageStats,
-  type StoredCheckpoint,
-  type StoredDocument,
+  type LeaseStore,
+  type StorageAdmin,
   type StoredEvent,
-  type StoredLease,
   type StoredSnapshot,
   type StreamInfo,
-  type StreamListQuery,
+  type StreamLocks,
   type StreamPageQuery,
   StreamTypeMismatchError,
   type TransactionHook,
 } from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
-import { ConsumerSupport } from './consumers/consumer-support.js';
+import { createPostgresAdmin } from './admin/postgres-admin.js';
+import { type CheckpointRow, loadCheckpointStatement } from './checkpoints/load-checkpoint.js';
+import { saveCheckpointStatement } from './checkpoints/save-checkpoint.js';
+import { createPostgresDocuments } from './documents/postgres-documents.js';
 import { AppendNotifier } from './internal/append-notifier.js';
-import { createDriver, type Driver, type Session, sessionOf } from './internal/driver.js';
+import { createDriver } from './internal/create-driver.js';
+import { type Driver, type Session, sessionOf } from './internal/driver.js';
+import { type EventRow, toStoredEvent } from './internal/event-row.js';
 import { appendedChannel, checkSchemaName, quoteIdentifier } from './internal/identifiers.js';
 import { positionLockKey } from './internal/position-lock.js';
-import { ReadHorizon, type ReadHorizonState, readBelowHorizon } from './internal/read-horizon.js';
+import { type PostgresReadHorizon, ReadHorizon, readBelowHorizon } from './internal/read-horizon.js';
+import type { StorageContext } from './internal/storage-context.js';
 import { isUniqueViolation } from './internal/storage-errors.js';
 import { unstorableJsonError } from './internal/unstorable-json.js';
-import { type MigrationResult, migrateWith } from './migrations/migrate.js';
+import { createPostgresLeases } from './leases/postgres-leases.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
+import { type MigrationResult, migrateWith } from './schema/migrate.js';
+import { loadSnapshotStatement, type SnapshotRow, toStoredSnapshot } from './snapshots/load-snapshot.js';
+import { saveSnapshotParams, saveSnapshotStatement } from './snapshots/save-snapshot.js';
 import {
   type AppendRow,
   appendedEvents,
   appendStatement,
   type EncodedAppend,
   encodeAppend,
-} from './sql/append.js';
-import { deleteDocumentStatement } from './sql/delete-document.js';
-import { type EventRow, toStoredEvent } from './sql/event-row.js';
-import { findEventsParams, findEventsStatement } from './sql/find-events.js';
-import { type DocumentRow, getDocumentStatement } from './sql/get-document.js';
-import { type HeadPositionRow, headPositionStatement } from './sql/head-position.js';
-import { type CheckpointListRow, listCheckpointsStatement } from './sql/list-checkpoints.js';
-import { listDocumentsCall, listDocumentsStatements } from './sql/list-documents.js';
-import { listStreamsParams, listStreamsStatement, type StreamRow } from './sql/list-streams.js';
-import { type CheckpointRow, loadCheckpointStatement } from './sql/load-checkpoint.js';
-import { loadSnapshotStatement, type SnapshotRow, toStoredSnapshot } from './sql/load-snapshot.js';
-import { lockStreamParams, lockStreamStatement } from './sql/lock-stream.js';
-import { putDocumentStatement } from './sql/put-document.js';
-import { maxPosition, readAllCall, readAllStatements } from './sql/read-all.js';
-import { readHorizonStatements } from './sql/read-horizon.js';
-import { readStreamParams, readStreamStatements } from './sql/read-stream.js';
-import { saveCheckpointStatement } from './sql/save-checkpoint.js';
-import { saveSnapshotParams, saveSnapshotStatement } from './sql/save-snapshot.js';
-import { type StorageStatsRow, storageStatsStatement } from './sql/storage-stats.js';
-import { type StreamInfoRow, streamInfoStatement } from './sql/stream-info.js';
+} from './streams/append.js';
+import { findEventsParams, findEventsStatement } from './streams/find-events.js';
+import { type HeadPositionRow, headPositionStatement } from './streams/head-position.js';
+import { createPostgresAppendFence } from './streams/postgres-append-fence.js';
+import { createPostgresStreamLocks } from './streams/postgres-stream-locks.js';
+import { maxPosition, readAllCall, readAllStatements } from './streams/read-all.js';
+import { readHorizonStatements } from './streams/read-horizon.js';
+import { readStreamParams, readStreamStatements } from './streams/read-stream.js';
+import { type StreamInfoRow, streamInfoStatement } from './streams/stream-info.js';
 
 /**
  * A `pg` `Pool`, or a PGlite instance (same SQL, same migrations; for tests and local use).
@@ -125,15 +121,15 @@ export interface PostgresStorageOptions<Client extends PostgresClient = Postgres
    * The longest a read of the global log (`readAll`, `headPosition`) waits for appends still in
    * flight below the head, in milliseconds (default 200). When one stays open longer (a slow
    * transaction hook), the read returns what is safe, stopping below it, and
-   * {@link PostgresStorage.readHorizon} reports the wait. Appends queue behind a waiting read, so
+   * `storage.readHorizon.current()` reports the wait. Appends queue behind a waiting read, so
    * keep it short. Ignored by PGlite.
    */
   readonly readWaitMs?: number;
 }
 
 /**
- * The PostgreSQL storage: the core storage port, with its optional keyed documents, plus its schema
- * and migrations.
+ * The PostgreSQL storage: the core storage port with its documents, leases, admin listings, append
+ * fence, read horizon and (over a pool) stream locks, plus its schema and migrations.
  *
  * @example
  * ```ts
@@ -156,61 +152,34 @@ export interface PostgresStorage<TransactionClient = PoolClient | Transaction>
    * whether reads are held below the head by an append still in flight (see
    * {@link PostgresStorageOptions.readWaitMs}). On PGlite, whose appends never overlap a read,
    * `safe` is `Number.MAX_SAFE_INTEGER` and nothing is waited for.
-   */
-  readHorizon(): ReadHorizonState;
-  getDocument(
-    collection: string,
-    key: string,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<StoredDocument | undefined>;
-  putDocument(
-    collection: string,
-    key: string,
-    value: unknown,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<void>;
-  deleteDocument(
-    collection: string,
-    key: string,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<void>;
-  listDocuments(
-    collection: string,
-    query: DocumentQuery,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<readonly StoredDocument[]>;
-  listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]>;
-  listCheckpoints(): Promise<readonly StoredCheckpoint[]>;
-  stats(): Promise<StorageStats>;
-  /**
-   * Consumer leases as rows of the `leases` table, by the database's clock (see
-   * `EventStorage.acquireLease`); consumer runners use them on their own.
    *
    * @example
    * ```ts
-   * if (await storage.acquireLease('projection:orders@1', 'worker-1', 10_000)) console.log('owner');
+   * const { safe, waitingFor } = storage.readHorizon.current();
    * ```
    */
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  releaseLease(name: string, owner: string): Promise<void>;
-  assertLease(
-    name: string,
-    owner: string,
-    transaction: PostgresTransaction<TransactionClient>,
-  ): Promise<void>;
-  readLease(name: string): Promise<StoredLease | undefined>;
+  readonly readHorizon: PostgresReadHorizon;
+  readonly documents: DocumentStore<PostgresTransaction<TransactionClient>>;
   /**
-   * A transaction that holds every append back while it runs (see
-   * `EventStorage.transactionHoldingAppends`): projection rebuilds switch versions in one.
+   * Consumer leases as rows of the `leases` table, by the database's clock; consumer runners use
+   * them on their own.
    *
    * @example
    * ```ts
-   * await storage.transactionHoldingAppends(async (tx, log) => console.log(await log.headPosition()));
+   * if (await storage.leases.acquire('projection:orders@1', 'worker-1', 10_000)) console.log('owner');
    * ```
    */
-  transactionHoldingAppends<T>(
-    work: (transaction: PostgresTransaction<TransactionClient>, log: HeldLog) => Promise<T>,
-  ): Promise<T>;
+  readonly leases: LeaseStore<PostgresTransaction<TransactionClient>>;
+  readonly admin: StorageAdmin;
+  /**
+   * Transactions that hold every append back: projection rebuilds switch versions in one.
+   *
+   * @example
+   * ```ts
+   * await storage.appendFence.transaction(async (tx, log) => console.log(await log.headPosition()));
+   * ```
+   */
+  readonly appendFence: AppendFence<PostgresTransaction<TransactionClient>>;
 }
 
 const defaultReadWaitMs = 200;
@@ -267,13 +236,6 @@ function statementsFor(schema: string) {
     saveSnapshot: saveSnapshotStatement(quoted),
     loadCheckpoint: loadCheckpointStatement(quoted),
     saveCheckpoint: saveCheckpointStatement(quoted),
-    getDocument: getDocumentStatement(quoted),
-    putDocument: putDocumentStatement(quoted),
-    deleteDocument: deleteDocumentStatement(quoted),
-    listDocuments: listDocumentsStatements(quoted),
-    listStreams: listStreamsStatement(quoted),
-    listCheckpoints: listCheckpointsStatement(quoted),
-    stats: storageStatsStatement(quoted),
   };
 }
 
@@ -284,18 +246,34 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   readonly #sql: ReturnType<typeof statementsFor>;
   readonly #notifier: AppendNotifier;
   readonly #lockKey: readonly [number, number];
-  readonly #consumers: ConsumerSupport;
   // Undefined on PGlite, whose appends never overlap a read.
   readonly #horizon: ReadHorizon | undefined;
   #closed = false;
-  declare readonly lockStream?: (streamId: string) => Promise<() => Promise<void>>;
+  readonly documents: DocumentStore<PostgresTransaction<TransactionClient>>;
+  readonly leases: LeaseStore<PostgresTransaction<TransactionClient>>;
+  readonly admin: StorageAdmin;
+  readonly appendFence: AppendFence<PostgresTransaction<TransactionClient>>;
+  readonly readHorizon: PostgresReadHorizon = {
+    current: () => this.#horizon?.state ?? { safe: Number.MAX_SAFE_INTEGER, waitingFor: undefined },
+  };
+  declare readonly streamLocks?: StreamLocks;
 
   constructor(driver: Driver, schema: string, onError: (error: unknown) => void, readWaitMs: number) {
     this.schema = schema;
     this.#driver = driver;
     this.#sql = statementsFor(schema);
     this.#lockKey = positionLockKey(schema);
-    this.#consumers = new ConsumerSupport(driver, schema, this.#lockKey);
+    const context: StorageContext = {
+      driver,
+      schema,
+      quoted: quoteIdentifier(schema),
+      lockKey: this.#lockKey,
+      ensureOpen: () => this.#ensureOpen(),
+    };
+    this.documents = createPostgresDocuments(context);
+    this.leases = createPostgresLeases(context);
+    this.admin = createPostgresAdmin(context);
+    this.appendFence = createPostgresAppendFence(context);
     this.#horizon = driver.serialized
       ? undefined
       : new ReadHorizon({
@@ -306,7 +284,7 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
           waitMs: readWaitMs,
           backoffMs: readWaitMs * readBackoffWaits,
         });
-    if (!driver.serialized) this.lockStream = (streamId) => this.#lockStream(streamId);
+    if (!driver.serialized) this.streamLocks = createPostgresStreamLocks(context);
     this.#notifier = new AppendNotifier({
       driver,
       channel: appendedChannel(schema),
@@ -434,10 +412,6 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     return rows.map(toStoredEvent);
   }
 
-  readHorizon(): ReadHorizonState {
-    return this.#horizon?.state ?? { safe: Number.MAX_SAFE_INTEGER, waitingFor: undefined };
-  }
-
   async streamInfo(streamId: string): Promise<StreamInfo | undefined> {
     this.#ensureOpen();
     const [row] = await this.#driver.run<StreamInfoRow>(this.#sql.streamInfo, [streamId]);
@@ -451,28 +425,6 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     if (this.#horizon !== undefined) return this.#horizon.head();
     const [row] = await this.#driver.run<HeadPositionRow>(this.#sql.headPosition, [maxPosition]);
     return Number(row?.last ?? 0);
-  }
-
-  async listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]> {
-    this.#ensureOpen();
-    const rows = await this.#driver.run<StreamRow>(this.#sql.listStreams, listStreamsParams(query));
-    return rows.map((row) => ({
-      streamId: row.stream_id,
-      streamType: row.stream_type,
-      version: Number(row.version),
-    }));
-  }
-
-  async listCheckpoints(): Promise<readonly StoredCheckpoint[]> {
-    this.#ensureOpen();
-    const rows = await this.#driver.run<CheckpointListRow>(this.#sql.listCheckpoints, []);
-    return rows.map((row) => ({ consumerId: row.consumer_id, position: Number(row.position) }));
-  }
-
-  async stats(): Promise<StorageStats> {
-    this.#ensureOpen();
-    const [row] = await this.#driver.run<StorageStatsRow>(this.#sql.stats, []);
-    return { streams: Number(row?.streams ?? 0), events: Number(row?.events ?? 0) };
   }
 
   async loadSnapshot(streamId: string): Promise<StoredSnapshot | undefined> {
@@ -501,46 +453,6 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     await this.#session(transaction).run(this.#sql.saveCheckpoint, [consumerId, position]);
   }
 
-  async getDocument(
-    collection: string,
-    key: string,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<StoredDocument | undefined> {
-    this.#ensureOpen();
-    const [row] = await this.#session(transaction).run<DocumentRow>(this.#sql.getDocument, [collection, key]);
-    return row === undefined ? undefined : toDocument(row);
-  }
-
-  async putDocument(
-    collection: string,
-    key: string,
-    value: unknown,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<void> {
-    this.#ensureOpen();
-    await this.#session(transaction).run(this.#sql.putDocument, [collection, key, JSON.stringify(value)]);
-  }
-
-  async deleteDocument(
-    collection: string,
-    key: string,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<void> {
-    this.#ensureOpen();
-    await this.#session(transaction).run(this.#sql.deleteDocument, [collection, key]);
-  }
-
-  async listDocuments(
-    collection: string,
-    query: DocumentQuery,
-    transaction?: PostgresTransaction<TransactionClient>,
-  ): Promise<readonly StoredDocument[]> {
-    this.#ensureOpen();
-    const { statement, params } = listDocumentsCall(this.#sql.listDocuments, collection, query);
-    const rows = await this.#session(transaction).run<DocumentRow>(statement, params);
-    return rows.map(toDocument);
-  }
-
   /** Where a statement runs: in the given transaction, else on its own (autocommit). */
   #session(transaction: PostgresTransaction<TransactionClient> | undefined): Session {
     return transaction === undefined ? this.#driver : sessionOf(transaction);
@@ -553,63 +465,6 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     return this.#driver.transaction((_session, transaction) =>
       work(transaction as PostgresTransaction<TransactionClient>),
     );
-  }
-
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    this.#ensureOpen();
-    return this.#consumers.acquireLease(name, owner, ttlMs);
-  }
-
-  releaseLease(name: string, owner: string): Promise<void> {
-    this.#ensureOpen();
-    return this.#consumers.releaseLease(name, owner);
-  }
-
-  assertLease(
-    name: string,
-    owner: string,
-    transaction: PostgresTransaction<TransactionClient>,
-  ): Promise<void> {
-    return this.#consumers.assertLease(name, owner, transaction);
-  }
-
-  readLease(name: string): Promise<StoredLease | undefined> {
-    this.#ensureOpen();
-    return this.#consumers.readLease(name);
-  }
-
-  transactionHoldingAppends<T>(
-    work: (transaction: PostgresTransaction<TransactionClient>, log: HeldLog) => Promise<T>,
-  ): Promise<T> {
-    this.#ensureOpen();
-    return this.#consumers.transactionHoldingAppends(work);
-  }
-
-  /**
-   * The stream's advisory lock, held by a transaction that stays open (and does nothing else) until
-   * released: one pooled connection per held lock. Not on PGlite, whose one connection an open
-   * transaction would hold up: core then serializes hot-stream writers within the process.
-   */
-  async #lockStream(streamId: string): Promise<() => Promise<void>> {
-    this.#ensureOpen();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const acquired = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const held = this.#driver.transaction(async (session) => {
-      await session.run(lockStreamStatement, lockStreamParams(this.schema, streamId));
-      locked();
-      await released;
-    });
-    await Promise.race([acquired, held]);
-    return async () => {
-      release();
-      await held;
-    };
   }
 
   onAppended(listener: (head: number) => void): () => void {
@@ -626,10 +481,6 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   #ensureOpen(): void {
     if (this.#closed) throw new HindsightError('STORE_CLOSED', 'The PostgreSQL storage is closed');
   }
-}
-
-function toDocument(row: DocumentRow): StoredDocument {
-  return { key: row.key, value: JSON.parse(row.value) };
 }
 
 function appendResult(events: readonly StoredEvent[]): AppendResult {

@@ -67,8 +67,8 @@ describe('PostgreSQL storage: the safe read horizon', () => {
       const started = Date.now();
       expect(await reader.readAll({ after: 0, limit: 100 })).toEqual(before.events);
       expect(Date.now() - started).toBeLessThan(readWaitMs + 1_000);
-      expect(reader.readHorizon().waitingFor).toMatchObject({ kind: 'in-flight-append' });
-      expect(reader.readHorizon().safe).toBeLessThan(after.position);
+      expect(reader.readHorizon.current().waitingFor).toMatchObject({ kind: 'in-flight-append' });
+      expect(reader.readHorizon.current().safe).toBeLessThan(after.position);
       expect(await reader.headPosition()).toBe(before.position);
       expect(await reader.readAll({ after: before.position, limit: 100 })).toEqual([]);
 
@@ -81,7 +81,7 @@ describe('PostgreSQL storage: the safe read horizon', () => {
         ...committed.events,
         ...after.events,
       ]);
-      expect(reader.readHorizon()).toEqual({ safe: after.position, waitingFor: undefined });
+      expect(reader.readHorizon.current()).toEqual({ safe: after.position, waitingFor: undefined });
     } finally {
       await reader.close();
     }
@@ -133,7 +133,7 @@ describe('PostgreSQL storage: the safe read horizon', () => {
       }
       // Each read waits at most readWaitMs, after which reads only try the lock for a while.
       expect(Date.now() - started).toBeLessThan(10 * readWaitMs);
-      expect(reader.readHorizon().waitingFor).toBeDefined();
+      expect(reader.readHorizon.current().waitingFor).toBeDefined();
       release.open();
       await held;
     } finally {

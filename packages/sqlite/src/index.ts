@@ -5,5 +5,5 @@ export {
   type SqliteConnectionOptions,
   type SqliteStorage,
   type SqliteStorageOptions,
-  type SqliteTransaction,
 } from './sqlite-storage.js';
+export type { SqliteTransaction } from './sqlite-transaction.js';

@@ -13,10 +13,10 @@ describe('SQLite storage on a file', () => {
   const cases = storageConformanceCases({
     create: async () => createSqliteStorage({ path: join(folder, `case-${++files}.db`) }),
   });
-  for (const testCase of cases) it(testCase.name, testCase.run);
+  for (const testCase of cases) it(testCase.name, (context) => testCase.run(context));
 });
 
 describe('SQLite storage in memory', () => {
   const cases = storageConformanceCases({ create: async () => createSqliteStorage({ path: ':memory:' }) });
-  for (const testCase of cases) it(testCase.name, testCase.run);
+  for (const testCase of cases) it(testCase.name, (context) => testCase.run(context));
 });

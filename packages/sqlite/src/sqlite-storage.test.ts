@@ -420,60 +420,60 @@ describe('reading the global log', () => {
 describe('documents', () => {
   it('puts, replaces, gets and deletes JSON documents per collection', async () => {
     const storage = open();
-    expect(await storage.getDocument('deadlines', 'a')).toBeUndefined();
+    expect(await storage.documents.get('deadlines', 'a')).toBeUndefined();
     const value = { due: '2026-01-01', tries: [1, 2] };
-    await storage.putDocument('deadlines', 'a', value);
-    await storage.putDocument('letters', 'a', 'other collection');
-    const loaded = await storage.getDocument('deadlines', 'a');
+    await storage.documents.put('deadlines', 'a', value);
+    await storage.documents.put('letters', 'a', 'other collection');
+    const loaded = await storage.documents.get('deadlines', 'a');
     expect(loaded).toEqual({ key: 'a', value });
     expect(loaded?.value).not.toBe(value);
-    await storage.putDocument('deadlines', 'a', null);
-    expect(await storage.getDocument('deadlines', 'a')).toEqual({ key: 'a', value: null });
-    await storage.deleteDocument('deadlines', 'a');
-    await storage.deleteDocument('deadlines', 'never there');
-    expect(await storage.getDocument('deadlines', 'a')).toBeUndefined();
-    expect(await storage.getDocument('letters', 'a')).toEqual({ key: 'a', value: 'other collection' });
+    await storage.documents.put('deadlines', 'a', null);
+    expect(await storage.documents.get('deadlines', 'a')).toEqual({ key: 'a', value: null });
+    await storage.documents.delete('deadlines', 'a');
+    await storage.documents.delete('deadlines', 'never there');
+    expect(await storage.documents.get('deadlines', 'a')).toBeUndefined();
+    expect(await storage.documents.get('letters', 'a')).toEqual({ key: 'a', value: 'other collection' });
   });
 
   it('lists a key range in ascending binary order', async () => {
     const storage = open();
-    for (const key of ['2026-03', '2026-01', 'B', 'a', '2026-02']) await storage.putDocument('c', key, key);
-    await storage.putDocument('d', '2026-01', 'elsewhere');
+    for (const key of ['2026-03', '2026-01', 'B', 'a', '2026-02']) await storage.documents.put('c', key, key);
+    await storage.documents.put('d', '2026-01', 'elsewhere');
     const keys = (query: { after?: string; upTo?: string; limit: number }) =>
-      storage.listDocuments('c', query).then((page) => page.map((document) => document.key));
+      storage.documents.list('c', query).then((page) => page.map((document) => document.key));
     expect(await keys({ limit: 10 })).toEqual(['2026-01', '2026-02', '2026-03', 'B', 'a']);
     expect(await keys({ after: '2026-01', limit: 2 })).toEqual(['2026-02', '2026-03']);
     expect(await keys({ upTo: '2026-02', limit: 10 })).toEqual(['2026-01', '2026-02']);
     expect(await keys({ after: '2026-01', upTo: 'B', limit: 10 })).toEqual(['2026-02', '2026-03', 'B']);
-    expect(await storage.listDocuments('c', { after: 'B', limit: 10 })).toEqual([{ key: 'a', value: 'a' }]);
+    expect(await storage.documents.list('c', { after: 'B', limit: 10 })).toEqual([{ key: 'a', value: 'a' }]);
   });
 
   it('see their transaction’s own writes and commit or roll back with it', async () => {
     const storage = open();
-    await storage.putDocument('pm', 'order-1', { step: 1 });
+    await storage.documents.put('pm', 'order-1', { step: 1 });
     await expect(
       storage.transaction(async (transaction) => {
-        await storage.putDocument('pm', 'order-1', { step: 2 }, transaction);
-        await storage.putDocument('pm', 'order-2', { step: 1 }, transaction);
-        await storage.deleteDocument('pm', 'order-1', transaction);
-        expect(await storage.getDocument('pm', 'order-1', transaction)).toBeUndefined();
-        expect(await storage.listDocuments('pm', { limit: 10 }, transaction)).toEqual([
+        await storage.documents.put('pm', 'order-1', { step: 2 }, transaction);
+        await storage.documents.put('pm', 'order-2', { step: 1 }, transaction);
+        await storage.documents.delete('pm', 'order-1', transaction);
+        expect(await storage.documents.get('pm', 'order-1', transaction)).toBeUndefined();
+        expect(await storage.documents.list('pm', { limit: 10 }, transaction)).toEqual([
           { key: 'order-2', value: { step: 1 } },
         ]);
-        expect(await storage.getDocument('pm', 'order-1')).toEqual({ key: 'order-1', value: { step: 1 } });
+        expect(await storage.documents.get('pm', 'order-1')).toEqual({ key: 'order-1', value: { step: 1 } });
         throw new Error('handler failed');
       }),
     ).rejects.toThrow('handler failed');
-    expect(await storage.listDocuments('pm', { limit: 10 })).toEqual([
+    expect(await storage.documents.list('pm', { limit: 10 })).toEqual([
       { key: 'order-1', value: { step: 1 } },
     ]);
 
     await storage.transaction(async (transaction) => {
-      await storage.putDocument('pm', 'order-1', { step: 2 }, transaction);
+      await storage.documents.put('pm', 'order-1', { step: 2 }, transaction);
       await storage.saveCheckpoint('pm', 9, transaction);
     });
-    expect(await storage.getDocument('pm', 'order-1')).toEqual({ key: 'order-1', value: { step: 2 } });
+    expect(await storage.documents.get('pm', 'order-1')).toEqual({ key: 'order-1', value: { step: 2 } });
     expect(await storage.loadCheckpoint('pm')).toBe(9);
-    await expectCode(storage.getDocument('pm', 'order-1', { db: storage.db }), 'INVALID_ARGUMENT');
+    await expectCode(storage.documents.get('pm', 'order-1', { db: storage.db }), 'INVALID_ARGUMENT');
   });
 });

@@ -2,58 +2,36 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  type AppendFence,
   type AppendRequest,
   type AppendResult,
-  type DocumentQuery,
+  type DocumentStore,
   type EventStorage,
   type GlobalPageQuery,
-  type HeldLog,
   HindsightError,
   InvalidArgumentError,
-  type StorageStats,
-  type StoredCheckpoint,
-  type StoredDocument,
+  type LeaseStore,
+  type StorageAdmin,
   type StoredEvent,
-  type StoredLease,
   type StoredSnapshot,
   type StreamInfo,
-  type StreamListQuery,
   type StreamPageQuery,
   type TransactionHook,
 } from '@hindsight/core';
 import Database from 'better-sqlite3';
+import { createSqliteAdmin } from './admin/sqlite-admin.js';
 import { prepareSaveCheckpoint, type SaveCheckpoint } from './checkpoints/save-checkpoint.js';
-import { type DeleteDocument, prepareDeleteDocument } from './documents/delete-document.js';
-import { type PutDocument, preparePutDocument } from './documents/put-document.js';
+import { createSqliteDocuments } from './documents/sqlite-documents.js';
 import { Mutex } from './internal/mutex.js';
 import { prepareReadQueries, type ReadQueries } from './internal/read-queries.js';
+import type { SqliteAccess } from './internal/sqlite-access.js';
 import { isBusy, translateError } from './internal/sqlite-errors.js';
-import { assertHolds, type Leases, prepareLeases } from './leases/leases.js';
+import { createSqliteLeases } from './leases/leases.js';
 import { migrate } from './schema/migrate.js';
 import { prepareSaveSnapshot, type SaveSnapshot } from './snapshots/save-snapshot.js';
+import type { SqliteTransaction } from './sqlite-transaction.js';
 import { type AppendEvents, prepareAppendEvents } from './streams/append-events.js';
-
-/**
- * What inline work (transaction hooks, `transaction(work)`) receives: the connection, inside an
- * open write transaction. Statements run on `db` commit or roll back with the append, so read-model
- * tables stay exactly in step with the events.
- *
- * Inside the transaction, read and write through `db` (or pass the transaction, as in
- * `saveCheckpoint(id, position, transaction)`). Other calls on the storage wait for the
- * transaction to end: `append`, `transaction`, `saveSnapshot` and `saveCheckpoint` without the
- * transaction would wait forever. Reads on the storage do not wait, and see committed data only.
- *
- * @example
- * ```ts
- * await storage.append(request, async ({ db }, events) => {
- *   const upsert = db.prepare('INSERT OR REPLACE INTO order_totals (id, total) VALUES (?, ?)');
- *   for (const event of events) upsert.run(event.streamId, (event.data as { total: number }).total);
- * });
- * ```
- */
-export interface SqliteTransaction {
-  readonly db: Database.Database;
-}
+import { createSqliteAppendFence } from './streams/sqlite-append-fence.js';
 
 /**
  * Options shared by both ways of opening a {@link createSqliteStorage | SQLite storage}.
@@ -109,7 +87,8 @@ export type SqliteStorageOptions = SqliteConnectionOptions &
   );
 
 /**
- * An `EventStorage` on one SQLite file, with the optional keyed documents of the port.
+ * An `EventStorage` on one SQLite file, with the port's documents, leases, admin listings and
+ * append fence.
  *
  * @example
  * ```ts
@@ -120,38 +99,18 @@ export type SqliteStorageOptions = SqliteConnectionOptions &
 export interface SqliteStorage extends EventStorage<SqliteTransaction> {
   /** The write connection, e.g. to create read-model tables or query them. */
   readonly db: Database.Database;
-  getDocument(
-    collection: string,
-    key: string,
-    transaction?: SqliteTransaction,
-  ): Promise<StoredDocument | undefined>;
-  putDocument(
-    collection: string,
-    key: string,
-    value: unknown,
-    transaction?: SqliteTransaction,
-  ): Promise<void>;
-  deleteDocument(collection: string, key: string, transaction?: SqliteTransaction): Promise<void>;
-  listDocuments(
-    collection: string,
-    query: DocumentQuery,
-    transaction?: SqliteTransaction,
-  ): Promise<readonly StoredDocument[]>;
-  listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]>;
-  listCheckpoints(): Promise<readonly StoredCheckpoint[]>;
-  stats(): Promise<StorageStats>;
+  readonly documents: DocumentStore<SqliteTransaction>;
   /**
-   * Consumer leases, shared by every process on the file (see `EventStorage.acquireLease`).
+   * Consumer leases, shared by every process on the file.
    *
    * @example
    * ```ts
-   * if (await storage.acquireLease('projection:orders@1', 'worker-1', 10_000)) console.log('owner');
+   * if (await storage.leases.acquire('projection:orders@1', 'worker-1', 10_000)) console.log('owner');
    * ```
    */
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  releaseLease(name: string, owner: string): Promise<void>;
-  assertLease(name: string, owner: string, transaction: SqliteTransaction): Promise<void>;
-  readLease(name: string): Promise<StoredLease | undefined>;
+  readonly leases: LeaseStore<SqliteTransaction>;
+  readonly admin: StorageAdmin;
+  readonly appendFence: AppendFence<SqliteTransaction>;
 }
 
 /**
@@ -258,9 +217,10 @@ class SqliteEventStorage implements SqliteStorage {
   readonly #appendEvents: AppendEvents;
   readonly #saveSnapshot: SaveSnapshot;
   readonly #saveCheckpoint: SaveCheckpoint;
-  readonly #putDocument: PutDocument;
-  readonly #deleteDocument: DeleteDocument;
-  readonly #leases: Leases;
+  readonly documents: DocumentStore<SqliteTransaction>;
+  readonly leases: LeaseStore<SqliteTransaction>;
+  readonly admin: StorageAdmin;
+  readonly appendFence: AppendFence<SqliteTransaction>;
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;
   readonly #rollback: Database.Statement;
@@ -281,13 +241,26 @@ class SqliteEventStorage implements SqliteStorage {
     this.#appendEvents = prepareAppendEvents(db);
     this.#saveSnapshot = prepareSaveSnapshot(db);
     this.#saveCheckpoint = prepareSaveCheckpoint(db);
-    this.#putDocument = preparePutDocument(db);
-    this.#deleteDocument = prepareDeleteDocument(db);
-    this.#leases = prepareLeases(db);
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck().safeIntegers(false);
+    const access: SqliteAccess = {
+      db,
+      read: (query) => this.#read(query),
+      readIn: (transaction, query) => this.#readIn(transaction, query),
+      write: (work) => this.#write(work),
+      writeIn: (transaction, write) => this.#writeIn(transaction, write),
+      checkTransaction: (transaction) => this.#checkTransaction(transaction),
+      readLatest: async (query) => {
+        this.#ensureOpen();
+        return db.inTransaction ? this.#writeLock.run(async () => query()) : query();
+      },
+    };
+    this.documents = createSqliteDocuments(access);
+    this.leases = createSqliteLeases(access);
+    this.admin = createSqliteAdmin(access);
+    this.appendFence = createSqliteAppendFence(access);
   }
 
   append(request: AppendRequest, hook?: TransactionHook<SqliteTransaction>): Promise<AppendResult> {
@@ -319,18 +292,6 @@ class SqliteEventStorage implements SqliteStorage {
     return this.#read((queries) => queries.headPosition());
   }
 
-  listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]> {
-    return this.#read((queries) => queries.listStreams(query));
-  }
-
-  listCheckpoints(): Promise<readonly StoredCheckpoint[]> {
-    return this.#read((queries) => queries.listCheckpoints());
-  }
-
-  stats(): Promise<StorageStats> {
-    return this.#read((queries) => queries.stats());
-  }
-
   loadSnapshot(streamId: string): Promise<StoredSnapshot | undefined> {
     return this.#read((queries) => queries.loadSnapshot(streamId));
   }
@@ -347,72 +308,8 @@ class SqliteEventStorage implements SqliteStorage {
     return this.#writeIn(transaction, () => this.#saveCheckpoint(consumerId, position, Date.now()));
   }
 
-  getDocument(
-    collection: string,
-    key: string,
-    transaction?: SqliteTransaction,
-  ): Promise<StoredDocument | undefined> {
-    return this.#readIn(transaction, (queries) => queries.getDocument(collection, key));
-  }
-
-  putDocument(
-    collection: string,
-    key: string,
-    value: unknown,
-    transaction?: SqliteTransaction,
-  ): Promise<void> {
-    return this.#writeIn(transaction, () => this.#putDocument(collection, key, value, Date.now()));
-  }
-
-  deleteDocument(collection: string, key: string, transaction?: SqliteTransaction): Promise<void> {
-    return this.#writeIn(transaction, () => this.#deleteDocument(collection, key));
-  }
-
-  listDocuments(
-    collection: string,
-    query: DocumentQuery,
-    transaction?: SqliteTransaction,
-  ): Promise<readonly StoredDocument[]> {
-    return this.#readIn(transaction, (queries) => queries.listDocuments(collection, query));
-  }
-
   transaction<T>(work: (transaction: SqliteTransaction) => Promise<T>): Promise<T> {
     return this.#write(work);
-  }
-
-  /**
-   * A transaction whose log reads run inside it: the write lock already holds appends back, and
-   * reads from outside would wait for that lock on an in-memory database (one connection only).
-   */
-  transactionHoldingAppends<T>(
-    work: (transaction: SqliteTransaction, log: HeldLog) => Promise<T>,
-  ): Promise<T> {
-    return this.#write((transaction) =>
-      work(transaction, {
-        headPosition: () => this.#readIn(transaction, (queries) => queries.headPosition()),
-        readAll: (query) => this.#readIn(transaction, (queries) => queries.readAll(query)),
-      }),
-    );
-  }
-
-  // Leases go through the write lock, the one order all processes on the file share.
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.#write(() => this.#leases.acquire(name, owner, ttlMs, Date.now()));
-  }
-
-  releaseLease(name: string, owner: string): Promise<void> {
-    return this.#write(() => this.#leases.release(name, owner));
-  }
-
-  async assertLease(name: string, owner: string, transaction: SqliteTransaction): Promise<void> {
-    this.#checkTransaction(transaction);
-    assertHolds(this.#leases, name, owner, Date.now());
-  }
-
-  async readLease(name: string): Promise<StoredLease | undefined> {
-    this.#ensureOpen();
-    if (!this.db.inTransaction) return this.#leases.read(name);
-    return this.#writeLock.run(async () => this.#leases.read(name));
   }
 
   onAppended(listener: (head: number) => void): () => void {

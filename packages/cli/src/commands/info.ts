@@ -22,7 +22,7 @@ export const infoCommand: Command = {
       await context.out.line(`head       ${summary.head}`);
       await context.out.line(`streams    ${summary.streams ?? unknown}`);
       await context.out.line(`events     ${summary.events ?? unknown}`);
-      if (opened.storage.listCheckpoints === undefined) {
+      if (opened.storage.admin === undefined) {
         await context.out.line('consumers  unknown (the storage cannot list checkpoints)');
         return;
       }

@@ -22,8 +22,8 @@ export interface StoreSummary {
 export async function summarizeStore(opened: OpenedStore): Promise<StoreSummary> {
   const { storage } = opened;
   const head = await storage.headPosition();
-  const stats = await storage.stats?.();
-  const checkpoints = (await storage.listCheckpoints?.()) ?? [];
+  const stats = await storage.admin?.stats();
+  const checkpoints = (await storage.admin?.listCheckpoints()) ?? [];
   return {
     store: { kind: opened.location.kind, description: opened.description },
     head,
@@ -43,8 +43,8 @@ export function listStreamPage(
   query: StreamListQuery,
   feature: string,
 ): Promise<readonly StreamInfo[]> {
-  if (storage.listStreams === undefined) {
-    throw new NotSupportedError({ feature, storage: storage.kind, missing: 'listStreams' });
+  if (storage.admin === undefined) {
+    throw new NotSupportedError({ feature, storage: storage.kind, missing: 'admin' });
   }
-  return storage.listStreams(query);
+  return storage.admin.listStreams(query);
 }

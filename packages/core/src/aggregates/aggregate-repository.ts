@@ -367,7 +367,7 @@ export function createRepository<
     }
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
-    const release = await (store.storage.lockStream?.(streamId) ?? localStreamLocks.acquire(streamId));
+    const release = await (store.storage.streamLocks?.lock(streamId) ?? localStreamLocks.acquire(streamId));
     try {
       return await attemptExecute(id, calls, executeOptions, attempts);
     } finally {

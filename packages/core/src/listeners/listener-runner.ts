@@ -2,8 +2,8 @@ import type { FailedEventRef } from '../errors/consumer-errors.js';
 import { InvalidArgumentError, isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import type { EventCatalog } from '../events/event-catalog.js';
-import { type Documents, requireDocuments, sortableNumber } from '../internal/documents.js';
-import type { EventStorage } from '../streams/event-storage.js';
+import { requireDocuments, sortableNumber } from '../internal/documents.js';
+import type { DocumentStore, EventStorage } from '../streams/event-storage.js';
 import type { EventStore } from '../streams/event-store.js';
 import { ConsumerLease } from '../subscriptions/consumer-lease.js';
 import {
@@ -197,7 +197,10 @@ export function createListenerRunner<Tx>(
   });
 }
 
-async function allLetters(documents: Documents<unknown>, collection: string): Promise<DeadLetterRecord[]> {
+async function allLetters(
+  documents: DocumentStore<unknown>,
+  collection: string,
+): Promise<DeadLetterRecord[]> {
   const letters: DeadLetterRecord[] = [];
   let after: string | undefined;
   for (;;) {

@@ -4,6 +4,6 @@ import { createInMemoryStorage } from './in-memory-storage.js';
 
 describe('in-memory storage conformance', () => {
   for (const testCase of storageConformanceCases({ create: async () => createInMemoryStorage() })) {
-    it(testCase.name, testCase.run);
+    it(testCase.name, (context) => testCase.run(context));
   }
 });

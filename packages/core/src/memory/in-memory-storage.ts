@@ -1,4 +1,3 @@
-import { LeaseLostError } from '../errors/consumer-errors.js';
 import { StreamTypeMismatchError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import { Mutex } from '../internal/mutex.js';
@@ -6,51 +5,26 @@ import { checkExpectedVersionMatches, findAlreadyStored } from '../streams/appen
 import type {
   AppendRequest,
   AppendResult,
-  DocumentQuery,
   EventStorage,
   GlobalPageQuery,
-  StorageStats,
-  StoredCheckpoint,
-  StoredDocument,
-  StoredLease,
+  StorageAdmin,
   StoredSnapshot,
   StreamInfo,
-  StreamListQuery,
   StreamPageQuery,
   TransactionHook,
 } from '../streams/event-storage.js';
+import { createInMemoryAdmin } from './in-memory-admin.js';
+import { InMemoryDocuments } from './in-memory-documents.js';
+import { InMemoryLeases } from './in-memory-leases.js';
+import type { InMemoryTransaction } from './in-memory-transaction.js';
+import { jsonCopy, MemoryUnitOfWork } from './memory-unit-of-work.js';
 
-/**
- * The unit of work inline handlers get from the in-memory store. Memory has no rollback of its
- * own, so a handler that changes an in-memory read model registers how to undo it.
- */
-export interface InMemoryTransaction {
-  /** Called (newest first) if the transaction fails after this handler's change. */
-  onRollback(undo: () => void): void;
-}
+export type { InMemoryTransaction } from './in-memory-transaction.js';
 
 /** Options of {@link createInMemoryStorage}. */
 export interface InMemoryStorageOptions {
   /** The clock stamping events and snapshots; inject one to test time travel. */
   readonly clock?: () => Date;
-}
-
-/** Marks a document deleted inside a unit of work that has not committed yet. */
-const deleted = Symbol('deleted');
-
-class MemoryUnitOfWork implements InMemoryTransaction {
-  readonly checkpoints = new Map<string, number>();
-  /** Document writes by collection, applied on commit only. */
-  readonly documents = new Map<string, Map<string, unknown>>();
-  readonly #undo: (() => void)[] = [];
-
-  onRollback(undo: () => void): void {
-    this.#undo.push(undo);
-  }
-
-  rollback(): void {
-    for (const step of this.#undo.reverse()) step();
-  }
 }
 
 interface StreamRecord {
@@ -79,15 +53,21 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly #byEventId = new Map<string, StoredEvent>();
   readonly #snapshots = new Map<string, StoredSnapshot>();
   readonly #checkpoints = new Map<string, number>();
-  readonly #documents = new Map<string, Map<string, unknown>>();
   readonly #listeners = new Set<(head: number) => void>();
-  readonly #leases = new Map<string, { readonly owner: string; readonly expiresAt: number }>();
   // Appends and transactions run one at a time, so a transaction hook sees a stable store.
   readonly #writeLock = new Mutex();
   readonly #clock: () => Date;
+  readonly documents = new InMemoryDocuments();
+  readonly leases = new InMemoryLeases(this.#writeLock);
+  readonly admin: StorageAdmin;
 
   constructor(clock: () => Date) {
     this.#clock = clock;
+    this.admin = createInMemoryAdmin({
+      log: this.#log,
+      streams: this.#streams,
+      checkpoints: this.#checkpoints,
+    });
   }
 
   append(request: AppendRequest, hook?: TransactionHook<InMemoryTransaction>): Promise<AppendResult> {
@@ -155,9 +135,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     try {
       const result = await work(unit);
       for (const [consumer, position] of unit.checkpoints) this.#checkpoints.set(consumer, position);
-      for (const [collection, writes] of unit.documents) {
-        for (const [key, value] of writes) this.#writeDocument(collection, key, value);
-      }
+      this.documents.commit(unit);
       return result;
     } catch (error) {
       unit.rollback();
@@ -211,29 +189,6 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     return this.#log.length;
   }
 
-  async listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]> {
-    const page: StreamInfo[] = [];
-    for (const streamId of [...this.#streams.keys()].sort(compareCodePoints)) {
-      if (page.length >= query.limit) break;
-      if (query.after !== undefined && compareCodePoints(streamId, query.after) <= 0) continue;
-      const stream = this.#streams.get(streamId);
-      if (stream === undefined || (query.streamType !== undefined && stream.streamType !== query.streamType))
-        continue;
-      page.push({ streamId, streamType: stream.streamType, version: stream.events.length });
-    }
-    return page;
-  }
-
-  async listCheckpoints(): Promise<readonly StoredCheckpoint[]> {
-    return [...this.#checkpoints.keys()]
-      .sort(compareCodePoints)
-      .map((consumerId) => ({ consumerId, position: this.#checkpoints.get(consumerId) ?? 0 }));
-  }
-
-  async stats(): Promise<StorageStats> {
-    return { streams: this.#streams.size, events: this.#log.length };
-  }
-
   async loadSnapshot(streamId: string): Promise<StoredSnapshot | undefined> {
     const snapshot = this.#snapshots.get(streamId);
     return snapshot === undefined ? undefined : { ...snapshot, state: jsonCopy(snapshot.state) };
@@ -261,107 +216,8 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     this.#checkpoints.set(consumerId, position);
   }
 
-  async getDocument(
-    collection: string,
-    key: string,
-    transaction?: InMemoryTransaction,
-  ): Promise<StoredDocument | undefined> {
-    const pending =
-      transaction instanceof MemoryUnitOfWork ? transaction.documents.get(collection) : undefined;
-    const value = pending?.has(key) ? pending.get(key) : this.#documents.get(collection)?.get(key);
-    return value === undefined || value === deleted ? undefined : { key, value: jsonCopy(value) };
-  }
-
-  async putDocument(
-    collection: string,
-    key: string,
-    value: unknown,
-    transaction?: InMemoryTransaction,
-  ): Promise<void> {
-    this.#stageDocument(collection, key, jsonCopy(value), transaction);
-  }
-
-  async deleteDocument(collection: string, key: string, transaction?: InMemoryTransaction): Promise<void> {
-    this.#stageDocument(collection, key, deleted, transaction);
-  }
-
-  async listDocuments(
-    collection: string,
-    query: DocumentQuery,
-    transaction?: InMemoryTransaction,
-  ): Promise<readonly StoredDocument[]> {
-    const merged = new Map(this.#documents.get(collection));
-    if (transaction instanceof MemoryUnitOfWork) {
-      for (const [key, value] of transaction.documents.get(collection) ?? []) merged.set(key, value);
-    }
-    const page: StoredDocument[] = [];
-    const keys = [...merged.keys()].sort(compareCodePoints);
-    for (const key of keys) {
-      if (page.length >= query.limit) break;
-      if (query.after !== undefined && compareCodePoints(key, query.after) <= 0) continue;
-      if (query.upTo !== undefined && compareCodePoints(key, query.upTo) > 0) break;
-      const value = merged.get(key);
-      if (value !== deleted) page.push({ key, value: jsonCopy(value) });
-    }
-    return page;
-  }
-
-  #stageDocument(
-    collection: string,
-    key: string,
-    value: unknown,
-    transaction: InMemoryTransaction | undefined,
-  ): void {
-    if (!(transaction instanceof MemoryUnitOfWork)) {
-      this.#writeDocument(collection, key, value);
-      return;
-    }
-    const writes = transaction.documents.get(collection) ?? new Map<string, unknown>();
-    transaction.documents.set(collection, writes);
-    writes.set(key, value);
-  }
-
-  #writeDocument(collection: string, key: string, value: unknown): void {
-    const documents = this.#documents.get(collection) ?? new Map<string, unknown>();
-    this.#documents.set(collection, documents);
-    if (value === deleted) documents.delete(key);
-    else documents.set(key, value);
-  }
-
   transaction<T>(work: (transaction: InMemoryTransaction) => Promise<T>): Promise<T> {
     return this.#writeLock.run(() => this.#inTransaction(work));
-  }
-
-  // Leases take the write lock, so a transaction that passed the fence commits before any takeover.
-  // They run on the wall clock, not the injected one: a frozen test clock must not freeze them.
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.#writeLock.run(async () => {
-      const now = Date.now();
-      const lease = this.#leases.get(name);
-      if (lease !== undefined && lease.owner !== owner && lease.expiresAt > now) return false;
-      this.#leases.set(name, { owner, expiresAt: now + ttlMs });
-      return true;
-    });
-  }
-
-  releaseLease(name: string, owner: string): Promise<void> {
-    return this.#writeLock.run(async () => {
-      if (this.#leases.get(name)?.owner === owner) this.#leases.delete(name);
-    });
-  }
-
-  async assertLease(name: string, owner: string, _transaction: InMemoryTransaction): Promise<void> {
-    const lease = this.#leases.get(name);
-    if (lease === undefined || lease.owner !== owner || lease.expiresAt <= Date.now()) {
-      throw new LeaseLostError({ lease: name, owner });
-    }
-  }
-
-  async readLease(name: string): Promise<StoredLease | undefined> {
-    const lease = this.#leases.get(name);
-    return lease === undefined
-      ? undefined
-      : { name, owner: lease.owner, expiresAt: new Date(lease.expiresAt) };
   }
 
   onAppended(listener: (head: number) => void): () => void {
@@ -372,26 +228,6 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   async close(): Promise<void> {
     this.#listeners.clear();
   }
-}
-
-/**
- * Orders by Unicode code point, which is UTF-8 byte order: what SQLite and PostgreSQL (`COLLATE "C"`)
- * do. Plain `<` compares UTF-16 code units, which disagrees for characters beyond U+FFFF.
- */
-function compareCodePoints(a: string, b: string): number {
-  const left = a[Symbol.iterator]();
-  const right = b[Symbol.iterator]();
-  for (;;) {
-    const x = left.next();
-    const y = right.next();
-    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
-    const difference = (x.value.codePointAt(0) ?? 0) - (y.value.codePointAt(0) ?? 0);
-    if (difference !== 0) return difference;
-  }
-}
-
-function jsonCopy<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,8 +4,7 @@ import { createRepository } from '../aggregates/aggregate-repository.js';
 import { defineAggregate } from '../aggregates/define-aggregate.js';
 import { isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
-import { createInMemoryStorage, type InMemoryTransaction } from '../memory/in-memory-storage.js';
-import type { EventStorage } from '../streams/event-storage.js';
+import { createInMemoryStorage } from '../memory/in-memory-storage.js';
 import { createEventStore } from '../streams/event-store.js';
 import { defineProcess } from './define-process.js';
 import { createProcessManager } from './process-manager.js';
@@ -78,24 +77,28 @@ const Fulfilment = defineProcess('fulfilment', {
     },
   });
 
-const crashable = new Set(['append', 'transaction', 'putDocument', 'deleteDocument', 'saveCheckpoint']);
+const crashable = new Set(['append', 'transaction', 'documents.put', 'documents.delete', 'saveCheckpoint']);
 
 type Crash = (method: string, args: readonly unknown[], phase: 'before' | 'after') => boolean;
 
-/** Wraps a storage so that one call "crashes the process": throws before or after doing its work. */
-function crashing(
-  storage: EventStorage<InMemoryTransaction>,
-  crash: Crash,
-): EventStorage<InMemoryTransaction> {
+/**
+ * Wraps a storage so that one call "crashes the process": throws before or after doing its work.
+ * Methods of a capability object are named `capability.method`.
+ */
+function crashing<Target extends object>(storage: Target, crash: Crash, prefix = ''): Target {
   return new Proxy(storage, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
+      const name = `${prefix}${String(property)}`;
+      if (property === 'documents' && typeof value === 'object' && value !== null) {
+        return crashing(value, crash, 'documents.');
+      }
       if (typeof value !== 'function') return value;
-      if (!crashable.has(String(property))) return value.bind(target);
+      if (!crashable.has(name)) return value.bind(target);
       return async (...args: unknown[]) => {
-        if (crash(String(property), args, 'before')) throw new Error(`crash before ${String(property)}`);
+        if (crash(name, args, 'before')) throw new Error(`crash before ${name}`);
         const result = await value.apply(target, args);
-        if (crash(String(property), args, 'after')) throw new Error(`crash after ${String(property)}`);
+        if (crash(name, args, 'after')) throw new Error(`crash after ${name}`);
         return result;
       };
     },
@@ -141,7 +144,7 @@ describe('process managers', () => {
     [
       'inside the step transaction',
       (method: string, _args: readonly unknown[], phase: string) =>
-        method === 'putDocument' && phase === 'before',
+        method === 'documents.put' && phase === 'before',
     ],
     [
       'after the step committed, before sending',

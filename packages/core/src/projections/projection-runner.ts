@@ -396,9 +396,9 @@ async function rebuildVersion<Tx>(
     return upTo;
   };
   const finalHead =
-    storage.transactionHoldingAppends === undefined
+    storage.appendFence === undefined
       ? await storage.transaction((transaction) => switchOver(transaction, storage))
-      : await storage.transactionHoldingAppends(switchOver);
+      : await storage.appendFence.transaction(switchOver);
   options.onProgress?.({ version, position: finalHead, head: finalHead, events });
   return { version, previousVersion, events, resumed };
 }

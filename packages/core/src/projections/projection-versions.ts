@@ -14,7 +14,7 @@ export async function readActiveVersion<Tx>(
   name: string,
   transaction?: Tx,
 ): Promise<number> {
-  const document = await storage.getDocument?.(projectionVersions, name, transaction);
+  const document = await storage.documents?.get(projectionVersions, name, transaction);
   const version = (document?.value as { version?: unknown } | undefined)?.version;
   return typeof version === 'number' ? version : 1;
 }

@@ -24,11 +24,15 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
   }
 }
 
-/** A view of `storage` whose calls fail as if the database were unreachable while `down()` says so. */
-function flaky<Tx>(storage: EventStorage<Tx>, down: () => boolean): EventStorage<Tx> {
+/**
+ * A view of `storage` (and of its capability objects) whose calls fail as if the database were
+ * unreachable while `down()` says so.
+ */
+function flaky<Target extends object>(storage: Target, down: () => boolean): Target {
   return new Proxy(storage, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
+      if (typeof value === 'object' && value !== null) return flaky(value, down);
       if (typeof value !== 'function') return value;
       if (property === 'onAppended' || property === 'close') return value.bind(target);
       return (...args: unknown[]) =>

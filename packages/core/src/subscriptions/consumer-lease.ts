@@ -1,7 +1,7 @@
 import { LeaseLostError } from '../errors/consumer-errors.js';
 import { isHindsightError } from '../errors/hindsight-error.js';
 import { checkVersion } from '../internal/checks.js';
-import type { EventStorage, StoredLease } from '../streams/event-storage.js';
+import type { DocumentStore, EventStorage, LeaseStore, StoredLease } from '../streams/event-storage.js';
 
 /**
  * How consumers of one name share the work across processes when the storage has leases: one
@@ -46,9 +46,6 @@ export interface ConsumerLeaseStatus {
   readonly expiresAt: Date | undefined;
 }
 
-type LeaseStorage<Tx> = EventStorage<Tx> &
-  Required<Pick<EventStorage<Tx>, 'acquireLease' | 'releaseLease' | 'assertLease'>>;
-
 const defaultTtlMs = 10_000;
 
 /**
@@ -60,7 +57,7 @@ export class ConsumerLease<Tx = unknown> {
   readonly owner: string;
   readonly ttlMs: number;
   readonly retryMs: number;
-  readonly #storage: LeaseStorage<Tx>;
+  readonly #leases: LeaseStore<Tx>;
   // While engaged (the runner started), the runner's transactions are fenced.
   #engaged = false;
   #held = false;
@@ -69,8 +66,8 @@ export class ConsumerLease<Tx = unknown> {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #renewal: Promise<void> | undefined;
 
-  private constructor(storage: LeaseStorage<Tx>, name: string, options: LeaseOptions) {
-    this.#storage = storage;
+  private constructor(leases: LeaseStore<Tx>, name: string, options: LeaseOptions) {
+    this.#leases = leases;
     this.name = name;
     this.owner = options.owner ?? `consumer-${globalThis.crypto.randomUUID()}`;
     this.ttlMs = options.ttlMs ?? defaultTtlMs;
@@ -85,11 +82,8 @@ export class ConsumerLease<Tx = unknown> {
     name: string,
     options: LeaseOptions | false | undefined,
   ): ConsumerLease<Tx> | undefined {
-    if (options === false) return undefined;
-    const { acquireLease, releaseLease, assertLease } = storage;
-    if (acquireLease === undefined || releaseLease === undefined || assertLease === undefined)
-      return undefined;
-    return new ConsumerLease(storage as LeaseStorage<Tx>, name, options ?? {});
+    if (options === false || storage.leases === undefined) return undefined;
+    return new ConsumerLease(storage.leases, name, options ?? {});
   }
 
   get held(): boolean {
@@ -103,7 +97,7 @@ export class ConsumerLease<Tx = unknown> {
 
   /** Tries once to take (or renew) the lease; true when held afterwards. */
   async tryAcquire(): Promise<boolean> {
-    const held = await this.#storage.acquireLease(this.name, this.owner, this.ttlMs);
+    const held = await this.#leases.acquire(this.name, this.owner, this.ttlMs);
     if (held) {
       this.#held = true;
       this.#acquired = true;
@@ -132,7 +126,7 @@ export class ConsumerLease<Tx = unknown> {
     if (!this.#acquired) return;
     this.#acquired = false;
     try {
-      await this.#storage.releaseLease(this.name, this.owner);
+      await this.#leases.release(this.name, this.owner);
     } catch {
       // Unreachable storage: the lease lapses by itself after ttlMs.
     }
@@ -141,7 +135,7 @@ export class ConsumerLease<Tx = unknown> {
   async status(): Promise<ConsumerLeaseStatus> {
     let stored: StoredLease | undefined;
     try {
-      stored = await this.#storage.readLease?.(this.name);
+      stored = await this.#leases.read(this.name);
     } catch {
       stored = undefined;
     }
@@ -156,45 +150,43 @@ export class ConsumerLease<Tx = unknown> {
   }
 
   /**
-   * A view of `storage` whose writes are fenced while the lease is engaged: `transaction` first
-   * checks the lease inside the transaction (so a lost lease rolls back the effect and checkpoint
-   * together), and checkpoint or document writes made outside a transaction get one. Reads and
-   * appends pass through (commands sent by process managers carry idempotent event ids).
+   * A view of `storage` whose writes are fenced while the lease is engaged: `transaction` (and the
+   * append fence's transaction) first checks the lease inside the transaction, so a lost lease
+   * rolls back the effect and checkpoint together, and checkpoint or document writes made outside
+   * a transaction get one. Reads and appends pass through (commands sent by process managers carry
+   * idempotent event ids). Capabilities that write are fenced as whole objects, each written out
+   * against its interface, so a write method added to one cannot slip past the fence unnoticed.
    */
   guard(storage: EventStorage<Tx>): EventStorage<Tx> {
-    const fenced = <T>(work: (transaction: Tx) => Promise<T>): Promise<T> => {
-      if (!this.#engaged) return storage.transaction(work);
+    // Runs `work` in a transaction opened by `open`, checking the lease first while engaged.
+    const fence = <T, Args extends unknown[]>(
+      open: (work: (transaction: Tx, ...rest: Args) => Promise<T>) => Promise<T>,
+      work: (transaction: Tx, ...rest: Args) => Promise<T>,
+    ): Promise<T> => {
+      if (!this.#engaged) return open(work);
       if (!this.#held) return Promise.reject(new LeaseLostError({ lease: this.name, owner: this.owner }));
-      return storage
-        .transaction(async (transaction) => {
-          await this.#storage.assertLease(this.name, this.owner, transaction);
-          return work(transaction);
-        })
-        .catch((error: unknown) => {
-          if (isHindsightError(error, 'LEASE_LOST')) this.lost();
-          throw error;
-        });
+      return open(async (transaction, ...rest) => {
+        await this.#leases.assert(this.name, this.owner, transaction);
+        return work(transaction, ...rest);
+      }).catch((error: unknown) => {
+        if (isHindsightError(error, 'LEASE_LOST')) this.lost();
+        throw error;
+      });
     };
-    const overrides: Partial<EventStorage<Tx>> = {
+    const fenced = <T>(work: (transaction: Tx) => Promise<T>): Promise<T> =>
+      fence((inner: (transaction: Tx) => Promise<T>) => storage.transaction(inner), work);
+    const { documents, appendFence } = storage;
+    const overrides: { [Member in keyof EventStorage<Tx>]?: EventStorage<Tx>[Member] | undefined } = {
       transaction: fenced,
       saveCheckpoint: (consumerId, position, transaction) =>
         transaction === undefined
           ? fenced((tx) => storage.saveCheckpoint(consumerId, position, tx))
           : storage.saveCheckpoint(consumerId, position, transaction),
+      documents: documents && fenceDocuments(documents, fenced),
+      appendFence: appendFence && {
+        transaction: (work) => fence((inner) => appendFence.transaction(inner), work),
+      },
     };
-    const { putDocument, deleteDocument } = storage;
-    if (putDocument !== undefined) {
-      overrides.putDocument = (collection, key, value, transaction) =>
-        transaction === undefined
-          ? fenced((tx) => putDocument.call(storage, collection, key, value, tx))
-          : putDocument.call(storage, collection, key, value, transaction);
-    }
-    if (deleteDocument !== undefined) {
-      overrides.deleteDocument = (collection, key, transaction) =>
-        transaction === undefined
-          ? fenced((tx) => deleteDocument.call(storage, collection, key, tx))
-          : deleteDocument.call(storage, collection, key, transaction);
-    }
     // Adapters keep state in private fields, so every other method runs bound to the adapter.
     return new Proxy(storage, {
       get(target, property) {
@@ -222,11 +214,33 @@ export class ConsumerLease<Tx = unknown> {
   async #renew(): Promise<void> {
     if (!this.#held) return;
     try {
-      if (await this.#storage.acquireLease(this.name, this.owner, this.ttlMs)) this.#renewedAt = Date.now();
+      if (await this.#leases.acquire(this.name, this.owner, this.ttlMs)) this.#renewedAt = Date.now();
       else this.lost();
     } catch {
       // Unsure whether it still holds: past the ttl it must assume not (the fence guards commits).
       if (Date.now() - this.#renewedAt >= this.ttlMs) this.lost();
     }
   }
+}
+
+/**
+ * The documents of a fenced storage: reads pass through; a write outside a transaction runs in a
+ * fenced one, a write inside one relies on that transaction's fence.
+ */
+function fenceDocuments<Tx>(
+  documents: DocumentStore<Tx>,
+  fenced: <T>(work: (transaction: Tx) => Promise<T>) => Promise<T>,
+): DocumentStore<Tx> {
+  return {
+    get: (collection, key, transaction) => documents.get(collection, key, transaction),
+    list: (collection, query, transaction) => documents.list(collection, query, transaction),
+    put: (collection, key, value, transaction) =>
+      transaction === undefined
+        ? fenced((tx) => documents.put(collection, key, value, tx))
+        : documents.put(collection, key, value, transaction),
+    delete: (collection, key, transaction) =>
+      transaction === undefined
+        ? fenced((tx) => documents.delete(collection, key, tx))
+        : documents.delete(collection, key, transaction),
+  };
 }

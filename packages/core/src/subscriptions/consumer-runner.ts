@@ -384,7 +384,7 @@ export class ConsumerRunner implements Consumer {
   /** The storage's in-flight append blocking reads, when the consumer is only waiting to read. */
   #readsHeldBack(): ConsumerWait | undefined {
     if (this.#waiting.kind !== 'new-events' && this.#waiting.kind !== 'storage') return undefined;
-    return this.#storage.readHorizon?.().waitingFor;
+    return this.#storage.readHorizon?.current().waitingFor;
   }
 
   async waitUntilCaughtUp(): Promise<void> {

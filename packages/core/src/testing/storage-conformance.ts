@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
-import { documentsOf } from '../internal/documents.js';
 import type {
+  AppendFence,
   AppendRequest,
+  DocumentStore,
   EventStorage,
   ExpectedVersion,
+  LeaseStore,
   PreparedEvent,
+  ReadHorizonMonitor,
+  StorageAdmin,
+  StorageCapability,
+  StreamLocks,
   StreamPageQuery,
 } from '../streams/event-storage.js';
 
@@ -18,16 +24,46 @@ export interface StorageConformanceOptions<Tx> {
   readonly writers?: number;
 }
 
-/** One conformance case: register it with your test runner. */
+/**
+ * What a test runner hands a case so that it can report itself skipped (vitest's test context
+ * has it): a case of a capability the storage lacks calls `skip` rather than pass vacuously.
+ *
+ * @example
+ * ```ts
+ * it(testCase.name, (context) => testCase.run(context));
+ * ```
+ */
+export interface ConformanceRunContext {
+  skip(note?: string): void;
+}
+
+/**
+ * One conformance case: register it with your test runner.
+ *
+ * @example
+ * ```ts
+ * for (const testCase of cases) it(testCase.name, (context) => testCase.run(context));
+ * ```
+ */
 export interface ConformanceCase {
+  /** Prefixed with the capability it proves, e.g. `documents: …`, for a capability's cases. */
   readonly name: string;
-  readonly run: () => Promise<void>;
+  /** The optional capability the case proves; undefined for the port's required primitives. */
+  readonly requires: StorageCapability | undefined;
+  /**
+   * Runs the case on a fresh storage. When the storage lacks `requires`, calls `context.skip`;
+   * without a context to report the skip to, it fails instead of passing vacuously.
+   */
+  readonly run: (context?: ConformanceRunContext) => Promise<void>;
 }
 
 /**
  * The storage contract every adapter must pass: ordering, versions, optimistic concurrency under
  * many concurrent writers, idempotent event ids, atomic appends, pagination, time travel,
- * snapshots, checkpoints and gap-free global reads. Runner-agnostic: it only needs `it`.
+ * snapshots, checkpoints and gap-free global reads; then each optional capability the storage
+ * has (documents, leases, admin listings, the append fence, stream locks, the read horizon). The
+ * cases of a capability it lacks report themselves skipped. Runner-agnostic: it only needs `it`
+ * and a way to skip from inside a test.
  *
  * @example
  * ```ts
@@ -36,26 +72,74 @@ export interface ConformanceCase {
  *
  * describe('my storage', () => {
  *   for (const testCase of storageConformanceCases({ create: async () => createMyStorage() })) {
- *     it(testCase.name, testCase.run);
+ *     it(testCase.name, (context) => testCase.run(context));
  *   }
  * });
  * ```
  */
 export function storageConformanceCases<Tx>(options: StorageConformanceOptions<Tx>): ConformanceCase[] {
   const writers = options.writers ?? 16;
-  const withStorage = (body: (storage: EventStorage<Tx>) => Promise<void>) => async (): Promise<void> => {
-    const storage = await options.create();
-    try {
+  const primitives = Object.entries(cases<Tx>(writers)).map(([name, body]) =>
+    conformanceCase(options, name, undefined, async (storage) => {
       await body(storage);
-    } finally {
-      await storage.close();
-    }
-  };
+      return 'ran' as const;
+    }),
+  );
+  const capabilities = capabilityCases<Tx>(writers).map(({ capability, name, body }) =>
+    conformanceCase(options, `${capability}: ${name}`, capability, (storage) => {
+      const present = storage[capability];
+      return present === undefined ? 'missing' : body(present as never, storage).then(() => 'ran');
+    }),
+  );
+  return [...primitives, ...capabilities];
+}
 
-  return Object.entries(cases<Tx>(writers)).map(([name, body]) => ({ name, run: withStorage(body) }));
+function conformanceCase<Tx>(
+  options: StorageConformanceOptions<Tx>,
+  name: string,
+  requires: StorageCapability | undefined,
+  body: (storage: EventStorage<Tx>) => Promise<'ran' | 'missing'> | 'missing',
+): ConformanceCase {
+  return {
+    name,
+    requires,
+    run: async (context) => {
+      const storage = await options.create();
+      let outcome: 'ran' | 'missing';
+      try {
+        outcome = await body(storage);
+      } finally {
+        await storage.close();
+      }
+      if (outcome !== 'missing') return;
+      const note = `the ${storage.kind} storage has no ${requires ?? ''} capability`;
+      if (context === undefined) {
+        throw new Error(`${note}: run the case with a context that can skip it (see ConformanceRunContext)`);
+      }
+      context.skip(note);
+    },
+  };
 }
 
 type CaseBody<Tx> = (storage: EventStorage<Tx>) => Promise<void>;
+
+/** The capability objects a storage may have, by name. */
+interface Capabilities<Tx> {
+  readonly documents: DocumentStore<Tx>;
+  readonly leases: LeaseStore<Tx>;
+  readonly admin: StorageAdmin;
+  readonly appendFence: AppendFence<Tx>;
+  readonly streamLocks: StreamLocks;
+  readonly readHorizon: ReadHorizonMonitor;
+}
+
+type CapabilityCase<Tx> = {
+  [Name in StorageCapability]: {
+    readonly capability: Name;
+    readonly name: string;
+    readonly body: (capability: Capabilities<Tx>[Name], storage: EventStorage<Tx>) => Promise<void>;
+  };
+}[StorageCapability];
 
 function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
   return {
@@ -447,202 +531,6 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
       }
     },
 
-    'implements keyed documents completely or not at all': async (storage) => {
-      const methods = [
-        storage.getDocument,
-        storage.putDocument,
-        storage.deleteDocument,
-        storage.listDocuments,
-      ];
-      const implemented = methods.filter((method) => method !== undefined).length;
-      assert.ok(implemented === 0 || implemented === methods.length, 'all four document methods, or none');
-    },
-
-    'stores documents as JSON copies, lists key ranges in code point order and deletes': async (storage) => {
-      const documents = documentsOf(storage);
-      if (documents === undefined) return;
-      const value = { due: '2030-01-01T00:00:00.000Z', tags: ['a'] };
-      await documents.put('jobs', 'b', value);
-      value.tags.push('changed after saving');
-      assert.deepEqual((await documents.get('jobs', 'b'))?.value, {
-        due: '2030-01-01T00:00:00.000Z',
-        tags: ['a'],
-      });
-      const keys = ['a', 'c', '2030-01-02', 'é', '\u{1F600}', '\uFFFD'];
-      for (const key of keys) await documents.put('jobs', key, { key });
-      await documents.put('other', 'a', { other: true });
-      const listed = async (query: { after?: string; upTo?: string; limit: number }) =>
-        (await documents.list('jobs', query)).map((document) => document.key);
-      assert.deepEqual(await listed({ limit: 100 }), [
-        '2030-01-02',
-        'a',
-        'b',
-        'c',
-        'é',
-        '\uFFFD',
-        '\u{1F600}',
-      ]);
-      assert.deepEqual(await listed({ after: 'a', upTo: 'c', limit: 100 }), ['b', 'c']);
-      assert.deepEqual(await listed({ after: 'a', limit: 2 }), ['b', 'c']);
-      await documents.put('jobs', 'b', { replaced: true });
-      assert.deepEqual((await documents.get('jobs', 'b'))?.value, { replaced: true });
-      await documents.delete('jobs', 'b');
-      await documents.delete('jobs', 'never-there');
-      assert.equal(await documents.get('jobs', 'b'), undefined);
-      assert.deepEqual((await documents.get('other', 'a'))?.value, { other: true });
-    },
-
-    'commits documents with checkpoints in a transaction, or neither': async (storage) => {
-      const documents = documentsOf(storage);
-      if (documents === undefined) return;
-      await documents.put('state', 'kept', { step: 1 });
-      await storage.transaction(async (tx) => {
-        await documents.put('state', 'kept', { step: 2 }, tx);
-        await documents.put('state', 'added', { step: 1 }, tx);
-        assert.deepEqual(
-          (await documents.get('state', 'kept', tx))?.value,
-          { step: 2 },
-          'a transaction reads its own writes',
-        );
-        assert.deepEqual(
-          (await documents.list('state', { limit: 10 }, tx)).map((document) => document.key),
-          ['added', 'kept'],
-        );
-        await storage.saveCheckpoint('documents-consumer', 3, tx);
-      });
-      assert.deepEqual((await documents.get('state', 'kept'))?.value, { step: 2 });
-      await assert.rejects(
-        storage.transaction(async (tx) => {
-          await documents.put('state', 'kept', { step: 3 }, tx);
-          await documents.delete('state', 'added', tx);
-          await storage.saveCheckpoint('documents-consumer', 4, tx);
-          throw new Error('step failed');
-        }),
-        /step failed/,
-      );
-      assert.deepEqual((await documents.get('state', 'kept'))?.value, { step: 2 });
-      assert.deepEqual((await documents.get('state', 'added'))?.value, { step: 1 });
-      assert.equal(await storage.loadCheckpoint('documents-consumer'), 3);
-    },
-
-    'lists streams by id in code point order, by type, a page at a time': async (storage) => {
-      if (storage.listStreams === undefined) return;
-      const ids = ['b', 'a', 'é', '\u{1F600}', '\uFFFD', 'c'];
-      for (const [index, streamId] of ids.entries()) {
-        const types = index % 2 === 0 ? ['A'] : ['A', 'B'];
-        await storage.append({ ...request(streamId, 'no_stream', types), streamType: index < 3 ? 'X' : 'Y' });
-      }
-      const list = (query: { after?: string; streamType?: string; limit: number }) =>
-        storage.listStreams?.(query) ?? Promise.resolve([]);
-      assert.deepEqual(await list({ limit: 100 }), [
-        { streamId: 'a', streamType: 'X', version: 2 },
-        { streamId: 'b', streamType: 'X', version: 1 },
-        { streamId: 'c', streamType: 'Y', version: 2 },
-        { streamId: 'é', streamType: 'X', version: 1 },
-        { streamId: '\uFFFD', streamType: 'Y', version: 1 },
-        { streamId: '\u{1F600}', streamType: 'Y', version: 2 },
-      ]);
-      assert.deepEqual(
-        (await list({ after: 'a', limit: 2 })).map((stream) => stream.streamId),
-        ['b', 'c'],
-      );
-      assert.deepEqual(
-        (await list({ streamType: 'Y', after: 'c', limit: 100 })).map((stream) => stream.streamId),
-        ['\uFFFD', '\u{1F600}'],
-      );
-      assert.deepEqual(await list({ streamType: 'none', limit: 100 }), []);
-    },
-
-    'lists checkpoints by consumer id and counts streams and events': async (storage) => {
-      if (storage.stats !== undefined) assert.deepEqual(await storage.stats(), { streams: 0, events: 0 });
-      await storage.append(request('s-1', 'no_stream', ['A', 'B']));
-      await storage.append(request('s-2', 'no_stream', ['A']));
-      await storage.append(request('s-1', 2, ['C']));
-      if (storage.stats !== undefined) assert.deepEqual(await storage.stats(), { streams: 2, events: 4 });
-      if (storage.listCheckpoints === undefined) return;
-      assert.deepEqual(await storage.listCheckpoints(), []);
-      await storage.saveCheckpoint('projection-b', 4);
-      await storage.saveCheckpoint('projection-a', 1);
-      await storage.saveCheckpoint('projection-a', 3);
-      assert.deepEqual(await storage.listCheckpoints(), [
-        { consumerId: 'projection-a', position: 3 },
-        { consumerId: 'projection-b', position: 4 },
-      ]);
-    },
-
-    'leases: exactly one of concurrent acquirers wins; the holder renews, others stay out': async (
-      storage,
-    ) => {
-      const leases = leasesOf(storage);
-      if (leases === undefined) return;
-      const owners = Array.from({ length: writers }, (_, index) => `owner-${index}`);
-      const won = await Promise.all(owners.map((owner) => leases.acquire('consumer-a', owner, 10_000)));
-      assert.equal(won.filter(Boolean).length, 1, `winners: ${won.join(', ')}`);
-      const winner = owners[won.indexOf(true)] as string;
-      const loser = owners.find((owner) => owner !== winner) as string;
-      assert.equal(await leases.acquire('consumer-a', winner, 10_000), true);
-      assert.equal(await leases.acquire('consumer-a', loser, 10_000), false);
-      // Leases are per name.
-      assert.equal(await leases.acquire('consumer-b', loser, 10_000), true);
-      if (storage.readLease !== undefined) {
-        const held = await storage.readLease('consumer-a');
-        assert.equal(held?.owner, winner);
-        assert.ok((held?.expiresAt.getTime() ?? 0) > Date.now() + 5_000);
-      }
-      // A release by someone else changes nothing; by the holder, it frees the lease at once.
-      await leases.release('consumer-a', loser);
-      assert.equal(await leases.acquire('consumer-a', loser, 10_000), false);
-      await leases.release('consumer-a', winner);
-      assert.equal(await leases.acquire('consumer-a', loser, 10_000), true);
-    },
-
-    'leases: an expired lease goes to the next acquirer': async (storage) => {
-      const leases = leasesOf(storage);
-      if (leases === undefined) return;
-      assert.equal(await leases.acquire('consumer', 'first', 150), true);
-      assert.equal(await leases.acquire('consumer', 'second', 150), false);
-      await sleep(400);
-      assert.equal(await leases.acquire('consumer', 'second', 10_000), true);
-      assert.equal(await leases.acquire('consumer', 'first', 10_000), false);
-    },
-
-    'leases: a fenced transaction rolls back once the lease is lost, and holds takeovers off while open':
-      async (storage) => {
-        const leases = leasesOf(storage);
-        if (leases === undefined) return;
-        assert.equal(await leases.acquire('consumer', 'first', 200), true);
-        const order: string[] = [];
-        let takeover: Promise<boolean> | undefined;
-        await storage.transaction(async (transaction) => {
-          await leases.assert('consumer', 'first', transaction);
-          await storage.saveCheckpoint('consumer', 1, transaction);
-          // Past the expiry, inside the fenced transaction: a takeover must wait for its end.
-          takeover = leases.acquire('consumer', 'second', 10_000).then((won) => {
-            order.push('takeover');
-            return won;
-          });
-          await sleep(400);
-          order.push('commit');
-        });
-        assert.equal(await takeover, true);
-        assert.deepEqual(order, ['commit', 'takeover']);
-        assert.equal(await storage.loadCheckpoint('consumer'), 1);
-        // The stale owner is fenced off: its effect and checkpoint roll back together.
-        await assertCode(
-          storage.transaction(async (transaction) => {
-            await storage.saveCheckpoint('consumer', 2, transaction);
-            await leases.assert('consumer', 'first', transaction);
-          }),
-          'LEASE_LOST',
-        );
-        assert.equal(await storage.loadCheckpoint('consumer'), 1);
-        await storage.transaction(async (transaction) => {
-          await leases.assert('consumer', 'second', transaction);
-          await storage.saveCheckpoint('consumer', 3, transaction);
-        });
-        assert.equal(await storage.loadCheckpoint('consumer'), 3);
-      },
-
     'never lets a reader find an event below a position it has seen': async (storage) => {
       const appendsPerWriter = 20;
       let writing = true;
@@ -700,21 +588,258 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
   };
 }
 
-interface Leases<Tx> {
-  acquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  release(name: string, owner: string): Promise<void>;
-  assert(name: string, owner: string, transaction: Tx): Promise<void>;
-}
-
-/** The storage's leases, or undefined when it has none (the lease cases then pass vacuously). */
-function leasesOf<Tx>(storage: EventStorage<Tx>): Leases<Tx> | undefined {
-  const { acquireLease, releaseLease, assertLease } = storage;
-  if (acquireLease === undefined || releaseLease === undefined || assertLease === undefined) return undefined;
-  return {
-    acquire: (name, owner, ttlMs) => acquireLease.call(storage, name, owner, ttlMs),
-    release: (name, owner) => releaseLease.call(storage, name, owner),
-    assert: (name, owner, transaction) => assertLease.call(storage, name, owner, transaction),
-  };
+function capabilityCases<Tx>(writers: number): CapabilityCase<Tx>[] {
+  return [
+    {
+      capability: 'documents',
+      name: 'stores documents as JSON copies, lists key ranges in code point order and deletes',
+      body: async (documents) => {
+        const value = { due: '2030-01-01T00:00:00.000Z', tags: ['a'] };
+        await documents.put('jobs', 'b', value);
+        value.tags.push('changed after saving');
+        assert.deepEqual((await documents.get('jobs', 'b'))?.value, {
+          due: '2030-01-01T00:00:00.000Z',
+          tags: ['a'],
+        });
+        const keys = ['a', 'c', '2030-01-02', 'é', '\u{1F600}', '\uFFFD'];
+        for (const key of keys) await documents.put('jobs', key, { key });
+        await documents.put('other', 'a', { other: true });
+        const listed = async (query: { after?: string; upTo?: string; limit: number }) =>
+          (await documents.list('jobs', query)).map((document) => document.key);
+        assert.deepEqual(await listed({ limit: 100 }), [
+          '2030-01-02',
+          'a',
+          'b',
+          'c',
+          'é',
+          '\uFFFD',
+          '\u{1F600}',
+        ]);
+        assert.deepEqual(await listed({ after: 'a', upTo: 'c', limit: 100 }), ['b', 'c']);
+        assert.deepEqual(await listed({ after: 'a', limit: 2 }), ['b', 'c']);
+        await documents.put('jobs', 'b', { replaced: true });
+        assert.deepEqual((await documents.get('jobs', 'b'))?.value, { replaced: true });
+        await documents.delete('jobs', 'b');
+        await documents.delete('jobs', 'never-there');
+        assert.equal(await documents.get('jobs', 'b'), undefined);
+        assert.deepEqual((await documents.get('other', 'a'))?.value, { other: true });
+      },
+    },
+    {
+      capability: 'documents',
+      name: 'commits documents with checkpoints in a transaction, or neither',
+      body: async (documents, storage) => {
+        await documents.put('state', 'kept', { step: 1 });
+        await storage.transaction(async (tx) => {
+          await documents.put('state', 'kept', { step: 2 }, tx);
+          await documents.put('state', 'added', { step: 1 }, tx);
+          assert.deepEqual(
+            (await documents.get('state', 'kept', tx))?.value,
+            { step: 2 },
+            'a transaction reads its own writes',
+          );
+          assert.deepEqual(
+            (await documents.list('state', { limit: 10 }, tx)).map((document) => document.key),
+            ['added', 'kept'],
+          );
+          await storage.saveCheckpoint('documents-consumer', 3, tx);
+        });
+        assert.deepEqual((await documents.get('state', 'kept'))?.value, { step: 2 });
+        await assert.rejects(
+          storage.transaction(async (tx) => {
+            await documents.put('state', 'kept', { step: 3 }, tx);
+            await documents.delete('state', 'added', tx);
+            await storage.saveCheckpoint('documents-consumer', 4, tx);
+            throw new Error('step failed');
+          }),
+          /step failed/,
+        );
+        assert.deepEqual((await documents.get('state', 'kept'))?.value, { step: 2 });
+        assert.deepEqual((await documents.get('state', 'added'))?.value, { step: 1 });
+        assert.equal(await storage.loadCheckpoint('documents-consumer'), 3);
+      },
+    },
+    {
+      capability: 'admin',
+      name: 'lists streams by id in code point order, by type, a page at a time',
+      body: async (admin, storage) => {
+        const ids = ['b', 'a', 'é', '\u{1F600}', '\uFFFD', 'c'];
+        for (const [index, streamId] of ids.entries()) {
+          const types = index % 2 === 0 ? ['A'] : ['A', 'B'];
+          await storage.append({
+            ...request(streamId, 'no_stream', types),
+            streamType: index < 3 ? 'X' : 'Y',
+          });
+        }
+        assert.deepEqual(await admin.listStreams({ limit: 100 }), [
+          { streamId: 'a', streamType: 'X', version: 2 },
+          { streamId: 'b', streamType: 'X', version: 1 },
+          { streamId: 'c', streamType: 'Y', version: 2 },
+          { streamId: 'é', streamType: 'X', version: 1 },
+          { streamId: '\uFFFD', streamType: 'Y', version: 1 },
+          { streamId: '\u{1F600}', streamType: 'Y', version: 2 },
+        ]);
+        assert.deepEqual(
+          (await admin.listStreams({ after: 'a', limit: 2 })).map((stream) => stream.streamId),
+          ['b', 'c'],
+        );
+        assert.deepEqual(
+          (await admin.listStreams({ streamType: 'Y', after: 'c', limit: 100 })).map(
+            (stream) => stream.streamId,
+          ),
+          ['\uFFFD', '\u{1F600}'],
+        );
+        assert.deepEqual(await admin.listStreams({ streamType: 'none', limit: 100 }), []);
+      },
+    },
+    {
+      capability: 'admin',
+      name: 'lists checkpoints by consumer id and counts streams and events',
+      body: async (admin, storage) => {
+        assert.deepEqual(await admin.stats(), { streams: 0, events: 0 });
+        await storage.append(request('s-1', 'no_stream', ['A', 'B']));
+        await storage.append(request('s-2', 'no_stream', ['A']));
+        await storage.append(request('s-1', 2, ['C']));
+        assert.deepEqual(await admin.stats(), { streams: 2, events: 4 });
+        assert.deepEqual(await admin.listCheckpoints(), []);
+        await storage.saveCheckpoint('projection-b', 4);
+        await storage.saveCheckpoint('projection-a', 1);
+        await storage.saveCheckpoint('projection-a', 3);
+        assert.deepEqual(await admin.listCheckpoints(), [
+          { consumerId: 'projection-a', position: 3 },
+          { consumerId: 'projection-b', position: 4 },
+        ]);
+      },
+    },
+    {
+      capability: 'leases',
+      name: 'exactly one of concurrent acquirers wins; the holder renews, others stay out',
+      body: async (leases) => {
+        const owners = Array.from({ length: writers }, (_, index) => `owner-${index}`);
+        const won = await Promise.all(owners.map((owner) => leases.acquire('consumer-a', owner, 10_000)));
+        assert.equal(won.filter(Boolean).length, 1, `winners: ${won.join(', ')}`);
+        const winner = owners[won.indexOf(true)] as string;
+        const loser = owners.find((owner) => owner !== winner) as string;
+        assert.equal(await leases.acquire('consumer-a', winner, 10_000), true);
+        assert.equal(await leases.acquire('consumer-a', loser, 10_000), false);
+        // Leases are per name.
+        assert.equal(await leases.acquire('consumer-b', loser, 10_000), true);
+        const held = await leases.read('consumer-a');
+        assert.equal(held?.owner, winner);
+        assert.ok((held?.expiresAt.getTime() ?? 0) > Date.now() + 5_000);
+        // A release by someone else changes nothing; by the holder, it frees the lease at once.
+        await leases.release('consumer-a', loser);
+        assert.equal(await leases.acquire('consumer-a', loser, 10_000), false);
+        await leases.release('consumer-a', winner);
+        assert.equal(await leases.read('consumer-a'), undefined);
+        assert.equal(await leases.acquire('consumer-a', loser, 10_000), true);
+      },
+    },
+    {
+      capability: 'leases',
+      name: 'an expired lease goes to the next acquirer',
+      body: async (leases) => {
+        assert.equal(await leases.acquire('consumer', 'first', 150), true);
+        assert.equal(await leases.acquire('consumer', 'second', 150), false);
+        await sleep(400);
+        assert.equal(await leases.acquire('consumer', 'second', 10_000), true);
+        assert.equal(await leases.acquire('consumer', 'first', 10_000), false);
+      },
+    },
+    {
+      capability: 'leases',
+      name: 'a fenced transaction rolls back once the lease is lost, and holds takeovers off while open',
+      body: async (leases, storage) => {
+        assert.equal(await leases.acquire('consumer', 'first', 200), true);
+        const order: string[] = [];
+        let takeover: Promise<boolean> | undefined;
+        await storage.transaction(async (transaction) => {
+          await leases.assert('consumer', 'first', transaction);
+          await storage.saveCheckpoint('consumer', 1, transaction);
+          // Past the expiry, inside the fenced transaction: a takeover must wait for its end.
+          takeover = leases.acquire('consumer', 'second', 10_000).then((won) => {
+            order.push('takeover');
+            return won;
+          });
+          await sleep(400);
+          order.push('commit');
+        });
+        assert.equal(await takeover, true);
+        assert.deepEqual(order, ['commit', 'takeover']);
+        assert.equal(await storage.loadCheckpoint('consumer'), 1);
+        // The stale owner is fenced off: its effect and checkpoint roll back together.
+        await assertCode(
+          storage.transaction(async (transaction) => {
+            await storage.saveCheckpoint('consumer', 2, transaction);
+            await leases.assert('consumer', 'first', transaction);
+          }),
+          'LEASE_LOST',
+        );
+        assert.equal(await storage.loadCheckpoint('consumer'), 1);
+        await storage.transaction(async (transaction) => {
+          await leases.assert('consumer', 'second', transaction);
+          await storage.saveCheckpoint('consumer', 3, transaction);
+        });
+        assert.equal(await storage.loadCheckpoint('consumer'), 3);
+      },
+    },
+    {
+      capability: 'appendFence',
+      name: 'holds appends back until the transaction ends, and reads the log as final inside it',
+      body: async (appendFence, storage) => {
+        await storage.append(request('held', 'no_stream', ['A', 'B']));
+        const before = await storage.headPosition();
+        const order: string[] = [];
+        let append: Promise<unknown> | undefined;
+        // Only `log` reads inside: on a single-connection store, the storage's own reads wait.
+        await appendFence.transaction(async (transaction, log) => {
+          const head = await log.headPosition();
+          assert.equal(head, before);
+          append = storage.append(request('held', 2, ['C'])).then(() => order.push('append'));
+          await sleep(100);
+          assert.equal(await log.headPosition(), head, 'no append commits while appends are held');
+          assert.deepEqual(
+            (await log.readAll({ after: 0, upTo: head, limit: 10 })).map((event) => event.type),
+            ['A', 'B'],
+          );
+          await storage.saveCheckpoint('fenced', head, transaction);
+          order.push('commit');
+        });
+        await append;
+        assert.deepEqual(order, ['commit', 'append']);
+        assert.equal(await storage.loadCheckpoint('fenced'), 2);
+      },
+    },
+    {
+      capability: 'streamLocks',
+      name: 'a stream lock waits for its holder; other streams and plain appends do not',
+      body: async (streamLocks, storage) => {
+        const release = await streamLocks.lock('hot');
+        const order: string[] = [];
+        const second = streamLocks.lock('hot').then((releaseSecond) => {
+          order.push('second lock');
+          return releaseSecond;
+        });
+        const other = await streamLocks.lock('cold');
+        await other();
+        await storage.append(request('hot', 'no_stream', ['A']));
+        await sleep(100);
+        order.push('release');
+        await release();
+        await (await second)();
+        assert.deepEqual(order, ['release', 'second lock']);
+      },
+    },
+    {
+      capability: 'readHorizon',
+      name: 'reports no wait once every append has committed',
+      body: async (readHorizon, storage) => {
+        await storage.append(request('settled', 'no_stream', ['A']));
+        await storage.readAll({ after: 0, limit: 10 });
+        assert.equal(readHorizon.current().waitingFor, undefined);
+      },
+    },
+  ];
 }
 
 function prepared(

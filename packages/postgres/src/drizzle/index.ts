@@ -13,8 +13,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { quoteIdentifier } from '../internal/identifiers.js';
-import { appendFunctionSql } from '../migrations/append-function.js';
-import { readAllFunctionsSql } from '../migrations/migrations.js';
+import { appendFunctionSql } from '../schema/functions/append-function.js';
+import { readAllFunctionsSql } from '../schema/functions/read-all-functions.js';
 
 // Document keys compare by bytes (the port's binary order); pg-core has no collation option.
 const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });

@@ -1,4 +1,4 @@
-import { notifyAppendedStatement } from '../sql/notify-appended.js';
+import { notifyAppendedStatement } from '../streams/notify-appended.js';
 import type { Driver } from './driver.js';
 
 const firstRetryMs = 100;

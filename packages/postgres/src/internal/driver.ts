@@ -1,9 +1,5 @@
-import type { PGliteInterface } from '@electric-sql/pglite';
 import { InvalidArgumentError } from '@hindsight/core';
-import type { Pool } from 'pg';
 import type { PostgresTransaction } from '../postgres-transaction.js';
-import { createPgDriver } from './pg-driver.js';
-import { createPgliteDriver } from './pglite-driver.js';
 import type { Statement } from './statement.js';
 
 /**
@@ -69,26 +65,4 @@ export function sessionOf(transaction: PostgresTransaction<unknown>): Session {
 export interface DriverOptions {
   /** Name statements so `pg` prepares them once per connection (PGlite has no named statements). */
   readonly prepareStatements: boolean;
-}
-
-/** Recognises the client by shape, so neither driver package is imported at runtime. */
-export function createDriver(client: Pool | PGliteInterface, options: DriverOptions): Driver {
-  const candidate = client as Partial<Record<string, unknown>> | null;
-  if (typeof candidate === 'object' && candidate !== null) {
-    if (
-      typeof candidate.exec === 'function' &&
-      typeof candidate.transaction === 'function' &&
-      typeof candidate.listen === 'function'
-    ) {
-      return createPgliteDriver(client as PGliteInterface);
-    }
-    if (typeof candidate.connect === 'function' && 'totalCount' in candidate && 'idleCount' in candidate) {
-      return createPgDriver(client as Pool, options);
-    }
-  }
-  throw new InvalidArgumentError({
-    argument: 'client',
-    value: client,
-    problem: 'must be a pg Pool or a PGlite instance',
-  });
 }

@@ -1,6 +1,6 @@
-import type { GlobalPageQuery, StoredEvent } from '@hindsight/core';
-import type { HeadPositionRow } from '../sql/head-position.js';
-import type { ReadHorizonRow, ReadHorizonStatements } from '../sql/read-horizon.js';
+import type { GlobalPageQuery, ReadHorizonMonitor, StoredEvent } from '@hindsight/core';
+import type { HeadPositionRow } from '../streams/head-position.js';
+import type { ReadHorizonRow, ReadHorizonStatements } from '../streams/read-horizon.js';
 import type { Session } from './driver.js';
 import type { Statement } from './statement.js';
 
@@ -11,7 +11,7 @@ import type { Statement } from './statement.js';
  *
  * @example
  * ```ts
- * const { waitingFor } = storage.readHorizon();
+ * const { waitingFor } = storage.readHorizon.current();
  * if (waitingFor) console.warn(`reads wait for an in-flight append since ${waitingFor.since.toISOString()}`);
  * ```
  */
@@ -26,7 +26,7 @@ export interface InFlightAppendWait {
  *
  * @example
  * ```ts
- * const { safe, waitingFor } = storage.readHorizon();
+ * const { safe, waitingFor } = storage.readHorizon.current();
  * console.log(`reads see up to ${safe}${waitingFor ? ', waiting for an in-flight append' : ''}`);
  * ```
  */
@@ -39,6 +39,19 @@ export interface ReadHorizonState {
   readonly safe: number;
   /** Set while reads stop at {@link ReadHorizonState.safe} because an append above it is still open. */
   readonly waitingFor: InFlightAppendWait | undefined;
+}
+
+/**
+ * The PostgreSQL storage's read horizon (the port's `readHorizon` capability): how far reads of
+ * the global log go, as this storage instance last proved it.
+ *
+ * @example
+ * ```ts
+ * const { safe, waitingFor } = storage.readHorizon.current();
+ * ```
+ */
+export interface PostgresReadHorizon extends ReadHorizonMonitor {
+  current(): ReadHorizonState;
 }
 
 /** Settings of a {@link ReadHorizon}. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendStatement } from '../sql/append.js';
+import { appendStatement } from '../streams/append.js';
 import { quoteIdentifier } from './identifiers.js';
 import { defineStatement } from './statement.js';
 

@@ -1,14 +1,14 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { type ListCheckpoints, prepareListCheckpoints } from '../checkpoints/list-checkpoints.js';
+import { type ListCheckpoints, prepareListCheckpoints } from '../admin/list-checkpoints.js';
+import { type ListStreams, prepareListStreams } from '../admin/list-streams.js';
+import { prepareStorageStats, type ReadStorageStats } from '../admin/storage-stats.js';
 import { type LoadCheckpoint, prepareLoadCheckpoint } from '../checkpoints/load-checkpoint.js';
 import { type GetDocument, prepareGetDocument } from '../documents/get-document.js';
 import { type ListDocuments, prepareListDocuments } from '../documents/list-documents.js';
 import { type LoadSnapshot, prepareLoadSnapshot } from '../snapshots/load-snapshot.js';
 import { prepareHeadPosition, type ReadHeadPosition } from '../streams/head-position.js';
-import { type ListStreams, prepareListStreams } from '../streams/list-streams.js';
 import { prepareReadAll, type ReadAll } from '../streams/read-all.js';
 import { prepareReadStream, type ReadStream } from '../streams/read-stream.js';
-import { prepareStorageStats, type ReadStorageStats } from '../streams/storage-stats.js';
 import { prepareStreamInfo, type ReadStreamInfo } from '../streams/stream-info.js';
 
 /** Every read, prepared once on one connection. */

@@ -13,20 +13,20 @@ describe('leases on one file shared by several connections (as by several proces
     const connections = Array.from({ length: 4 }, () => createSqliteStorage({ path }));
     try {
       const won = await Promise.all(
-        connections.map((storage, index) => storage.acquireLease('consumer', `owner-${index}`, 150)),
+        connections.map((storage, index) => storage.leases.acquire('consumer', `owner-${index}`, 150)),
       );
       expect(won.filter(Boolean)).toHaveLength(1);
       const holder = won.indexOf(true);
       const holderStorage = connections[holder];
       const other = connections[(holder + 1) % connections.length];
       if (holderStorage === undefined || other === undefined) throw new Error('unreachable');
-      expect(await other.readLease('consumer')).toMatchObject({ owner: `owner-${holder}` });
+      expect(await other.leases.read('consumer')).toMatchObject({ owner: `owner-${holder}` });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(await other.acquireLease('consumer', 'late', 10_000)).toBe(true);
+      expect(await other.leases.acquire('consumer', 'late', 10_000)).toBe(true);
       await expect(
         holderStorage.transaction(async (transaction) => {
           await holderStorage.saveCheckpoint('consumer', 7, transaction);
-          await holderStorage.assertLease('consumer', `owner-${holder}`, transaction);
+          await holderStorage.leases.assert('consumer', `owner-${holder}`, transaction);
         }),
       ).rejects.toMatchObject({ code: 'LEASE_LOST' });
       expect(await other.loadCheckpoint('consumer')).toBeUndefined();

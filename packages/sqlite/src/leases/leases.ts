@@ -1,5 +1,7 @@
-import { LeaseLostError, type StoredLease } from '@hindsight/core';
+import { LeaseLostError, type LeaseStore, type StoredLease } from '@hindsight/core';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteAccess } from '../internal/sqlite-access.js';
+import type { SqliteTransaction } from '../sqlite-transaction.js';
 
 /**
  * The lease statements of one connection. Each runs inside a write transaction of the storage,
@@ -7,7 +9,7 @@ import type BetterSqlite3 from 'better-sqlite3';
  * passed {@link Leases.holds} commits before any takeover can. Expiry is by this machine's clock
  * (every process sharing a file runs on the machine that holds it).
  */
-export interface Leases {
+interface Leases {
   /** Acquires or renews; true when `owner` holds the lease afterwards. */
   acquire(name: string, owner: string, ttlMs: number, now: number): boolean;
   release(name: string, owner: string): void;
@@ -15,7 +17,7 @@ export interface Leases {
   read(name: string): StoredLease | undefined;
 }
 
-export function prepareLeases(db: BetterSqlite3.Database): Leases {
+function prepareLeases(db: BetterSqlite3.Database): Leases {
   const acquire = db.prepare<[string, string, number, number]>(
     'INSERT INTO hindsight_leases (name, owner, expires_at) VALUES (?, ?, ?) ' +
       'ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at ' +
@@ -43,7 +45,19 @@ export function prepareLeases(db: BetterSqlite3.Database): Leases {
   };
 }
 
-/** The fence: throws `LeaseLostError` unless `owner` holds `name`. */
-export function assertHolds(leases: Leases, name: string, owner: string, now: number): void {
-  if (!leases.holds(name, owner, now)) throw new LeaseLostError({ lease: name, owner });
+/**
+ * The SQLite storage's leases, shared by every process on the file. Acquiring and releasing go
+ * through the write lock, the one order all processes on the file share.
+ */
+export function createSqliteLeases(access: SqliteAccess): LeaseStore<SqliteTransaction> {
+  const leases = prepareLeases(access.db);
+  return {
+    acquire: (name, owner, ttlMs) => access.write(() => leases.acquire(name, owner, ttlMs, Date.now())),
+    release: (name, owner) => access.write(() => leases.release(name, owner)),
+    assert: async (name, owner, transaction) => {
+      access.checkTransaction(transaction);
+      if (!leases.holds(name, owner, Date.now())) throw new LeaseLostError({ lease: name, owner });
+    },
+    read: (name) => access.readLatest(() => leases.read(name)),
+  };
 }

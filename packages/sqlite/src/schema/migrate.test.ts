@@ -44,7 +44,7 @@ describe('migrations', () => {
     const storage = createSqliteStorage({ database: db });
     expect(db.prepare('SELECT max(version) FROM hindsight_migrations').pluck().get()).toBe(migrations.length);
     expect(await storage.headPosition()).toBe(1);
-    await storage.putDocument('c', 'k', 1);
+    await storage.documents.put('c', 'k', 1);
     await storage.close();
   });
 

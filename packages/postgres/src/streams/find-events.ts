@@ -1,6 +1,6 @@
 import { toArrayLiteral } from '../internal/array-literal.js';
+import { eventColumns } from '../internal/event-row.js';
 import { defineStatement, type Statement } from '../internal/statement.js';
-import { eventColumns } from './event-row.js';
 
 /** Events by id (the unique event_id index): what an append refused because of its ids. $1 ids. */
 export function findEventsStatement(schema: string): Statement {

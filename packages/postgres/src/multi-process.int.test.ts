@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEventStore, defineStreamType, type StandardSchemaProps } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transpilePackages } from '../../../../test-support/transpiled-packages.js';
-import { createPostgresStorage } from '../postgres-storage.js';
-import { createTestPool, databaseUrl, dropSchema, sleep, uniqueSchema, waitFor } from '../test-helpers.js';
+import { transpilePackages } from '../../../test-support/transpiled-packages.js';
+import { createPostgresStorage } from './postgres-storage.js';
+import { createTestPool, databaseUrl, dropSchema, sleep, uniqueSchema, waitFor } from './test-helpers.js';
 
-const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const workerFile = join(packageRoot, 'fixtures', 'projection-worker.mjs');
 const folder = mkdtempSync(join(tmpdir(), 'hindsight-postgres-processes-'));
 const build = join(folder, 'build');
@@ -89,7 +89,7 @@ describe('one async projection run by several processes on PostgreSQL', () => {
     const owner = async (): Promise<string> => {
       let holder: string | undefined;
       await waitFor(async () => {
-        const lease = await storage.readLease('projection:totals@1');
+        const lease = await storage.leases.read('projection:totals@1');
         holder = lease !== undefined && lease.expiresAt.getTime() > Date.now() ? lease.owner : undefined;
         return holder !== undefined && workers.has(holder);
       }, 10_000);

@@ -1,7 +1,7 @@
 import type { GlobalPageQuery } from '@hindsight/core';
 import { toArrayLiteral } from '../internal/array-literal.js';
+import { eventColumns } from '../internal/event-row.js';
 import { defineStatement, type Statement } from '../internal/statement.js';
-import { eventColumns } from './event-row.js';
 
 /**
  * Pages of the global log through the `read_all_page*` functions (migration 5), one variant per

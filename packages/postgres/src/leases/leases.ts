@@ -46,17 +46,6 @@ WHERE name = $1::text`,
   };
 }
 
-/** The lease table, created by the storage's migration of that name. */
-export function leasesTableSql(schema: string): string {
-  return `
-CREATE TABLE ${schema}.leases (
-  name text PRIMARY KEY,
-  owner text NOT NULL,
-  expires_at timestamptz NOT NULL
-);
-`;
-}
-
 export async function acquireLease(
   session: Session,
   statements: LeaseStatements,

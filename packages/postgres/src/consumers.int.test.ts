@@ -9,9 +9,9 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createPostgresStorage, type PostgresStorage } from '../postgres-storage.js';
-import type { PostgresTransaction } from '../postgres-transaction.js';
-import { createTestPool, dropSchema, sleep, uniqueSchema, waitFor } from '../test-helpers.js';
+import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
+import type { PostgresTransaction } from './postgres-transaction.js';
+import { createTestPool, dropSchema, sleep, uniqueSchema, waitFor } from './test-helpers.js';
 
 const number: { readonly '~standard': StandardSchemaProps<{ n: number }> } = {
   '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value: value as { n: number } }) },

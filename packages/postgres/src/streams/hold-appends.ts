@@ -1,8 +1,8 @@
 import type { GlobalPageQuery, HeldLog, StoredEvent } from '@hindsight/core';
 import type { Session } from '../internal/driver.js';
+import { type EventRow, toStoredEvent } from '../internal/event-row.js';
 import { defineStatement, type Statement } from '../internal/statement.js';
-import { type EventRow, toStoredEvent } from '../sql/event-row.js';
-import { type ReadAllStatements, readAllCall, readAllStatements } from '../sql/read-all.js';
+import { type ReadAllStatements, readAllCall, readAllStatements } from './read-all.js';
 
 /**
  * Statements of a transaction that holds appends back. Appends hold the position lock shared from

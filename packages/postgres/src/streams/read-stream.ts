@@ -1,6 +1,6 @@
 import type { StreamPageQuery } from '@hindsight/core';
+import { eventColumns } from '../internal/event-row.js';
 import { defineStatement, type Statement } from '../internal/statement.js';
-import { eventColumns } from './event-row.js';
 
 /** Forward and backward pages of one stream, both walking the unique (stream_id, version) index. */
 export interface ReadStreamStatements {

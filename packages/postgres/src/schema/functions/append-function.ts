@@ -1,5 +1,5 @@
-import { positionSequence } from '../internal/position-lock.js';
-import { epochMilliseconds } from '../sql/event-row.js';
+import { epochMilliseconds } from '../../internal/event-row.js';
+import { positionSequence } from '../../internal/position-lock.js';
 
 /**
  * `append_events`: the whole append in one statement, run in the caller's transaction:

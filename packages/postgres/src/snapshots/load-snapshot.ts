@@ -1,6 +1,6 @@
 import type { StoredSnapshot } from '@hindsight/core';
+import { epochMilliseconds } from '../internal/event-row.js';
 import { defineStatement, type Statement } from '../internal/statement.js';
-import { epochMilliseconds } from './event-row.js';
 
 /** $1 stream id. */
 export function loadSnapshotStatement(schema: string): Statement {

@@ -1,9 +1,9 @@
 import type { PGliteInterface } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
-import { createDriver, type Driver } from '../internal/driver.js';
+import { createDriver } from '../internal/create-driver.js';
+import type { Driver } from '../internal/driver.js';
 import { checkSchemaName, quoteIdentifier } from '../internal/identifiers.js';
 import { defineStatement } from '../internal/statement.js';
-import type { PostgresStorageOptions } from '../postgres-storage.js';
 import { migrations } from './migrations.js';
 
 /**
@@ -17,7 +17,7 @@ import { migrations } from './migrations.js';
 export interface MigrateOptions {
   /** The schema holding Hindsight's tables (default `'hindsight'`). Created if missing. */
   readonly schema?: string;
-  /** See {@link PostgresStorageOptions.prepareStatements} (default true). */
+  /** See `PostgresStorageOptions.prepareStatements` (default true). */
   readonly prepareStatements?: boolean;
 }
 
