@@ -151,7 +151,11 @@ export {
   type ConsumerWait,
   createSubscription,
   type LeaseOptions,
+  type ShutdownOnSignalsOptions,
+  type ShutdownOutcome,
+  type SignalSource,
   type StartOptions,
   type SubscriptionContext,
   type SubscriptionOptions,
+  shutdownOnSignals,
 } from './subscriptions/index.js';
