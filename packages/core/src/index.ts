@@ -81,6 +81,7 @@ export {
   type InMemoryTransaction,
 } from './memory/index.js';
 export {
+  type CommandRejection,
   type CommandTarget,
   createProcessManager,
   defineProcess,
@@ -90,6 +91,8 @@ export {
   type ProcessManager,
   type ProcessManagerOptions,
   type ProcessOptions,
+  type RejectedCommand,
+  type RejectionHandler,
   type ScheduledCommand,
   type ScheduleOptions,
 } from './processes/index.js';
