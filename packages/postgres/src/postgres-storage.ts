@@ -41,6 +41,7 @@ import {
   type EncodedAppend,
   encodeAppend,
 } from './sql/append.js';
+import { deleteCheckpointStatement } from './sql/delete-checkpoint.js';
 import { deleteDocumentStatement } from './sql/delete-document.js';
 import { type EventRow, toStoredEvent } from './sql/event-row.js';
 import { findEventsParams, findEventsStatement } from './sql/find-events.js';
@@ -181,6 +182,7 @@ export interface PostgresStorage<TransactionClient = PoolClient | Transaction>
   ): Promise<readonly StoredDocument[]>;
   listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]>;
   listCheckpoints(): Promise<readonly StoredCheckpoint[]>;
+  deleteCheckpoint(consumerId: string, transaction?: PostgresTransaction<TransactionClient>): Promise<void>;
   stats(): Promise<StorageStats>;
   /**
    * Consumer leases as rows of the `leases` table, by the database's clock (see
@@ -267,6 +269,7 @@ function statementsFor(schema: string) {
     saveSnapshot: saveSnapshotStatement(quoted),
     loadCheckpoint: loadCheckpointStatement(quoted),
     saveCheckpoint: saveCheckpointStatement(quoted),
+    deleteCheckpoint: deleteCheckpointStatement(quoted),
     getDocument: getDocumentStatement(quoted),
     putDocument: putDocumentStatement(quoted),
     deleteDocument: deleteDocumentStatement(quoted),
@@ -499,6 +502,14 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   ): Promise<void> {
     this.#ensureOpen();
     await this.#session(transaction).run(this.#sql.saveCheckpoint, [consumerId, position]);
+  }
+
+  async deleteCheckpoint(
+    consumerId: string,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<void> {
+    this.#ensureOpen();
+    await this.#session(transaction).run(this.#sql.deleteCheckpoint, [consumerId]);
   }
 
   async getDocument(

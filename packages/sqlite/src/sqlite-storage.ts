@@ -22,6 +22,7 @@ import {
   type TransactionHook,
 } from '@hindsight/core';
 import Database from 'better-sqlite3';
+import { type DeleteCheckpoint, prepareDeleteCheckpoint } from './checkpoints/delete-checkpoint.js';
 import { prepareSaveCheckpoint, type SaveCheckpoint } from './checkpoints/save-checkpoint.js';
 import { type DeleteDocument, prepareDeleteDocument } from './documents/delete-document.js';
 import { type PutDocument, preparePutDocument } from './documents/put-document.js';
@@ -139,6 +140,7 @@ export interface SqliteStorage extends EventStorage<SqliteTransaction> {
   ): Promise<readonly StoredDocument[]>;
   listStreams(query: StreamListQuery): Promise<readonly StreamInfo[]>;
   listCheckpoints(): Promise<readonly StoredCheckpoint[]>;
+  deleteCheckpoint(consumerId: string, transaction?: SqliteTransaction): Promise<void>;
   stats(): Promise<StorageStats>;
   /**
    * Consumer leases, shared by every process on the file (see `EventStorage.acquireLease`).
@@ -258,6 +260,7 @@ class SqliteEventStorage implements SqliteStorage {
   readonly #appendEvents: AppendEvents;
   readonly #saveSnapshot: SaveSnapshot;
   readonly #saveCheckpoint: SaveCheckpoint;
+  readonly #deleteCheckpoint: DeleteCheckpoint;
   readonly #putDocument: PutDocument;
   readonly #deleteDocument: DeleteDocument;
   readonly #leases: Leases;
@@ -281,6 +284,7 @@ class SqliteEventStorage implements SqliteStorage {
     this.#appendEvents = prepareAppendEvents(db);
     this.#saveSnapshot = prepareSaveSnapshot(db);
     this.#saveCheckpoint = prepareSaveCheckpoint(db);
+    this.#deleteCheckpoint = prepareDeleteCheckpoint(db);
     this.#putDocument = preparePutDocument(db);
     this.#deleteDocument = prepareDeleteDocument(db);
     this.#leases = prepareLeases(db);
@@ -345,6 +349,10 @@ class SqliteEventStorage implements SqliteStorage {
 
   saveCheckpoint(consumerId: string, position: number, transaction?: SqliteTransaction): Promise<void> {
     return this.#writeIn(transaction, () => this.#saveCheckpoint(consumerId, position, Date.now()));
+  }
+
+  deleteCheckpoint(consumerId: string, transaction?: SqliteTransaction): Promise<void> {
+    return this.#writeIn(transaction, () => this.#deleteCheckpoint(consumerId));
   }
 
   getDocument(

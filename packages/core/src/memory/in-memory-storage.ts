@@ -39,7 +39,8 @@ export interface InMemoryStorageOptions {
 const deleted = Symbol('deleted');
 
 class MemoryUnitOfWork implements InMemoryTransaction {
-  readonly checkpoints = new Map<string, number>();
+  /** undefined: deleted. */
+  readonly checkpoints = new Map<string, number | undefined>();
   /** Document writes by collection, applied on commit only. */
   readonly documents = new Map<string, Map<string, unknown>>();
   readonly #undo: (() => void)[] = [];
@@ -154,7 +155,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     const unit = new MemoryUnitOfWork();
     try {
       const result = await work(unit);
-      for (const [consumer, position] of unit.checkpoints) this.#checkpoints.set(consumer, position);
+      for (const [consumer, position] of unit.checkpoints) {
+        if (position === undefined) this.#checkpoints.delete(consumer);
+        else this.#checkpoints.set(consumer, position);
+      }
       for (const [collection, writes] of unit.documents) {
         for (const [key, value] of writes) this.#writeDocument(collection, key, value);
       }
@@ -259,6 +263,14 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       return;
     }
     this.#checkpoints.set(consumerId, position);
+  }
+
+  async deleteCheckpoint(consumerId: string, transaction?: InMemoryTransaction): Promise<void> {
+    if (transaction instanceof MemoryUnitOfWork) {
+      transaction.checkpoints.set(consumerId, undefined);
+      return;
+    }
+    this.#checkpoints.delete(consumerId);
   }
 
   async getDocument(
