@@ -107,7 +107,7 @@ async function loadInfo() {
   byId('event-count').textContent = info.events === null ? 'unknown' : String(info.events);
   byId('consumers').tBodies[0].replaceChildren(
     ...info.consumers.map((consumer) =>
-      row([textCell(consumer.consumerId), numberCell(consumer.position), numberCell(consumer.lag)]),
+      row([textCell(consumer.consumerId), numberCell(consumer.position), numberCell(consumer.lag ?? 'retired')]),
     ),
   );
   byId('consumers').hidden = info.consumers.length === 0;
