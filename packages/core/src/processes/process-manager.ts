@@ -493,7 +493,12 @@ interface AnyRepository {
   ): Promise<unknown>;
 }
 
-function checkCommand(process: string, aggregate: CommandTarget, command: string, input: unknown): void {
+export function checkCommand(
+  process: string,
+  aggregate: CommandTarget,
+  command: string,
+  input: unknown,
+): void {
   if (!Object.hasOwn(aggregate.commands, command)) {
     throw new UnknownCommandError({
       aggregate: aggregate.name,
@@ -522,7 +527,7 @@ function checkState(process: string, key: string, state: unknown): void {
   }
 }
 
-function dueDate(schedule: ScheduleOptions, now: Date): Date {
+export function dueDate(schedule: ScheduleOptions, now: Date): Date {
   const due = schedule.at ?? new Date(now.getTime() + (schedule.afterMs ?? 0));
   if (Number.isNaN(due.getTime())) {
     throw new InvalidArgumentError({
