@@ -40,7 +40,15 @@ export function activeProjectionVersion<Tx>(
   return readActiveVersion(store.storage, projection.name);
 }
 
-/** Where a version of a projection stands. */
+/**
+ * Where a version of a projection stands: `live` (readers query it), `building` (a rebuild is
+ * filling it) or `retired` (a rebuild replaced it; prune it when no reader needs it any more).
+ *
+ * @example
+ * ```ts
+ * const retired = versions.filter(({ state }) => state === ('retired' satisfies ProjectionVersionState));
+ * ```
+ */
 export type ProjectionVersionState = 'live' | 'building' | 'retired';
 
 /**

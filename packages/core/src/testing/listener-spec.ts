@@ -72,7 +72,14 @@ export interface ListenerSpecOptions {
   readonly attempts?: number;
 }
 
-/** The assertions of a listener spec (not named `then`, which would make it a thenable). */
+/**
+ * The assertions of a listener spec (not named `then`, which would make it a thenable).
+ *
+ * @example
+ * ```ts
+ * await listenerSpec(Receipts).given(events).thenDeadLetters([{ type: 'OrderPaid', attempts: 3, error: /mailer down/ }]);
+ * ```
+ */
 export interface ListenerThen {
   /** Asserts that every given event was handled without a dead letter (retries allowed). */
   thenSucceeds(): Promise<ListenerOutcome>;

@@ -88,7 +88,15 @@ export interface ProcessSpecOptions<Targets extends readonly CommandTarget[]> {
   readonly refuse?: (command: IssuedCommandOf<Targets>) => string | undefined;
 }
 
-/** The assertions of a process spec (not named `then`, which would make it a thenable). */
+/**
+ * The assertions of a process spec (not named `then`, which would make it a thenable). Each
+ * resolves to the whole outcome, for more assertions of your own.
+ *
+ * @example
+ * ```ts
+ * const { states } = await processSpec(Shipping).given(events).thenCommands([{ aggregate: 'Shipment', id: 'o1', command: 'create', input }]);
+ * ```
+ */
 export interface ProcessThen<State, Targets extends readonly CommandTarget[]> {
   /** Asserts the commands sent right after their steps, in order. */
   thenCommands(expected: readonly IssuedCommandOf<Targets>[]): Promise<ProcessOutcome<State, Targets>>;

@@ -39,7 +39,15 @@ export interface ProjectionSpecContext<Tx> {
   readonly version: number;
 }
 
-/** The assertions of a projection spec (not named `then`, which would make it a thenable). */
+/**
+ * The assertions of a projection spec (not named `then`, which would make it a thenable).
+ *
+ * @example
+ * ```ts
+ * const then: ProjectionThen<unknown> = projectionSpec(Totals).given(events);
+ * await then.thenDocuments('totals@1', { 'Order-o1': { total: 10 } });
+ * ```
+ */
 export interface ProjectionThen<Tx> {
   /**
    * Asserts a document collection's content, key by key (deep equality, with a diff on failure).
