@@ -2,6 +2,8 @@
 // (run `npm run build` first):
 //   node ../../packages/cli/dist/bin.js state Order <id> --file .hindsight/orders.db --history
 //   node ../../packages/cli/dist/bin.js rebuild ordersView --file .hindsight/orders.db
+//   node ../../packages/cli/dist/bin.js projections --file .hindsight/orders.db
+//   node ../../packages/cli/dist/bin.js prune ordersView --version 1 --file .hindsight/orders.db
 import { Customer } from './dist/customer.js';
 import { Order } from './dist/order.js';
 import { defineOrdersView } from './dist/orders-view.js';

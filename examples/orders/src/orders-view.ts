@@ -45,6 +45,14 @@ export function defineOrdersView(storage: EventStorage) {
     await documents.put(collection(version), streamId, change(existing.value as OrderRow), transaction);
   };
 
+  const clear = async (transaction: unknown, version: number): Promise<void> => {
+    for (;;) {
+      const page = await documents.list(collection(version), { limit: 500 }, transaction);
+      if (page.length === 0) return;
+      for (const row of page) await documents.delete(collection(version), row.key, transaction);
+    }
+  };
+
   // #region projection
   return (
     defineProjection('ordersView', { from: [Order] })
@@ -85,16 +93,11 @@ export function defineOrdersView(storage: EventStorage) {
         update(transaction, version, event.streamId, (row) => ({ ...row, status: 'cancelled' })),
       )
       .onReset(async ({ transaction, version, streamId }) => {
-        if (streamId !== undefined) {
-          await documents.delete(collection(version), streamId, transaction);
-          return;
-        }
-        for (;;) {
-          const page = await documents.list(collection(version), { limit: 500 }, transaction);
-          if (page.length === 0) return;
-          for (const row of page) await documents.delete(collection(version), row.key, transaction);
-        }
+        if (streamId === undefined) await clear(transaction, version);
+        else await documents.delete(collection(version), streamId, transaction);
       })
+      // `hindsight prune ordersView --version n` deletes a retired version's rows through this.
+      .onPrune(({ transaction, version }) => clear(transaction, version))
   );
 }
 

@@ -23,7 +23,14 @@ export interface OrdersStory {
  * a long order that gets snapshotted, two clerks racing on one order, the workflows, the read
  * model and the global log.
  */
-export async function runOrdersStory(storage: EventStorage, print: Print): Promise<OrdersStory> {
+export async function runOrdersStory(
+  storage: EventStorage,
+  print: Print,
+  options: {
+    /** Called once the workflows run: `main` wires Ctrl-C to stopping them there. */
+    readonly onStart?: (app: OrdersApp) => void;
+  } = {},
+): Promise<OrdersStory> {
   let now = Date.now();
   const app = createOrdersApp(storage, {
     clock: () => new Date(now),
@@ -99,7 +106,7 @@ export async function runOrdersStory(storage: EventStorage, print: Print): Promi
   print(`final: ${describeState((await orders.load(raceId)).state)}`);
 
   print('');
-  await tellWorkflows(app, runId, print, (ms) => {
+  await tellWorkflows(app, runId, print, options.onStart, (ms) => {
     now += ms;
   });
 
@@ -115,6 +122,7 @@ async function tellWorkflows(
   app: OrdersApp,
   runId: string,
   print: Print,
+  onStart: ((app: OrdersApp) => void) | undefined,
   advanceClock: (ms: number) => void,
 ) {
   print('== Workflows: process managers, a listener and the orders view');
@@ -126,6 +134,7 @@ async function tellWorkflows(
     string,
   ];
   await app.start();
+  onStart?.(app);
   await customers.execute(customerId, 'register', { name: 'Grace' });
   const items = [{ productId: 'book', quantity: 1 }];
   await orders.execute(shippedId, (order) =>

@@ -523,6 +523,79 @@ describe('errors and values', () => {
   });
 });
 
+describe('projections and prune', () => {
+  const tables = async () => {
+    const storage = createSqliteStorage({ path: file });
+    try {
+      return storage.db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'balances_v%' ORDER BY name",
+        )
+        .pluck()
+        .all();
+    } finally {
+      await storage.close();
+    }
+  };
+
+  it('list each version with its state, and prune a retired one; info shows it retired until then', async () => {
+    expect((await cli(['rebuild', 'balances', ...store(), '--config', configModule])).code).toBe(0);
+    expect((await cli(['rebuild', 'balances', ...store(), '--config', configModule])).code).toBe(0);
+    const listed = await cli(['projections', ...store(), '--config', configModule]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n').map((line) => line.trim().split(/\s+/))).toEqual([
+      ['PROJECTION', 'VERSION', 'STATE', 'POSITION', 'LAG'],
+      ['balances', '2', 'retired', '7', '-'],
+      ['balances', '3', 'live', '7', '0'],
+      [''],
+    ]);
+    const json = JSON.parse(
+      (await cli(['projections', ...store(), '--config', configModule, '--json'])).stdout,
+    );
+    expect(json).toEqual([
+      {
+        projection: 'balances',
+        live: 3,
+        versions: [
+          { version: 2, state: 'retired', position: 7 },
+          { version: 3, state: 'live', position: 7, lag: 0 },
+        ],
+      },
+    ]);
+    const info = JSON.parse((await cli(['info', ...store(), '--json'])).stdout);
+    expect(info.consumers).toEqual(
+      expect.arrayContaining([
+        { consumerId: 'projection:balances@2', position: 7, lag: null, retired: true },
+      ]),
+    );
+    expect((await cli(['info', ...store()])).stdout).toMatch(/projection:balances@2\s+7\s+retired/);
+
+    expect(await tables()).toEqual(['balances_v2', 'balances_v3']);
+    const pruned = await cli(['prune', 'balances', '--version', '2', ...store(), '--config', configModule]);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain('Projection balances: version 2 pruned (checkpoint and read model).');
+    expect(await tables()).toEqual(['balances_v3']);
+    const after = JSON.parse(
+      (await cli(['projections', ...store(), '--config', configModule, '--json'])).stdout,
+    );
+    expect(after[0].versions).toEqual([{ version: 3, state: 'live', position: 7, lag: 0 }]);
+  });
+
+  it('refuse the live version, a bad version number and an unknown projection', async () => {
+    expect((await cli(['rebuild', 'balances', ...store(), '--config', configModule])).code).toBe(0);
+    const live = await cli(['prune', 'balances', '--version', '2', ...store(), '--config', configModule]);
+    expect(live.code).toBe(1);
+    expect(live.stderr).toContain('PROJECTION_VERSION_IN_USE');
+    expect(live.stderr).toContain('version 2 of projection "balances" is the live version');
+    expect(await tables()).toEqual(['balances_v2']);
+    const bad = await cli(['prune', 'balances', '--version', 'x', ...store(), '--config', configModule]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--version must be a version number');
+    const unknown = await cli(['prune', 'nope', '--version', '1', ...store(), '--config', configModule]);
+    expect(unknown.stderr).toContain('no projection named "nope" in the config (it has: balances)');
+  });
+});
+
 describe('usage', () => {
   it('prints help for the CLI and for each command', async () => {
     const main = await cli(['--help']);
@@ -537,6 +610,8 @@ describe('usage', () => {
       'export',
       'import',
       'rebuild',
+      'projections',
+      'prune',
     ]) {
       expect(main.stdout).toMatch(new RegExp(`^  ${name}\\s`, 'm'));
       const help = await cli([name, '--help']);

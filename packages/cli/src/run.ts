@@ -6,6 +6,8 @@ import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { migrateCommand } from './commands/migrate.js';
+import { projectionsCommand } from './commands/projections.js';
+import { pruneCommand } from './commands/prune.js';
 import { rebuildCommand } from './commands/rebuild.js';
 import { stateCommand } from './commands/state.js';
 import { streamCommand } from './commands/stream.js';
@@ -68,6 +70,8 @@ export const commands: readonly Command[] = [
   exportCommand,
   importCommand,
   rebuildCommand,
+  projectionsCommand,
+  pruneCommand,
   exploreCommand,
 ];
 

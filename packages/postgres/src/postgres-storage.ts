@@ -23,6 +23,7 @@ import {
 } from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
 import { createPostgresAdmin } from './admin/postgres-admin.js';
+import { deleteCheckpointStatement } from './checkpoints/delete-checkpoint.js';
 import { type CheckpointRow, loadCheckpointStatement } from './checkpoints/load-checkpoint.js';
 import { saveCheckpointStatement } from './checkpoints/save-checkpoint.js';
 import { createPostgresDocuments } from './documents/postgres-documents.js';
@@ -236,6 +237,7 @@ function statementsFor(schema: string) {
     saveSnapshot: saveSnapshotStatement(quoted),
     loadCheckpoint: loadCheckpointStatement(quoted),
     saveCheckpoint: saveCheckpointStatement(quoted),
+    deleteCheckpoint: deleteCheckpointStatement(quoted),
   };
 }
 
@@ -451,6 +453,14 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   ): Promise<void> {
     this.#ensureOpen();
     await this.#session(transaction).run(this.#sql.saveCheckpoint, [consumerId, position]);
+  }
+
+  async deleteCheckpoint(
+    consumerId: string,
+    transaction?: PostgresTransaction<TransactionClient>,
+  ): Promise<void> {
+    this.#ensureOpen();
+    await this.#session(transaction).run(this.#sql.deleteCheckpoint, [consumerId]);
   }
 
   /** Where a statement runs: in the given transaction, else on its own (autocommit). */

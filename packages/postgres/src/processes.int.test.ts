@@ -123,4 +123,34 @@ describe('a core process manager on PostgreSQL', () => {
     expect(await manager.scheduled()).toEqual([]);
     await manager.stop();
   });
+
+  it('hands a refused command back to the rejection step, which compensates once', async () => {
+    const Linked = defineProcess('linked', { from: [Order], to: [Order], initialState: () => ({}) })
+      .on('OrderCreated', {
+        key: orderId,
+        handle: (state, event, context) => {
+          if (!orderId(event).endsWith('-linked'))
+            context.execute(Order, `${orderId(event)}-linked`, 'pay', undefined);
+          return state;
+        },
+      })
+      .onRejected((state, rejection, context) => {
+        if (rejection.reason === 'NOT_OPEN') context.execute(Order, context.key, 'cancel', undefined);
+        context.complete();
+        return state;
+      });
+    const store = createEventStore({ storage, events: [Order, Shipment] });
+    const orders = createRepository(store, Order);
+    const manager = createProcessManager(store, Linked, { pollIntervalMs: 60_000 });
+    await manager.start();
+    await orders.execute('saga', 'create', { total: 3 });
+    await manager.waitUntilCaughtUp();
+    await manager.dispatchDue();
+    const history = [];
+    for await (const event of store.readStream('Order-saga')) history.push(event.type);
+    expect(history).toEqual(['OrderCreated', 'OrderCancelled']);
+    expect(await manager.state('saga')).toBeUndefined();
+    expect(await manager.scheduled()).toEqual([]);
+    await manager.stop();
+  });
 });

@@ -20,6 +20,7 @@ import {
 } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { createSqliteAdmin } from './admin/sqlite-admin.js';
+import { type DeleteCheckpoint, prepareDeleteCheckpoint } from './checkpoints/delete-checkpoint.js';
 import { prepareSaveCheckpoint, type SaveCheckpoint } from './checkpoints/save-checkpoint.js';
 import { createSqliteDocuments } from './documents/sqlite-documents.js';
 import { Mutex } from './internal/mutex.js';
@@ -221,6 +222,7 @@ class SqliteEventStorage implements SqliteStorage {
   readonly leases: LeaseStore<SqliteTransaction>;
   readonly admin: StorageAdmin;
   readonly appendFence: AppendFence<SqliteTransaction>;
+  readonly #deleteCheckpoint: DeleteCheckpoint;
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;
   readonly #rollback: Database.Statement;
@@ -241,6 +243,7 @@ class SqliteEventStorage implements SqliteStorage {
     this.#appendEvents = prepareAppendEvents(db);
     this.#saveSnapshot = prepareSaveSnapshot(db);
     this.#saveCheckpoint = prepareSaveCheckpoint(db);
+    this.#deleteCheckpoint = prepareDeleteCheckpoint(db);
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -306,6 +309,10 @@ class SqliteEventStorage implements SqliteStorage {
 
   saveCheckpoint(consumerId: string, position: number, transaction?: SqliteTransaction): Promise<void> {
     return this.#writeIn(transaction, () => this.#saveCheckpoint(consumerId, position, Date.now()));
+  }
+
+  deleteCheckpoint(consumerId: string, transaction?: SqliteTransaction): Promise<void> {
+    return this.#writeIn(transaction, () => this.#deleteCheckpoint(consumerId));
   }
 
   transaction<T>(work: (transaction: SqliteTransaction) => Promise<T>): Promise<T> {

@@ -7,7 +7,9 @@ export const infoCommand: Command = {
   summary: "The store, its head position, how many streams and events, consumers' checkpoints and lag",
   arguments: [],
   options: {},
-  details: "A consumer's lag is how many positions it is behind the head.",
+  details:
+    "A consumer's lag is how many positions it is behind the head. A projection version replaced\n" +
+    'by a rebuild shows as retired, with no lag (see `hindsight projections` and `hindsight prune`).',
   async run(context) {
     const opened = await context.openStore();
     try {
@@ -35,7 +37,11 @@ export const infoCommand: Command = {
         ['left', 'right', 'right'],
       );
       for (const consumer of consumers) {
-        await table.row([consumer.consumerId, String(consumer.position), String(consumer.lag)]);
+        await table.row([
+          consumer.consumerId,
+          String(consumer.position),
+          consumer.lag === null ? 'retired' : String(consumer.lag),
+        ]);
       }
       await table.flush();
     } finally {

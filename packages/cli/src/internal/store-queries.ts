@@ -1,11 +1,23 @@
-import { type EventStorage, NotSupportedError, type StreamInfo, type StreamListQuery } from '@hindsight/core';
+import {
+  type EventStorage,
+  NotSupportedError,
+  projectionVersions,
+  type StoredCheckpoint,
+  type StreamInfo,
+  type StreamListQuery,
+} from '@hindsight/core';
 import type { OpenedStore } from './open-store.js';
 
-/** A consumer's checkpoint and how many positions it is behind the head. */
+/**
+ * A consumer's checkpoint and how many positions it is behind the head; null for a retired
+ * projection version (replaced by a rebuild, nothing moves it any more).
+ */
 export interface ConsumerLag {
   readonly consumerId: string;
   readonly position: number;
-  readonly lag: number;
+  readonly lag: number | null;
+  /** Present, true, for a retired projection version (see `hindsight projections`). */
+  readonly retired?: true;
 }
 
 /** What `info --json` prints and the explorer's `/api/info` starts with. */
@@ -29,12 +41,32 @@ export async function summarizeStore(opened: OpenedStore): Promise<StoreSummary>
     head,
     streams: stats?.streams ?? null,
     events: stats?.events ?? null,
-    consumers: checkpoints.map(({ consumerId, position }) => ({
-      consumerId,
-      position,
-      lag: Math.max(0, head - position),
-    })),
+    consumers: await withRetired(opened, checkpoints, head),
   };
+}
+
+/** Checkpoint ids of projection versions: `projection:<name>@<version>`. */
+const projectionCheckpoint = /^projection:(.+)@([1-9][0-9]*)$/;
+
+async function withRetired(
+  opened: OpenedStore,
+  checkpoints: readonly StoredCheckpoint[],
+  head: number,
+): Promise<ConsumerLag[]> {
+  const retired = new Map<string, Set<number>>();
+  for (const { consumerId } of checkpoints) {
+    const name = projectionCheckpoint.exec(consumerId)?.[1];
+    if (name === undefined || retired.has(name)) continue;
+    const { versions } = await projectionVersions(opened, { name });
+    retired.set(name, new Set(versions.filter((v) => v.state === 'retired').map((v) => v.version)));
+  }
+  return checkpoints.map(({ consumerId, position }) => {
+    const [, name, version] = projectionCheckpoint.exec(consumerId) ?? [];
+    if (name !== undefined && retired.get(name)?.has(Number(version)) === true) {
+      return { consumerId, position, lag: null, retired: true };
+    }
+    return { consumerId, position, lag: Math.max(0, head - position) };
+  });
 }
 
 /** One page of streams by id; `feature` names what needed it when the storage cannot list. */

@@ -15,6 +15,9 @@ const Balances = defineProjection('balances', { from: [Account] })
     if (streamId === undefined) db.exec(`DELETE FROM balances_v${version}`);
     else db.prepare(`DELETE FROM balances_v${version} WHERE account = ?`).run(streamId);
   })
+  .onPrune(({ transaction: { db }, version }) => {
+    db.exec(`DROP TABLE IF EXISTS balances_v${version}`);
+  })
   .onBatch(['Deposited'], (events, { transaction: { db }, version }) => {
     const add = db.prepare(
       `INSERT INTO balances_v${version} VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET balance = balance + excluded.balance`,

@@ -123,6 +123,31 @@ export class LeaseLostError extends HindsightError {
   }
 }
 
+/**
+ * `pruneProjection` was asked to delete a version still in use: the live one readers query, or
+ * the one a rebuild is filling. Nothing was deleted.
+ *
+ * @example
+ * ```ts
+ * if (isHindsightError(error, 'PROJECTION_VERSION_IN_USE')) console.log(`${error.projection} v${error.version} is ${error.state}`);
+ * ```
+ */
+export class ProjectionVersionInUseError extends HindsightError {
+  readonly projection: string;
+  readonly version: number;
+  readonly state: 'live' | 'building';
+
+  constructor(args: { projection: string; version: number; state: 'live' | 'building' }) {
+    super(
+      'PROJECTION_VERSION_IN_USE',
+      `version ${args.version} of projection "${args.projection}" is ${args.state === 'live' ? 'the live version' : 'being rebuilt'}: only retired versions can be pruned`,
+    );
+    this.projection = args.projection;
+    this.version = args.version;
+    this.state = args.state;
+  }
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@ import type {
   HandlerFailedError,
   LeaseLostError,
   NotSupportedError,
+  ProjectionVersionInUseError,
 } from './consumer-errors.js';
 
 const errorBrand = Symbol.for('@hindsight/error');
@@ -31,7 +32,8 @@ export type HindsightErrorCode =
   | 'EVENT_CYCLE'
   | 'NOT_SUPPORTED'
   | 'CONSUMER_STOPPED'
-  | 'LEASE_LOST';
+  | 'LEASE_LOST'
+  | 'PROJECTION_VERSION_IN_USE';
 
 /**
  * Base class of every error Hindsight throws. `code` is stable across releases.
@@ -74,6 +76,7 @@ type ErrorByCode = {
   EVENT_CYCLE: EventCycleError;
   NOT_SUPPORTED: NotSupportedError;
   LEASE_LOST: LeaseLostError;
+  PROJECTION_VERSION_IN_USE: ProjectionVersionInUseError;
 };
 
 /** The error class thrown for `code`, or the base class for codes without a dedicated class. */

@@ -4,6 +4,7 @@ export {
   HandlerFailedError,
   LeaseLostError,
   NotSupportedError,
+  ProjectionVersionInUseError,
 } from './consumer-errors.js';
 export {
   CommandRejectedError,

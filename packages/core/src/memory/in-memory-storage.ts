@@ -134,7 +134,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     const unit = new MemoryUnitOfWork();
     try {
       const result = await work(unit);
-      for (const [consumer, position] of unit.checkpoints) this.#checkpoints.set(consumer, position);
+      for (const [consumer, position] of unit.checkpoints) {
+        if (position === undefined) this.#checkpoints.delete(consumer);
+        else this.#checkpoints.set(consumer, position);
+      }
       this.documents.commit(unit);
       return result;
     } catch (error) {
@@ -214,6 +217,14 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       return;
     }
     this.#checkpoints.set(consumerId, position);
+  }
+
+  async deleteCheckpoint(consumerId: string, transaction?: InMemoryTransaction): Promise<void> {
+    if (transaction instanceof MemoryUnitOfWork) {
+      transaction.checkpoints.set(consumerId, undefined);
+      return;
+    }
+    this.#checkpoints.delete(consumerId);
   }
 
   transaction<T>(work: (transaction: InMemoryTransaction) => Promise<T>): Promise<T> {

@@ -5,7 +5,8 @@ export const deleted = Symbol('deleted');
 
 /** One in-memory transaction: its checkpoint and document writes, applied on commit only. */
 export class MemoryUnitOfWork implements InMemoryTransaction {
-  readonly checkpoints = new Map<string, number>();
+  /** Checkpoints saved in the unit; undefined: deleted. */
+  readonly checkpoints = new Map<string, number | undefined>();
   /** Document writes by collection; {@link deleted} marks a removal. */
   readonly documents = new Map<string, Map<string, unknown>>();
   readonly #undo: (() => void)[] = [];

@@ -1,4 +1,6 @@
 import type { CommandInput } from '../aggregates/define-aggregate.js';
+import type { FailedEventRef } from '../errors/consumer-errors.js';
+import { InvalidArgumentError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import type { EventCatalog, EventSchemas, SchemasOf } from '../events/event-catalog.js';
 import type { SchemaOutput } from '../events/standard-schema.js';
@@ -87,6 +89,77 @@ export interface ProcessHandler<State, Event, Targets extends readonly CommandTa
 }
 
 /**
+ * A command the process sent that its aggregate refused (`CommandRejectedError`), as the process's
+ * rejection step gets it: which command, to which aggregate instance, with which input, and why.
+ * Discriminated by `aggregate` and `command`, so `input` has that command's type.
+ *
+ * @example
+ * ```ts
+ * .onRejected((state, rejection, context) => {
+ *   if (rejection.aggregate === 'Shipment' && rejection.reason === 'OUT_OF_STOCK') {
+ *     context.execute(Order, rejection.input.orderId, 'cancel', { reason: 'out of stock' });
+ *   }
+ *   return state;
+ * })
+ * ```
+ */
+export type CommandRejection<Targets extends readonly CommandTarget[] = readonly CommandTarget[]> = {
+  [Index in keyof Targets]: Targets[Index] extends CommandTarget
+    ? {
+        [Command in keyof Targets[Index]['commands'] & string]: RejectedCommand<
+          Targets[Index]['name'],
+          Command,
+          CommandInput<Targets[Index]['commands'][Command]>
+        >;
+      }[keyof Targets[Index]['commands'] & string]
+    : never;
+}[number];
+
+/**
+ * One refused command: see {@link CommandRejection}.
+ *
+ * @example
+ * ```ts
+ * const refused: RejectedCommand<'Order', 'cancel', { reason: string }> = rejection;
+ * ```
+ */
+export interface RejectedCommand<Aggregate extends string, Command extends string, Input> {
+  /** The aggregate's name. */
+  readonly aggregate: Aggregate;
+  /** The aggregate instance's id (as given to `context.execute`). */
+  readonly id: string;
+  readonly streamId: string;
+  readonly command: Command;
+  readonly input: Input;
+  /** The aggregate's stable reason, e.g. `'ORDER_ALREADY_PAID'`. */
+  readonly reason: string;
+  readonly message: string;
+  /** The deadline's name when the command was scheduled; undefined for one sent right away. */
+  readonly deadline: string | undefined;
+  /** The event whose step issued the command. */
+  readonly trigger: FailedEventRef;
+}
+
+/**
+ * The step a process runs when an aggregate refuses one of its commands: the instance's state
+ * and the rejection in, the new state out; it may send compensating commands, schedule or cancel
+ * deadlines and complete the instance, like any step.
+ *
+ * @example
+ * ```ts
+ * const undo: RejectionHandler<State, typeof targets> = (state, rejection, context) => {
+ *   context.complete();
+ *   return state;
+ * };
+ * ```
+ */
+export type RejectionHandler<State, Targets extends readonly CommandTarget[]> = (
+  state: State,
+  rejection: CommandRejection<Targets>,
+  context: ProcessContext<Targets>,
+) => State | Promise<State>;
+
+/**
  * A process manager (workflow across aggregates): per-instance state keyed by a correlation key,
  * steps per event type, commands to other aggregates. Immutable: `on` returns a new definition.
  *
@@ -128,8 +201,26 @@ export interface ProcessDefinition<
     type: Type,
     handler: ProcessHandler<State, StoredEvent<Type, SchemaOutput<Schemas[Type]>>, Targets>,
   ): ProcessDefinition<Name, Schemas, State, Targets>;
+  /**
+   * Sets the step that runs when an aggregate refuses a command this process sent (a saga's
+   * compensation): it runs once per refusal, in the transaction that drops the command from the
+   * outbox, for the instance that sent it. An instance completed in the meantime gets no
+   * rejection step (`onCommandRejected` of the manager still hears of it).
+   *
+   * @example
+   * ```ts
+   * const Checkout = CheckoutBase.onRejected((state, rejection, context) => {
+   *   if (rejection.command === 'reserve') context.execute(Payment, state.paymentId, 'refund', { reason: rejection.reason });
+   *   context.complete();
+   *   return state;
+   * });
+   * ```
+   */
+  onRejected(handler: RejectionHandler<State, Targets>): ProcessDefinition<Name, Schemas, State, Targets>;
   /** The step for an event type, if any. */
   stepFor(type: string): ProcessHandler<State, StoredEvent, Targets> | undefined;
+  /** The rejection step, if any. */
+  readonly rejectionStep: RejectionHandler<State, Targets> | undefined;
 }
 
 /**
@@ -199,6 +290,7 @@ export function defineProcess<
     options.to,
     options.initialState,
     new Map(),
+    undefined,
   ) as ProcessDefinition<Name, SchemasOf<Catalogs>, State, Targets>;
 }
 
@@ -208,6 +300,7 @@ function build<State, Targets extends readonly CommandTarget[]>(
   targets: Targets,
   initialState: () => State,
   steps: ReadonlyMap<string, ProcessHandler<State, StoredEvent, Targets>>,
+  rejectionStep: RejectionHandler<State, Targets> | undefined,
 ): ProcessDefinition<string, EventSchemas, State, Targets> {
   const definition: ProcessDefinition<string, EventSchemas, State, Targets> = {
     name,
@@ -218,9 +311,20 @@ function build<State, Targets extends readonly CommandTarget[]>(
     on(type, handler) {
       const step = handler as unknown as ProcessHandler<State, StoredEvent, Targets>;
       const added = withHandler(steps, `step of process "${name}"`, type, step);
-      return build(name, streamTypes, targets, initialState, added);
+      return build(name, streamTypes, targets, initialState, added, rejectionStep);
+    },
+    onRejected(handler) {
+      if (rejectionStep !== undefined) {
+        throw new InvalidArgumentError({
+          argument: `rejection step of process "${name}"`,
+          value: 'onRejected',
+          problem: 'is declared twice',
+        });
+      }
+      return build(name, streamTypes, targets, initialState, steps, handler);
     },
     stepFor: (type) => steps.get(type),
+    rejectionStep,
   };
   return Object.freeze(definition);
 }

@@ -1,10 +1,13 @@
 export {
+  type CommandRejection,
   type CommandTarget,
   defineProcess,
   type ProcessContext,
   type ProcessDefinition,
   type ProcessHandler,
   type ProcessOptions,
+  type RejectedCommand,
+  type RejectionHandler,
   type ScheduleOptions,
 } from './define-process.js';
 export {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { createRepository } from '../aggregates/aggregate-repository.js';
 import { defineAggregate } from '../aggregates/define-aggregate.js';
@@ -6,7 +6,7 @@ import { isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import { createInMemoryStorage } from '../memory/in-memory-storage.js';
 import { createEventStore } from '../streams/event-store.js';
-import { defineProcess } from './define-process.js';
+import { type CommandRejection, defineProcess } from './define-process.js';
 import { createProcessManager } from './process-manager.js';
 
 const Order = defineAggregate('Order')
@@ -370,5 +370,113 @@ describe('process managers', () => {
     expect(status.state).toBe('failed');
     expect(status.lastError?.message).toContain('causation depth 5 passes the limit of 4');
     await manager.stop();
+  });
+
+  describe('with a rejection step', () => {
+    // Pays a linked order when an order is created; if that is refused, cancels the original.
+    const rejections: CommandRejection<readonly [typeof Order]>[] = [];
+    let failNext = false;
+    const Linked = defineProcess('linked', { from: [Order], to: [Order], initialState: () => ({ tries: 0 }) })
+      .on('OrderCreated', {
+        key: orderId,
+        handle: (state, event, context) => {
+          if (!orderId(event).endsWith('-linked'))
+            context.execute(Order, `${orderId(event)}-linked`, 'pay', undefined);
+          return state;
+        },
+      })
+      .onRejected((state, rejection, context) => {
+        if (rejection.command === 'cancel') expectTypeOf(rejection.input).toEqualTypeOf<{ reason: string }>();
+        if (failNext) {
+          failNext = false;
+          throw new Error('compensation failed once');
+        }
+        rejections.push(rejection);
+        context.execute(Order, context.key, 'cancel', { reason: `linked: ${rejection.reason}` });
+        context.complete();
+        return { tries: state.tries + 1 };
+      });
+
+    it('hands a refused command back to the process, which compensates once, even after a failed try', async () => {
+      rejections.length = 0;
+      failNext = true;
+      const storage = createInMemoryStorage();
+      const store = createEventStore({ storage, events: [Order] });
+      const orders = createRepository(store, Order);
+      const reported: string[] = [];
+      const manager = createProcessManager(store, Linked, {
+        retry: { attempts: 3, initialDelayMs: 1 },
+        onCommandRejected: (error) => void reported.push(error.reason),
+      });
+      await manager.start();
+      await orders.execute('o1', 'create', { total: 1 });
+      await manager.waitUntilCaughtUp();
+      await manager.dispatchDue();
+
+      expect(failNext).toBe(false);
+      expect(rejections).toEqual([
+        {
+          aggregate: 'Order',
+          id: 'o1-linked',
+          streamId: 'Order-o1-linked',
+          command: 'pay',
+          input: undefined,
+          reason: 'NOT_OPEN',
+          message: expect.stringContaining('Order.pay rejected on "Order-o1-linked"'),
+          deadline: undefined,
+          trigger: expect.objectContaining({ type: 'OrderCreated', streamId: 'Order-o1' }),
+        },
+      ]);
+      expect(reported).toEqual(['NOT_OPEN']);
+      const history = [];
+      for await (const entry of orders.history('o1')) history.push(entry.event);
+      expect(history.map((event) => [event.type, event.data])).toEqual([
+        ['OrderCreated', { total: 1 }],
+        ['OrderCancelled', { reason: 'linked: NOT_OPEN' }],
+      ]);
+      // The compensation is caused by the event whose step sent the refused command.
+      expect(history[1]?.metadata).toMatchObject({
+        causationId: history[0]?.eventId,
+        correlationId: history[0]?.eventId,
+        causationDepth: 2,
+      });
+      expect(await manager.state('o1')).toBeUndefined();
+      expect(await manager.scheduled()).toEqual([]);
+      expect((await manager.status()).state).not.toBe('failed');
+      await manager.stop();
+    });
+
+    it('gives a completed instance no rejection step, and reports the refusal only', async () => {
+      rejections.length = 0;
+      const SendAndForget = defineProcess('forget', { from: [Order], to: [Order], initialState: () => ({}) })
+        .on('OrderCreated', {
+          key: orderId,
+          handle: (state, event, context) => {
+            context.execute(Order, `${orderId(event)}-linked`, 'pay', undefined);
+            context.complete();
+            return state;
+          },
+        })
+        .onRejected((state, rejection) => {
+          rejections.push(rejection);
+          return state;
+        });
+      const store = createEventStore({ storage: createInMemoryStorage(), events: [Order] });
+      const reported: string[] = [];
+      const manager = createProcessManager(store, SendAndForget, {
+        onCommandRejected: (error) => void reported.push(error.reason),
+      });
+      await manager.start();
+      await createRepository(store, Order).execute('o2', 'create', { total: 1 });
+      await manager.waitUntilCaughtUp();
+      await manager.dispatchDue();
+      expect(reported).toEqual(['NOT_OPEN']);
+      expect(rejections).toEqual([]);
+      await manager.stop();
+    });
+
+    it('is declared once', () => {
+      expect(() => Linked.onRejected((state) => state)).toThrow('is declared twice');
+    });
   });
 });

@@ -19,7 +19,13 @@ import {
   ConsumerRunner,
   eventRef,
 } from '../subscriptions/consumer-runner.js';
-import type { CommandTarget, ProcessContext, ProcessDefinition, ScheduleOptions } from './define-process.js';
+import type {
+  CommandRejection,
+  CommandTarget,
+  ProcessContext,
+  ProcessDefinition,
+  ScheduleOptions,
+} from './define-process.js';
 
 /**
  * A command a process manager has issued and not yet sent: due now (sent right after its step) or
@@ -61,7 +67,8 @@ export interface ProcessManagerOptions extends ConsumerOptions {
   /**
    * Hears about commands their aggregate refused (e.g. a deadline cancelling an order paid in the
    * meantime). A refusal is a business outcome, not a fault: the command is dropped and the
-   * process goes on. React to it in the process itself where it matters.
+   * process goes on. To react to it in the process (compensate, complete), give the definition an
+   * `onRejected` step; this hook is for logs and metrics, called after that step committed.
    */
   readonly onCommandRejected?: (error: CommandRejectedError, command: ScheduledCommand) => void;
 }
@@ -124,6 +131,14 @@ interface OutboxEntry {
   /** Seed of the deterministic ids of the events the command emits. */
   readonly idSeed: string;
   readonly trigger: FailedEventRef;
+}
+
+/** Where a step's commands come from: their trigger, metadata, id seed and outbox key index. */
+interface StepOrigin {
+  readonly trigger: FailedEventRef;
+  readonly metadata: EventMetadata;
+  readonly idSeed: string;
+  readonly indexPrefix: string;
 }
 
 const immediately = new Date(0).toISOString();
@@ -206,11 +221,37 @@ export function createProcessManager<
       state: definition.initialState(),
       deadlines: {},
     };
+    const origin: StepOrigin = {
+      trigger: eventRef(event),
+      metadata: causedBy(event),
+      idSeed: `${name}/${event.eventId}`,
+      indexPrefix: '',
+    };
+    await applyStep(
+      key,
+      instance,
+      origin,
+      (state, context) => handler.handle(state, event, context),
+      transaction,
+    );
+  }
+
+  /**
+   * Runs one step of instance `key` (an event's, or a rejection's) and stores what it did: the new
+   * state or the completion, its commands in the outbox, its cancelled deadlines.
+   */
+  async function applyStep(
+    key: string,
+    instance: InstanceRecord,
+    origin: StepOrigin,
+    run: (state: State, context: ProcessContext<Targets>) => State | Promise<State>,
+    transaction: Tx,
+  ): Promise<void> {
     const issued: { readonly entry: Omit<OutboxEntry, 'idSeed'>; readonly index: number }[] = [];
     const cancelled: string[] = [];
     let completed = false;
     const now = clock();
-    const metadata = causedBy(event);
+    const { metadata, trigger } = origin;
     const context: ProcessContext<Targets> = {
       key,
       now,
@@ -228,7 +269,7 @@ export function createProcessManager<
             command,
             input: input as unknown,
             metadata,
-            trigger: eventRef(event),
+            trigger,
           },
         });
       },
@@ -237,12 +278,12 @@ export function createProcessManager<
         completed = true;
       },
     };
-    const state = await handler.handle(instance.state as State, event, context);
+    const state = await run(instance.state as State, context);
     if (issued.length > 0 && Number(metadata.causationDepth) > maxDepth) {
       throw new EventCycleError({
         consumer: name,
-        eventId: event.eventId,
-        streamId: event.streamId,
+        eventId: trigger.eventId,
+        streamId: trigger.streamId,
         depth: Number(metadata.causationDepth),
         limit: maxDepth,
       });
@@ -256,12 +297,12 @@ export function createProcessManager<
     };
     for (const deadline of cancelled) await cancel(deadline);
     for (const { entry, index } of issued) {
-      const entryKey = `${entry.dueAt}|${sortableNumber(event.position)}|${sortableNumber(index)}`;
+      const entryKey = `${entry.dueAt}|${sortableNumber(trigger.position)}|${origin.indexPrefix}${sortableNumber(index)}`;
       if (entry.deadline !== undefined) {
         await cancel(entry.deadline);
         deadlines[entry.deadline] = entryKey;
       }
-      const idSeed = `${name}/${event.eventId}/${index}`;
+      const idSeed = `${origin.idSeed}/${index}`;
       await documents.put(outbox, entryKey, { ...entry, idSeed } satisfies OutboxEntry, transaction);
     }
     if (completed) {
@@ -271,6 +312,45 @@ export function createProcessManager<
       checkState(name, key, state);
       await documents.put(instances, key, { state, deadlines } satisfies InstanceRecord, transaction);
     }
+  }
+
+  /** The rejection step of the instance that sent the refused command in `entry` (outbox `key`). */
+  async function rejectionStep(
+    key: string,
+    entry: OutboxEntry,
+    error: CommandRejectedError,
+    instance: InstanceRecord,
+    transaction: Tx,
+  ): Promise<void> {
+    const handler = definition.rejectionStep;
+    if (handler === undefined) return;
+    const rejection = {
+      aggregate: entry.aggregate,
+      id: entry.id,
+      streamId: error.streamId,
+      command: entry.command,
+      input: entry.input,
+      reason: error.reason,
+      message: error.message,
+      deadline: entry.deadline,
+      trigger: entry.trigger,
+    } as CommandRejection<Targets>;
+    const depth = typeof entry.metadata.causationDepth === 'number' ? entry.metadata.causationDepth : 0;
+    const origin: StepOrigin = {
+      trigger: entry.trigger,
+      // Compensations extend the chain, so refusals feeding refusals end in EVENT_CYCLE.
+      metadata: { ...entry.metadata, causationDepth: depth + 1 },
+      idSeed: `${entry.idSeed}/rejected`,
+      // Under the refused entry's own index, so the compensations' outbox keys stay unique.
+      indexPrefix: `${key.split('|').slice(2).join('|')}/`,
+    };
+    await applyStep(
+      entry.instance,
+      instance,
+      origin,
+      (state, context) => handler(state, rejection, context),
+      transaction,
+    );
   }
 
   function causedBy(event: StoredEvent): EventMetadata {
@@ -299,6 +379,7 @@ export function createProcessManager<
 
   async function send(key: string, entry: OutboxEntry): Promise<void> {
     const { definition: target, repository } = repositoryFor(entry.aggregate);
+    let rejection: CommandRejectedError | undefined;
     try {
       await repository.execute(entry.id, entry.command, entry.input, {
         metadata: entry.metadata,
@@ -311,18 +392,24 @@ export function createProcessManager<
       if (!(refused || isHindsightError(error, 'EVENT_ID_CONFLICT'))) throw error;
       if (!(await alreadySent(target.streamIdOf(entry.id), entry))) {
         if (!refused) throw error;
-        options.onCommandRejected?.(error, toScheduled(entry));
+        rejection = error;
       }
     }
+    // Dropping the entry and the rejection step commit together: the step runs once per refusal.
     await storage.transaction(async (transaction) => {
       await documents.delete(outbox, key, transaction);
-      if (entry.deadline === undefined) return;
+      if (entry.deadline === undefined && rejection === undefined) return;
       const stored = await documents.get(instances, entry.instance, transaction);
-      const instance = stored?.value as InstanceRecord | undefined;
-      if (instance === undefined || instance.deadlines[entry.deadline] !== key) return;
-      const { [entry.deadline]: _fired, ...deadlines } = instance.deadlines;
-      await documents.put(instances, entry.instance, { ...instance, deadlines }, transaction);
+      let instance = stored?.value as InstanceRecord | undefined;
+      if (instance === undefined) return;
+      if (entry.deadline !== undefined && instance.deadlines[entry.deadline] === key) {
+        const { [entry.deadline]: _fired, ...deadlines } = instance.deadlines;
+        instance = { ...instance, deadlines };
+        await documents.put(instances, entry.instance, instance, transaction);
+      }
+      if (rejection !== undefined) await rejectionStep(key, entry, rejection, instance, transaction);
     });
+    if (rejection !== undefined) options.onCommandRejected?.(rejection, toScheduled(entry));
   }
 
   /** Looks for the command's first event id among the stream's events after its trigger. */
@@ -406,7 +493,12 @@ interface AnyRepository {
   ): Promise<unknown>;
 }
 
-function checkCommand(process: string, aggregate: CommandTarget, command: string, input: unknown): void {
+export function checkCommand(
+  process: string,
+  aggregate: CommandTarget,
+  command: string,
+  input: unknown,
+): void {
   if (!Object.hasOwn(aggregate.commands, command)) {
     throw new UnknownCommandError({
       aggregate: aggregate.name,
@@ -435,7 +527,7 @@ function checkState(process: string, key: string, state: unknown): void {
   }
 }
 
-function dueDate(schedule: ScheduleOptions, now: Date): Date {
+export function dueDate(schedule: ScheduleOptions, now: Date): Date {
   const due = schedule.at ?? new Date(now.getTime() + (schedule.afterMs ?? 0));
   if (Number.isNaN(due.getTime())) {
     throw new InvalidArgumentError({

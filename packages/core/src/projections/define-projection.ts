@@ -44,6 +44,20 @@ export interface ProjectionResetContext<Tx> {
 }
 
 /**
+ * What a projection's prune hook gets: the retired version whose read-model data to delete, and
+ * the transaction that also deletes its checkpoint.
+ *
+ * @example
+ * ```ts
+ * .onPrune(({ version, transaction }) => db.dropTable(`order_totals_v${version}`, transaction))
+ * ```
+ */
+export interface ProjectionPruneContext<Tx> {
+  readonly transaction: Tx;
+  readonly version: number;
+}
+
+/**
  * What a projection's activate hook gets when a rebuilt version becomes the live one.
  *
  * @example
@@ -164,6 +178,19 @@ export interface ProjectionDefinition<
     hook: (context: ProjectionActivateContext<Tx>) => void | Promise<void>,
   ): ProjectionDefinition<Name, Schemas, Tx>;
   /**
+   * Sets how to delete a retired version's read-model data (its tables, its key space) when
+   * `pruneProjection` removes that version. Core cannot know where a read model lives, so without
+   * this hook pruning deletes only the version's checkpoint.
+   *
+   * @example
+   * ```ts
+   * const Totals = TotalsBase.onPrune(({ version, transaction }) => totals(version).drop(transaction));
+   * ```
+   */
+  onPrune(
+    hook: (context: ProjectionPruneContext<Tx>) => void | Promise<void>,
+  ): ProjectionDefinition<Name, Schemas, Tx>;
+  /**
    * Declares the storage's transaction type handlers receive (e.g. `InMemoryTransaction`, a pg
    * client); types only.
    *
@@ -184,6 +211,8 @@ export interface ProjectionDefinition<
   reset(context: ProjectionResetContext<Tx>): Promise<void>;
   /** Runs the activate hook (nothing without one). */
   activate(context: ProjectionActivateContext<Tx>): Promise<void>;
+  /** Runs the prune hook; false when there is none (the read-model data was left). */
+  prune(context: ProjectionPruneContext<Tx>): Promise<boolean>;
 }
 
 /**
@@ -210,6 +239,7 @@ interface Parts<Tx> {
   readonly handlers: ReadonlyMap<string, Route<Tx>>;
   readonly resetHook: ((context: ProjectionResetContext<Tx>) => void | Promise<void>) | undefined;
   readonly activateHook: ((context: ProjectionActivateContext<Tx>) => void | Promise<void>) | undefined;
+  readonly pruneHook: ((context: ProjectionPruneContext<Tx>) => void | Promise<void>) | undefined;
 }
 
 /**
@@ -240,6 +270,7 @@ export function defineProjection<const Name extends string, const Catalogs exten
     handlers: new Map(),
     resetHook: undefined,
     activateHook: undefined,
+    pruneHook: undefined,
   }) as ProjectionDefinition<Name, SchemasOf<Catalogs>>;
 }
 
@@ -278,6 +309,7 @@ function build<Tx>(parts: Parts<Tx>): ProjectionDefinition<string, EventSchemas,
     },
     onReset: (resetHook) => build({ ...parts, resetHook }),
     onActivate: (activateHook) => build({ ...parts, activateHook }),
+    onPrune: (pruneHook) => build({ ...parts, pruneHook }),
     withTransaction: <T>() => definition as unknown as ProjectionDefinition<string, EventSchemas, T>,
     handle: (event, context) => definition.handlePage([event], context),
     async handlePage(events, context) {
@@ -288,6 +320,11 @@ function build<Tx>(parts: Parts<Tx>): ProjectionDefinition<string, EventSchemas,
     },
     async activate(context) {
       await parts.activateHook?.(context);
+    },
+    async prune(context) {
+      if (parts.pruneHook === undefined) return false;
+      await parts.pruneHook(context);
+      return true;
     },
     async applyInline(storage: EventStorage<Tx>, transaction: Tx, events: readonly StoredEvent[]) {
       const version = await readActiveVersion(storage, name, transaction);

@@ -6,6 +6,7 @@ export {
   type ProjectionDefinition,
   type ProjectionHandler,
   type ProjectionOptions,
+  type ProjectionPruneContext,
   type ProjectionResetContext,
 } from './define-projection.js';
 export {
@@ -17,4 +18,11 @@ export {
   type RunnableProjection,
   rebuildProjection,
 } from './projection-runner.js';
-export { activeProjectionVersion } from './projection-versions.js';
+export {
+  activeProjectionVersion,
+  type ProjectionVersionInfo,
+  type ProjectionVersionState,
+  type ProjectionVersions,
+  projectionVersions,
+} from './projection-versions.js';
+export { type PrunableProjection, type PruneResult, pruneProjection } from './prune-projection.js';

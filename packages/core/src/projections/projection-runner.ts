@@ -13,9 +13,9 @@ import {
 } from '../subscriptions/consumer-runner.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import {
+  liveVersions,
   projectionCheckpointId,
   projectionRebuilds,
-  projectionVersions,
   readActiveVersion,
 } from './projection-versions.js';
 
@@ -390,7 +390,7 @@ async function rebuildVersion<Tx>(
       position = last.position;
     }
     await storage.saveCheckpoint(checkpointId, upTo, transaction);
-    await documents.put(projectionVersions, name, { version }, transaction);
+    await documents.put(liveVersions, name, { version }, transaction);
     await documents.delete(projectionRebuilds, name, transaction);
     await projection.activate({ transaction, version, previousVersion });
     return upTo;

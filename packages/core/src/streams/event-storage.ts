@@ -102,6 +102,11 @@ export interface EventStorage<Tx = unknown> {
   /** Saves a consumer's position; with `transaction`, as part of that transaction. */
   saveCheckpoint(consumerId: string, position: number, transaction?: Tx): Promise<void>;
   /**
+   * Optional: deletes a consumer's checkpoint (pruning a retired projection version); with
+   * `transaction`, as part of that transaction. Deleting an absent checkpoint does nothing.
+   */
+  deleteCheckpoint?(consumerId: string, transaction?: Tx): Promise<void>;
+  /**
    * Runs `work` in one transaction: its writes and checkpoints commit together or not at all.
    * Inside `work` (and inside an append's hook) pass the transaction along; a nested `append` or
    * `transaction` on the same storage would wait for the one it runs in, forever.

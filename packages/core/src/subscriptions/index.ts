@@ -13,3 +13,9 @@ export {
   type SubscriptionContext,
   type SubscriptionOptions,
 } from './create-subscription.js';
+export {
+  type ShutdownOnSignalsOptions,
+  type ShutdownOutcome,
+  type SignalSource,
+  shutdownOnSignals,
+} from './shutdown-on-signals.js';

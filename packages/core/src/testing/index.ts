@@ -1,3 +1,4 @@
+export type { GivenEventOf } from './given-events.js';
 export {
   aggregateSpec,
   type ExpectedError,
@@ -5,6 +6,28 @@ export {
   type ThenStep,
   type WhenStep,
 } from './given-when-then.js';
+export {
+  type ExpectedDeadLetter,
+  type ListenerCall,
+  type ListenerOutcome,
+  type ListenerSpecOptions,
+  type ListenerThen,
+  listenerSpec,
+} from './listener-spec.js';
+export {
+  type IssuedCommandOf,
+  type ProcessOutcome,
+  type ProcessSpecOptions,
+  type ProcessThen,
+  processSpec,
+  type ScheduledCommandOf,
+} from './process-spec.js';
+export {
+  type ProjectionSpecContext,
+  type ProjectionSpecOptions,
+  type ProjectionThen,
+  projectionSpec,
+} from './projection-spec.js';
 export {
   type ConformanceCase,
   type StorageConformanceOptions,

@@ -510,6 +510,29 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
       assert.equal(await storage.loadCheckpoint('consumer-b'), undefined);
     },
 
+    'deletes a checkpoint, also inside a transaction that commits or rolls back': async (storage) => {
+      const { deleteCheckpoint } = storage;
+      if (deleteCheckpoint === undefined) return;
+      const remove = (id: string, transaction?: Tx) => deleteCheckpoint.call(storage, id, transaction);
+      await storage.saveCheckpoint('retired', 5);
+      await storage.saveCheckpoint('kept', 6);
+      await assert.rejects(
+        storage.transaction(async (tx) => {
+          await remove('retired', tx);
+          throw new Error('prune failed');
+        }),
+        /prune failed/,
+      );
+      assert.equal(await storage.loadCheckpoint('retired'), 5);
+      await storage.transaction(async (tx) => remove('retired', tx));
+      assert.equal(await storage.loadCheckpoint('retired'), undefined);
+      assert.equal(await storage.loadCheckpoint('kept'), 6);
+      await remove('kept');
+      await remove('never-saved');
+      assert.equal(await storage.loadCheckpoint('kept'), undefined);
+      if (storage.admin !== undefined) assert.deepEqual(await storage.admin.listCheckpoints(), []);
+    },
+
     'tells listeners about new heads after commit': async (storage) => {
       const heads: number[] = [];
       const stop = storage.onAppended((head) => heads.push(head));

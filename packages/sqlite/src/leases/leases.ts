@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { LeaseLostError, type LeaseStore, type StoredLease } from '@hindsight/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteAccess } from '../internal/sqlite-access.js';
@@ -8,6 +9,11 @@ import type { SqliteTransaction } from '../sqlite-transaction.js';
  * so it is ordered with every other writer of the file, across processes: a transaction that
  * passed {@link Leases.holds} commits before any takeover can. Expiry is by this machine's clock
  * (every process sharing a file runs on the machine that holds it).
+ *
+ * A lease also records the holder's host name and process id. A process on the same host that
+ * finds the holder's process gone takes the lease at once instead of waiting for it to expire:
+ * after Ctrl-C, a crash or a `tsx watch` reload, the restarted app resumes immediately. A reused
+ * process id only makes this conservative (the lease is then waited out as before).
  */
 interface Leases {
   /** Acquires or renews; true when `owner` holds the lease afterwards. */
@@ -17,11 +23,39 @@ interface Leases {
   read(name: string): StoredLease | undefined;
 }
 
-function prepareLeases(db: BetterSqlite3.Database): Leases {
-  const acquire = db.prepare<[string, string, number, number]>(
-    'INSERT INTO hindsight_leases (name, owner, expires_at) VALUES (?, ?, ?) ' +
-      'ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at ' +
+/** Who this connection's process is, as recorded in the leases it takes. */
+export interface LeaseHolder {
+  readonly host: string;
+  readonly pid: number;
+  /** Whether a process of this host with that id is still running. */
+  readonly alive: (pid: number) => boolean;
+}
+
+export function currentProcess(): LeaseHolder {
+  return { host: hostname(), pid: process.pid, alive: processAlive };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    // Signal 0 only checks that the process exists and may be signalled.
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function prepareLeases(db: BetterSqlite3.Database, holder: LeaseHolder = currentProcess()): Leases {
+  const acquire = db.prepare<[string, string, number, string, number, number]>(
+    'INSERT INTO hindsight_leases (name, owner, expires_at, holder_host, holder_pid) VALUES (?, ?, ?, ?, ?) ' +
+      'ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, ' +
+      'holder_host = excluded.holder_host, holder_pid = excluded.holder_pid ' +
       'WHERE hindsight_leases.owner = excluded.owner OR hindsight_leases.expires_at <= ?',
+  );
+  const takeOver = db.prepare<[string, number, string, number, string, string, number]>(
+    'UPDATE hindsight_leases SET owner = ?, expires_at = ?, holder_host = ?, holder_pid = ? ' +
+      'WHERE name = ? AND holder_host = ? AND holder_pid = ?',
   );
   const release = db.prepare<[string, string]>('DELETE FROM hindsight_leases WHERE name = ? AND owner = ?');
   const holds = db
@@ -29,11 +63,25 @@ function prepareLeases(db: BetterSqlite3.Database): Leases {
       'SELECT 1 FROM hindsight_leases WHERE name = ? AND owner = ? AND expires_at > ?',
     )
     .pluck();
-  const read = db.prepare<[string], { owner: string; expires_at: number }>(
-    'SELECT owner, expires_at FROM hindsight_leases WHERE name = ?',
-  );
+  const read = db.prepare<
+    [string],
+    { owner: string; expires_at: number; holder_host: string | null; holder_pid: number | null }
+  >('SELECT owner, expires_at, holder_host, holder_pid FROM hindsight_leases WHERE name = ?');
   return {
-    acquire: (name, owner, ttlMs, now) => acquire.run(name, owner, now + ttlMs, now).changes === 1,
+    acquire: (name, owner, ttlMs, now) => {
+      if (acquire.run(name, owner, now + ttlMs, holder.host, holder.pid, now).changes === 1) return true;
+      const row = read.get(name);
+      const deadHolder =
+        row?.holder_host === holder.host &&
+        row.holder_pid !== null &&
+        row.holder_pid !== holder.pid &&
+        !holder.alive(row.holder_pid);
+      if (!deadHolder) return false;
+      return (
+        takeOver.run(owner, now + ttlMs, holder.host, holder.pid, name, holder.host, row.holder_pid as number)
+          .changes === 1
+      );
+    },
     release: (name, owner) => {
       release.run(name, owner);
     },

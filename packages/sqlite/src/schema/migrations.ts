@@ -76,4 +76,14 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'lease holder process',
+    // Which process on which machine holds a lease, so a restarted app need not wait out the lease
+    // of its own dead predecessor (see leases/leases.ts).
+    sql: `
+      ALTER TABLE hindsight_leases ADD COLUMN holder_host TEXT;
+      ALTER TABLE hindsight_leases ADD COLUMN holder_pid INTEGER;
+    `,
+  },
 ];

@@ -16,7 +16,8 @@ interface Info {
   readonly head: number;
   readonly streams: number | null;
   readonly events: number | null;
-  readonly consumers: readonly { consumerId: string; position: number; lag: number }[];
+  /** `lag` is null for a retired projection version. */
+  readonly consumers: readonly { consumerId: string; position: number; lag: number | null }[];
   readonly aggregates: readonly { name: string; streamType: string }[];
 }
 
@@ -263,7 +264,11 @@ async function loadInfo(): Promise<void> {
   byId('event-count').textContent = answer.events === null ? 'unknown' : String(answer.events);
   tbody('consumers').replaceChildren(
     ...answer.consumers.map((consumer) =>
-      row([textCell(consumer.consumerId), numberCell(consumer.position), numberCell(consumer.lag)]),
+      row([
+        textCell(consumer.consumerId),
+        numberCell(consumer.position),
+        consumer.lag === null ? textCell('retired') : numberCell(consumer.lag),
+      ]),
     ),
   );
   byId('consumers').hidden = answer.consumers.length === 0;
