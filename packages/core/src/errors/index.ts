@@ -20,6 +20,7 @@ export {
   PayloadNotSerializableError,
   PayloadTooLargeError,
   RetriesExhaustedError,
+  StoredEventInvalidError,
   StreamTypeMismatchError,
   UnknownCommandError,
   UnknownEventTypeError,

@@ -3,6 +3,14 @@ export {
   expectedVersionMatches,
   findAlreadyStored,
 } from './append-rules.js';
+export {
+  type DecodedPage,
+  EventReader,
+  type EventSource,
+  type LogReadOptions,
+  paginate,
+  type StreamReadOptions,
+} from './event-reader.js';
 export type {
   AppendRequest,
   AppendResult,
@@ -29,5 +37,6 @@ export {
   type EventStoreOptions,
   type InlineProjection,
   type ReadAllOptions,
+  type ReadableStore,
   type ReadStreamOptions,
 } from './event-store.js';
