@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isHindsightError } from '@hindsight/core';
+import { checkCommand } from './commands/check.js';
 import { eventsCommand } from './commands/events.js';
 import { exploreCommand } from './commands/explore.js';
 import { exportCommand } from './commands/export.js';
@@ -62,6 +63,7 @@ export const commands: readonly Command[] = [
   exportCommand,
   importCommand,
   rebuildCommand,
+  checkCommand,
   exploreCommand,
 ];
 

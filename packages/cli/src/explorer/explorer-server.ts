@@ -38,6 +38,8 @@ const statusByCode: Readonly<Record<CliErrorCode, number>> = {
   STREAM_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  // Only `hindsight check` fails with it; the explorer never does.
+  CHECK_FAILED: 422,
 };
 
 const commonHeaders = {

@@ -137,6 +137,13 @@ export class EventRegistry {
     return rest;
   }
 
+  /** Whether a stored event's stream type is registered, and its type declared (current or retired). */
+  knows(streamType: string, type: string): 'known' | 'unknown-type' | 'unknown-stream-type' {
+    const reading = this.#readings.get(streamType);
+    if (reading === undefined) return 'unknown-stream-type';
+    return reading.types.has(type) || reading.splits.has(type) ? 'known' : 'unknown-type';
+  }
+
   /** True when no registered catalog changes how any stored event reads (so reads need no decoding). */
   get readsRaw(): boolean {
     return this.#readings.size === 0;

@@ -78,9 +78,20 @@ export class EventReader {
     return this.#validate;
   }
 
-  /** Decodes stored events (upcasting, validation) as every read does; for tools such as `check`. */
-  decode(events: readonly StoredEvent[]): Promise<readonly StoredEvent[]> {
-    return this.#registry.decode(events, this.#validate);
+  /**
+   * Decodes stored events (upcasting, validation) as every read does; for tools such as
+   * `checkEvents`, which validate whatever the store's setting (`validate: true`).
+   */
+  decode(
+    events: readonly StoredEvent[],
+    options: { readonly validate?: boolean } = {},
+  ): Promise<readonly StoredEvent[]> {
+    return this.#registry.decode(events, options.validate ?? this.#validate);
+  }
+
+  /** How the reader's definitions know an event: its stream type and type are declared, or not. */
+  knows(event: Pick<StoredEvent, 'streamType' | 'type'>): 'known' | 'unknown-type' | 'unknown-stream-type' {
+    return this.#registry.knows(event.streamType, event.type);
   }
 
   /** One decoded page of one stream. */

@@ -4,6 +4,14 @@ export {
   findAlreadyStored,
 } from './append-rules.js';
 export {
+  type CheckCount,
+  type CheckFailure,
+  type CheckOptions,
+  type CheckProgress,
+  type CheckReport,
+  checkEvents,
+} from './check-events.js';
+export {
   type DecodedPage,
   EventReader,
   type EventSource,
