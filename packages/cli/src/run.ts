@@ -139,7 +139,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         await err.line(`hindsight: ${opened.description}`);
         return opened;
       },
-      loadAggregates: (configOption) => loadAggregates(findConfig(configOption, cwd)),
+      loadAggregates: (configOption, options) => loadAggregates(findConfig(configOption, cwd), options),
       loadProjections: (configOption, storage) => loadProjections(findConfig(configOption, cwd), storage),
     };
     await command.run(context);

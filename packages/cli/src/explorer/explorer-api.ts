@@ -26,7 +26,8 @@ const readPageSize = 500;
 export class ExplorerApi {
   readonly #opened: OpenedStore;
   readonly #aggregates: readonly AggregateDefinition[] | undefined;
-  // Untyped by catalogs, as the commands read: any event type, no schema checks.
+  // With the config's aggregates, events read in their current shape (upcast); not validated, so
+  // one stored event that no longer fits cannot hide a stream (`hindsight check` reports it).
   readonly #events: EventStore;
   // Folds state with the config's definitions (and their upcasters), as `hindsight state` does.
   readonly #aggregateStore: EventStore | undefined;
@@ -35,7 +36,11 @@ export class ExplorerApi {
   constructor(opened: OpenedStore, aggregates: readonly AggregateDefinition[] | undefined) {
     this.#opened = opened;
     this.#aggregates = aggregates;
-    this.#events = createEventStore({ storage: opened.storage, events: [] });
+    this.#events = createEventStore({
+      storage: opened.storage,
+      events: aggregates ?? [],
+      validateOnRead: false,
+    });
     this.#aggregateStore =
       aggregates === undefined
         ? undefined
