@@ -9,6 +9,7 @@ import type {
   PreparedEvent,
   StreamPageQuery,
 } from '../streams/event-storage.js';
+import { evolutionCases } from './evolution-conformance.js';
 
 /** Options of {@link storageConformanceCases}. */
 export interface StorageConformanceOptions<Tx> {
@@ -27,7 +28,8 @@ export interface ConformanceCase {
 /**
  * The storage contract every adapter must pass: ordering, versions, optimistic concurrency under
  * many concurrent writers, idempotent event ids, atomic appends, pagination, time travel,
- * snapshots, checkpoints and gap-free global reads. Runner-agnostic: it only needs `it`.
+ * snapshots, checkpoints, gap-free global reads, and schema evolution through the read gate
+ * (upcasting, renamed and split types, validation on read). Runner-agnostic: it only needs `it`.
  *
  * @example
  * ```ts
@@ -52,7 +54,10 @@ export function storageConformanceCases<Tx>(options: StorageConformanceOptions<T
     }
   };
 
-  return Object.entries(cases<Tx>(writers)).map(([name, body]) => ({ name, run: withStorage(body) }));
+  return Object.entries({ ...cases<Tx>(writers), ...evolutionCases<Tx>() }).map(([name, body]) => ({
+    name,
+    run: withStorage(body),
+  }));
 }
 
 type CaseBody<Tx> = (storage: EventStorage<Tx>) => Promise<void>;
