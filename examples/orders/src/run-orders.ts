@@ -1,9 +1,13 @@
 import {
   activeProjectionVersion,
+  createEventStore,
+  createRepository,
   type EventStorage,
   isHindsightError,
   type StoredEvent,
+  schemaVersionField,
 } from '@hindsight/core';
+import { Customer, CustomerRelease1 } from './customer.js';
 import { Order } from './order.js';
 import { createOrdersApp, type OrdersApp } from './orders-app.js';
 import { readOrderRow } from './orders-view.js';
@@ -99,6 +103,9 @@ export async function runOrdersStory(storage: EventStorage, print: Print): Promi
   print(`final: ${describeState((await orders.load(raceId)).state)}`);
 
   print('');
+  await tellEvolution(app, runId, print);
+
+  print('');
   await tellWorkflows(app, runId, print, (ms) => {
     now += ms;
   });
@@ -109,6 +116,31 @@ export async function runOrdersStory(storage: EventStorage, print: Print): Promi
     if (event.streamId.endsWith(runId)) print(describeEvent(event));
   }
   return { store, orderIds: [orderId, bulkId, raceId] };
+}
+
+/** A customer registered by release 1 (`{ name }`), loaded by this release (`{ firstName, lastName }`). */
+async function tellEvolution(app: OrdersApp, runId: string, print: Print) {
+  print(
+    '== Evolving events: release 1 stored CustomerRegistered as { name }; this release reads { firstName, lastName }',
+  );
+  const customerId = `cust-v1-${runId}`;
+  const release1 = createRepository(
+    createEventStore({ storage: app.store.storage, events: [CustomerRelease1] }),
+    CustomerRelease1,
+  );
+  await release1.execute(customerId, 'register', { name: 'Ada King Lovelace' });
+  const streamId = Customer.streamIdOf(customerId);
+  const [stored] = await app.store.storage.readStream(streamId, { direction: 'forward', limit: 1 });
+  print(
+    `stored by release 1: ${stored?.type} ${JSON.stringify(stored?.data)} (schema version ${stored?.metadata[schemaVersionField] ?? 1})`,
+  );
+  for await (const event of app.store.readStream(streamId)) {
+    print(
+      `read by this release: ${event.type} ${JSON.stringify(event.data)} (schema version ${event.metadata[schemaVersionField]})`,
+    );
+  }
+  const customer = await app.customers.load(customerId);
+  print(`customer ${customerId}: ${customer.state.status}, name "${customer.state.name}"`);
 }
 
 async function tellWorkflows(
@@ -126,7 +158,7 @@ async function tellWorkflows(
     string,
   ];
   await app.start();
-  await customers.execute(customerId, 'register', { name: 'Grace' });
+  await customers.execute(customerId, 'register', { firstName: 'Grace', lastName: 'Hopper' });
   const items = [{ productId: 'book', quantity: 1 }];
   await orders.execute(shippedId, (order) =>
     order
