@@ -4,7 +4,12 @@ import type { SchemaOutput, StandardSchemaProps, StandardSchemaV1 } from './stan
 /**
  * The metadata field recording the schema version an event was written with. Written only for
  * versions above 1, so events stored before their type evolved (or whose type never did) carry
- * nothing and read as version 1.
+ * nothing and read as version 1. Reads show the version the event was upcast to.
+ *
+ * @example
+ * ```ts
+ * for await (const event of store.readStream('Account-a1')) console.log(event.metadata[schemaVersionField] ?? 1);
+ * ```
  */
 export const schemaVersionField = '$schemaVersion';
 

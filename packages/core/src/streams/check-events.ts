@@ -34,7 +34,15 @@ export interface CheckFailure {
   readonly message: string;
 }
 
-/** What {@link checkEvents} found. */
+/**
+ * What {@link checkEvents} found.
+ *
+ * @example
+ * ```ts
+ * const { events, failed, counts } = await checkEvents(store);
+ * for (const count of counts) console.log(count.type, `v${count.schemaVersion}`, count.events, count.failed);
+ * ```
+ */
 export interface CheckReport {
   /** Events read. */
   readonly events: number;

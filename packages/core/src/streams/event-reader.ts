@@ -12,6 +12,12 @@ export type EventSource = Pick<EventStorage<unknown>, 'readAll'> &
  * One page of decoded events and where the stored page ended. Decoding may change how many events
  * a page holds (a split turns one into several, a type filter drops parts), so callers page on
  * `last` and `exhausted`, never on `events.length`.
+ *
+ * @example
+ * ```ts
+ * const page = await store.reader.globalPage(store.storage, { after: 0, limit: 100 });
+ * const next = page.exhausted ? undefined : page.last;
+ * ```
  */
 export interface DecodedPage {
   readonly events: readonly StoredEvent[];
