@@ -199,14 +199,19 @@ export class ExplorerApi {
   }
 }
 
-/** The first `limit` events, and the one after them if there is one (then there is a next page). */
+/**
+ * The first `limit` events, and the one after them if there is one (then there is a next page).
+ * The parts of a split stored event share its position and version, and the next page starts after
+ * them: they all go on this page, even past `limit`.
+ */
 async function takePage(
   events: AsyncIterable<StoredEvent>,
   limit: number,
 ): Promise<{ events: StoredEvent[]; extra: StoredEvent | undefined }> {
   const page: StoredEvent[] = [];
   for await (const event of events) {
-    if (page.length === limit) return { events: page, extra: event };
+    if (page.length >= limit && event.position !== page.at(-1)?.position)
+      return { events: page, extra: event };
     page.push(event);
   }
   return { events: page, extra: undefined };
