@@ -258,6 +258,13 @@ describe('the orders story', () => {
     expect(race.version).toBe(1 + raceOk.length);
     expect(logLines.filter((line) => line.includes(`Order-${raceId} `))).toHaveLength(race.version);
 
+    const evolutionLines = lines.slice(lines.findIndex((line) => line.startsWith('== Evolving events')));
+    expect(evolutionLines.slice(1, 4)).toEqual([
+      'stored by release 1: CustomerRegistered {"name":"Ada King Lovelace"} (schema version 1)',
+      'read by this release: CustomerRegistered {"firstName":"Ada","lastName":"King Lovelace"} (schema version 2)',
+      expect.stringMatching(/^customer cust-v1-\w+: active, name "Ada King Lovelace"$/),
+    ]);
+
     const workflowLines = lines.slice(
       lines.indexOf('== Workflows: process managers, a listener and the orders view'),
     );

@@ -22,6 +22,7 @@ describe('README snippets', () => {
     ['examples/orders/src/orders-view.ts', 'projection'],
     ['examples/orders/src/workflows.ts', 'payment-deadline'],
     ['examples/orders/src/orders-app.ts', 'wiring'],
+    ['examples/orders/src/customer.ts', 'customer-registered'],
   ])('shows %s#%s verbatim', (path, name) => {
     expect(readme).toContain(region(path, name));
   });

@@ -1,9 +1,13 @@
 import {
   activeProjectionVersion,
+  createEventStore,
+  createRepository,
   type EventStorage,
   isHindsightError,
   type StoredEvent,
+  schemaVersionField,
 } from '@hindsight/core';
+import { Customer, CustomerRelease1 } from './customer.js';
 import { Order } from './order.js';
 import { createOrdersApp, type OrdersApp } from './orders-app.js';
 import { readOrderRow } from './orders-view.js';
@@ -106,6 +110,9 @@ export async function runOrdersStory(
   print(`final: ${describeState((await orders.load(raceId)).state)}`);
 
   print('');
+  await tellEvolution(app, runId, print);
+
+  print('');
   await tellWorkflows(app, runId, print, options.onStart, (ms) => {
     now += ms;
   });
@@ -116,6 +123,31 @@ export async function runOrdersStory(
     if (event.streamId.endsWith(runId)) print(describeEvent(event));
   }
   return { store, orderIds: [orderId, bulkId, raceId] };
+}
+
+/** A customer registered by release 1 (`{ name }`), loaded by this release (`{ firstName, lastName }`). */
+async function tellEvolution(app: OrdersApp, runId: string, print: Print) {
+  print(
+    '== Evolving events: release 1 stored CustomerRegistered as { name }; this release reads { firstName, lastName }',
+  );
+  const customerId = `cust-v1-${runId}`;
+  const release1 = createRepository(
+    createEventStore({ storage: app.store.storage, events: [CustomerRelease1] }),
+    CustomerRelease1,
+  );
+  await release1.execute(customerId, 'register', { name: 'Ada King Lovelace' });
+  const streamId = Customer.streamIdOf(customerId);
+  const [stored] = await app.store.storage.readStream(streamId, { direction: 'forward', limit: 1 });
+  print(
+    `stored by release 1: ${stored?.type} ${JSON.stringify(stored?.data)} (schema version ${stored?.metadata[schemaVersionField] ?? 1})`,
+  );
+  for await (const event of app.store.readStream(streamId)) {
+    print(
+      `read by this release: ${event.type} ${JSON.stringify(event.data)} (schema version ${event.metadata[schemaVersionField]})`,
+    );
+  }
+  const customer = await app.customers.load(customerId);
+  print(`customer ${customerId}: ${customer.state.status}, name "${customer.state.name}"`);
 }
 
 async function tellWorkflows(
@@ -135,7 +167,7 @@ async function tellWorkflows(
   ];
   await app.start();
   onStart?.(app);
-  await customers.execute(customerId, 'register', { name: 'Grace' });
+  await customers.execute(customerId, 'register', { firstName: 'Grace', lastName: 'Hopper' });
   const items = [{ productId: 'book', quantity: 1 }];
   await orders.execute(shippedId, (order) =>
     order

@@ -650,3 +650,58 @@ describe('usage', () => {
     }
   });
 });
+
+describe('check', () => {
+  it('reads every event through the config definitions: counts per type and version, exit 0 when all fit', async () => {
+    const result = await cli(['check', ...store(), '--config', configModule]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Account\s+Deposited\s+1\s+3\s+0/);
+    expect(result.stdout).toContain('7 events read: 6 fit, 0 failed, 1 unchecked');
+    expect(result.stderr).toContain('checked 7 events (0 failed, 1 unchecked)');
+  });
+
+  it('reports each event that does not fit, with --json, and exits 1; against the store or an export file', async () => {
+    const storage = createSqliteStorage({ path: file });
+    // A deposit the current schema refuses (amount must be positive), as older code might have written it.
+    await storage.append({
+      streamId: 'Account-a-3',
+      streamType: 'Account',
+      expectedVersion: 'no_stream',
+      events: [{ eventId: crypto.randomUUID(), type: 'Deposited', data: { amount: -3 }, metadata: {} }],
+    });
+    await storage.close();
+    const text = await cli(['check', ...store(), '--config', configModule]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      'FAILED Account-a-3 version 1 (position 8) Deposited schema version 1: field "amount":',
+    );
+    expect(text.stderr).toContain('[CHECK_FAILED] 1 of 8 events do not fit their current definitions');
+
+    const json = await cli(['check', ...store(), '--config', configModule, '--json']);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({
+      events: 8,
+      failed: 1,
+      unchecked: 1,
+      failures: [{ streamId: 'Account-a-3', version: 1, position: 8, path: 'amount', problem: 'invalid' }],
+    });
+    expect(report.counts).toContainEqual({
+      streamType: 'Account',
+      type: 'Deposited',
+      schemaVersion: 1,
+      events: 4,
+      failed: 1,
+    });
+
+    const exported = join(folder.path, 'events.ndjson');
+    writeFileSync(exported, (await cli(['export', ...store()])).stdout);
+    const fromFile = await cli(['check', '--input', exported, '--config', configModule, '--json']);
+    expect(fromFile.code).toBe(1);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ events: 8, failed: 1 });
+    const fromStdin = await cli(['check', '--input', '-', '--config', configModule], {
+      stdin: readFileSync(exported, 'utf8'),
+    });
+    expect(fromStdin.stdout).toContain('FAILED Account-a-3 version 1 (position 8)');
+  });
+});

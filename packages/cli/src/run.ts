@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isHindsightError } from '@hindsight/core';
+import { checkCommand } from './commands/check.js';
 import { eventsCommand } from './commands/events.js';
 import { exploreCommand } from './commands/explore.js';
 import { exportCommand } from './commands/export.js';
@@ -72,6 +73,7 @@ export const commands: readonly Command[] = [
   rebuildCommand,
   projectionsCommand,
   pruneCommand,
+  checkCommand,
   exploreCommand,
 ];
 
@@ -148,7 +150,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         await err.line(`hindsight: ${opened.description}`);
         return opened;
       },
-      loadAggregates: (configOption) => loadAggregates(findConfig(configOption, cwd)),
+      loadAggregates: (configOption, options) => loadAggregates(findConfig(configOption, cwd), options),
       loadProjections: (configOption, storage) => loadProjections(findConfig(configOption, cwd), storage),
     };
     await command.run(context);

@@ -1,4 +1,4 @@
-import { isHindsightError, rebuildProjection } from '@hindsight/core';
+import { createEventStore, isHindsightError, rebuildProjection } from '@hindsight/core';
 import { CliError } from '../internal/cli-error.js';
 import type { Command } from '../internal/command.js';
 import { Progress } from '../internal/progress.js';
@@ -30,7 +30,8 @@ export const rebuildCommand: Command = {
     'events and switches in one transaction: readers never see a half-built read model. Progress\n' +
     'goes to stderr. Ctrl-C cancels; running it again resumes where it stopped. The config module\n' +
     'exports `projections`: definitions made with defineProjection, or a function taking the\n' +
-    'storage and returning them (for read models kept in the storage, like keyed documents).\n' +
+    'storage and returning them (for read models kept in the storage, like keyed documents);\n' +
+    'its `aggregates`, if any, upcast events stored at older schema versions.\n' +
     'Run it while the application runs: a runner of the projection elsewhere moves to the new\n' +
     'version by itself.\n' +
     'Examples:\n' +
@@ -55,9 +56,12 @@ export const rebuildCommand: Command = {
           code: 'STREAM_NOT_FOUND',
         });
       }
+      // The config's aggregates, where it exports them, upcast old events for the projection.
+      const aggregates = await context.loadAggregates(configOption, { optional: true });
+      const store = createEventStore({ storage: opened.storage, events: aggregates });
       const progress = new Progress(context.err, 'rebuilt');
       let reported = 0;
-      const result = await rebuildProjection({ storage: opened.storage }, projection, {
+      const result = await rebuildProjection(store, projection, {
         ...(streamId === undefined ? {} : { streamId }),
         restart: context.values.restart === true,
         signal: context.signal,

@@ -31,7 +31,8 @@ const readPageSize = 500;
 export class ExplorerApi {
   readonly #opened: OpenedStore;
   readonly #aggregates: readonly AggregateDefinition[] | undefined;
-  // Untyped by catalogs, as the commands read: any event type, no schema checks.
+  // With the config's aggregates, events read in their current shape (upcast); not validated, so
+  // one stored event that no longer fits cannot hide a stream (`hindsight check` reports it).
   readonly #events: EventStore;
   // Folds state with the config's definitions (and their upcasters), as `hindsight state` does.
   readonly #aggregateStore: EventStore | undefined;
@@ -40,7 +41,11 @@ export class ExplorerApi {
   constructor(opened: OpenedStore, aggregates: readonly AggregateDefinition[] | undefined) {
     this.#opened = opened;
     this.#aggregates = aggregates;
-    this.#events = createEventStore({ storage: opened.storage, events: [] });
+    this.#events = createEventStore({
+      storage: opened.storage,
+      events: aggregates ?? [],
+      validateOnRead: false,
+    });
     this.#aggregateStore =
       aggregates === undefined
         ? undefined
@@ -169,14 +174,19 @@ export class ExplorerApi {
   }
 }
 
-/** The first `limit` events, and the one after them if there is one (then there is a next page). */
+/**
+ * The first `limit` events, and the one after them if there is one (then there is a next page).
+ * The parts of a split stored event share its position and version, and the next page starts after
+ * them: they all go on this page, even past `limit`.
+ */
 async function takePage(
   events: AsyncIterable<StoredEvent>,
   limit: number,
 ): Promise<{ events: StoredEvent[]; extra: StoredEvent | undefined }> {
   const page: StoredEvent[] = [];
   for await (const event of events) {
-    if (page.length === limit) return { events: page, extra: event };
+    if (page.length >= limit && event.position !== page.at(-1)?.position)
+      return { events: page, extra: event };
     page.push(event);
   }
   return { events: page, extra: undefined };

@@ -81,6 +81,8 @@ const statusByCode: Readonly<Record<CliErrorCode, number>> = {
   INTERNAL_ERROR: 500,
   STORE_UNAVAILABLE: 503,
   INTERRUPTED: 503,
+  // Only `hindsight check` fails with it; the explorer never does.
+  CHECK_FAILED: 422,
 };
 
 const commonHeaders: Readonly<Record<string, string>> = {

@@ -26,7 +26,8 @@ export type CliErrorCode =
   | 'VERSION_OUT_OF_RANGE'
   | 'ROUTE_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
-  | 'HOST_NOT_ALLOWED';
+  | 'HOST_NOT_ALLOWED'
+  | 'CHECK_FAILED';
 
 /**
  * An error the CLI explains itself: a bad argument, a missing store, an unreadable file. `usage`

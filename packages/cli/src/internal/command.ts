@@ -25,7 +25,10 @@ export interface CommandContext {
   /** Opens the selected store, saying which on stderr; `create` makes a missing store. */
   openStore(options?: { create?: boolean }): Promise<OpenedStore>;
   /** Loads the aggregates of the `--config` module (or the default config file). */
-  loadAggregates(configOption: string | undefined): Promise<readonly AggregateDefinition[]>;
+  loadAggregates(
+    configOption: string | undefined,
+    options?: { readonly optional?: boolean },
+  ): Promise<readonly AggregateDefinition[]>;
   /** Loads the projections of the `--config` module (or the default config file) for `storage`. */
   loadProjections(
     configOption: string | undefined,

@@ -25,8 +25,13 @@ export function findConfig(option: string | undefined, cwd: string): string {
  * Imports a config module and returns its `aggregates`, checked to be aggregate definitions (made
  * by `defineAggregate`).
  */
-export async function loadAggregates(path: string): Promise<readonly AggregateDefinition[]> {
-  return exportedList(await importConfig(path), path, {
+export async function loadAggregates(
+  path: string,
+  options: { readonly optional?: boolean } = {},
+): Promise<readonly AggregateDefinition[]> {
+  const module = await importConfig(path);
+  if (options.optional === true && module.aggregates === undefined) return [];
+  return exportedList(module, path, {
     name: 'aggregates',
     example: 'export const aggregates = [Order, Customer]',
     made: 'an aggregate definition (made with defineAggregate)',

@@ -14,7 +14,6 @@ import { KeyedMutex } from '../internal/keyed-mutex.js';
 import { crossesSnapshotInterval } from '../snapshots/snapshot-policy.js';
 import type { ExpectedVersion, PreparedEvent } from '../streams/event-storage.js';
 import type { EventStore } from '../streams/event-store.js';
-import { readStreamPages } from '../streams/event-store.js';
 import type {
   AggregateDefinition,
   CommandContext,
@@ -206,7 +205,17 @@ export function createRepository<
     return evolve(state, event as never);
   };
 
-  async function* replay(id: string, loadOptions: LoadOptions, useSnapshot: boolean) {
+  /**
+   * Folds the stream's events (after its snapshot, where one of the current state shape exists).
+   * `stale` is set when a snapshot was found but ignored because its shape version is not the
+   * policy's: the caller may then take it again.
+   */
+  async function* replay(
+    id: string,
+    loadOptions: LoadOptions,
+    useSnapshot: boolean,
+    stale: { found: boolean } = { found: false },
+  ) {
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
     if (loadOptions.atVersion !== undefined) checkVersion('atVersion', loadOptions.atVersion, 0);
@@ -215,10 +224,12 @@ export function createRepository<
     const policy = aggregate.snapshotPolicy;
     if (useSnapshot && policy !== undefined && loadOptions.asOf === undefined) {
       const snapshot = await store.storage.loadSnapshot(streamId);
+      const current = snapshot !== undefined && snapshot.schemaVersion === (policy.schemaVersion ?? 1);
+      stale.found = snapshot !== undefined && !current;
       if (
         snapshot !== undefined &&
+        current &&
         snapshot.streamType === aggregate.streamType &&
-        snapshot.schemaVersion === (policy.schemaVersion ?? 1) &&
         (loadOptions.atVersion === undefined || snapshot.version <= loadOptions.atVersion)
       ) {
         state = policy.decode === undefined ? snapshot.state : policy.decode(snapshot.state);
@@ -227,7 +238,7 @@ export function createRepository<
     }
     yield { streamId, state, version, event: undefined };
     if (loadOptions.atVersion === 0) return;
-    const events = readStreamPages(store.storage, streamId, {
+    const events = store.reader.readStream(store.storage, streamId, {
       fromVersion: version + 1,
       ...(loadOptions.atVersion === undefined ? {} : { toVersion: loadOptions.atVersion }),
       ...(loadOptions.asOf === undefined ? {} : { until: loadOptions.asOf }),
@@ -248,8 +259,14 @@ export function createRepository<
 
   async function load(id: string, loadOptions: LoadOptions = {}): Promise<LoadedAggregate<unknown>> {
     let loaded: LoadedAggregate<unknown> | undefined;
-    for await (const step of replay(id, loadOptions, true)) loaded = { id, ...step };
+    const stale = { found: false };
+    for await (const step of replay(id, loadOptions, true, stale)) loaded = { id, ...step };
     if (loaded === undefined) throw new Error('replay yields the initial state first');
+    // A snapshot of an older state shape is rebuilt from the events just folded, so the next load
+    // starts from a snapshot again instead of replaying the whole stream until the next interval.
+    if (stale.found && loadOptions.atVersion === undefined && loadOptions.asOf === undefined) {
+      await saveSnapshot(loaded.streamId, 0, loaded.version, loaded.state, true);
+    }
     return { id, streamId: loaded.streamId, version: loaded.version, state: loaded.state };
   }
 
@@ -306,9 +323,16 @@ export function createRepository<
     return { state, pending };
   }
 
-  async function saveSnapshot(streamId: string, fromVersion: number, toVersion: number, state: unknown) {
+  async function saveSnapshot(
+    streamId: string,
+    fromVersion: number,
+    toVersion: number,
+    state: unknown,
+    retake = false,
+  ) {
     const policy = aggregate.snapshotPolicy;
-    if (policy === undefined || !crossesSnapshotInterval(policy.every, fromVersion, toVersion)) return;
+    if (policy === undefined) return;
+    if (!(retake || crossesSnapshotInterval(policy.every, fromVersion, toVersion))) return;
     try {
       const encoded = policy.encode === undefined ? state : policy.encode(state);
       const problem = findNonJson(encoded, new Set());

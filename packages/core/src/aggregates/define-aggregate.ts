@@ -1,6 +1,12 @@
 import { InvalidArgumentError } from '../errors/hindsight-error.js';
 import type { EventMetadata } from '../events/event.js';
-import type { EventCatalog, EventSchemas, NewEventOf } from '../events/event-catalog.js';
+import {
+  checkEventHistory,
+  type EventCatalog,
+  type EventHistory,
+  type EventSchemas,
+  type NewEventOf,
+} from '../events/event-catalog.js';
 import type { SchemaOutput } from '../events/standard-schema.js';
 import { checkDefinitionName } from '../internal/checks.js';
 import type { SnapshotPolicy } from '../snapshots/snapshot-policy.js';
@@ -122,7 +128,16 @@ export function defineAggregate<const Name extends string>(name: Name, options: 
   checkDefinitionName('aggregate', name);
   const streamIdOf = options.streamId ?? ((id: string) => `${name}-${id}`);
   return {
-    events<const Schemas extends EventSchemas>(schemas: Schemas) {
+    /**
+     * The aggregate's event types and their schemas (`evolving(…)` for a type with versions);
+     * `history.retired` reads event types no longer written as current ones.
+     */
+    events<const Schemas extends EventSchemas>(
+      schemas: Schemas,
+      history: EventHistory<NoInfer<Schemas>> = {},
+    ) {
+      checkEventHistory(name, schemas, history);
+      const { retired } = history;
       return {
         initialState<State>(initialState: () => State) {
           return {
@@ -143,6 +158,7 @@ export function defineAggregate<const Name extends string>(name: Name, options: 
                   return build({
                     name,
                     schemas,
+                    retired,
                     initialState,
                     evolve,
                     commands,

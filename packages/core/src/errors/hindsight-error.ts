@@ -11,6 +11,7 @@ const errorBrand = Symbol.for('@hindsight/error');
 /** Every stable error code Hindsight throws. Match on these, never on messages. */
 export type HindsightErrorCode =
   | 'VALIDATION_FAILED'
+  | 'STORED_EVENT_INVALID'
   | 'UNKNOWN_EVENT_TYPE'
   | 'CONCURRENCY_CONFLICT'
   | 'RETRIES_EXHAUSTED'
@@ -60,6 +61,7 @@ export class HindsightError extends Error {
 
 type ErrorByCode = {
   VALIDATION_FAILED: EventValidationError;
+  STORED_EVENT_INVALID: StoredEventInvalidError;
   UNKNOWN_EVENT_TYPE: UnknownEventTypeError;
   CONCURRENCY_CONFLICT: ConcurrencyError;
   RETRIES_EXHAUSTED: RetriesExhaustedError;
@@ -327,4 +329,57 @@ function quote(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
   return String(value);
+}
+
+/**
+ * A stored event does not fit its type's current definition: its upcaster threw, it was written
+ * by a newer schema version than this code knows, or its payload (after upcasting) fails the
+ * current schema. Raised by every read (streams, the global log, consumers, time travel) rather
+ * than handing code a payload of the wrong shape.
+ *
+ * @example
+ * ```ts
+ * try { await accounts.load('a1'); }
+ * catch (error) {
+ *   if (isHindsightError(error, 'STORED_EVENT_INVALID')) console.log(error.streamId, error.version, error.path);
+ * }
+ * ```
+ */
+export class StoredEventInvalidError extends HindsightError {
+  readonly streamId: string;
+  readonly version: number;
+  readonly position: number;
+  /** The type as stored. */
+  readonly eventType: string;
+  /** The schema version the event was written with. */
+  readonly schemaVersion: number;
+  /** Path of the first failing field (empty for the payload itself or an upcasting failure). */
+  readonly path: string;
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(args: {
+    streamId: string;
+    version: number;
+    position: number;
+    eventType: string;
+    schemaVersion: number;
+    issues: readonly ValidationIssue[];
+    cause?: unknown;
+  }) {
+    const first = args.issues[0] ?? { path: '', message: 'invalid' };
+    const where = first.path === '' ? '' : ` field "${first.path}":`;
+    super(
+      'STORED_EVENT_INVALID',
+      `Stored ${args.eventType} event (schema version ${args.schemaVersion}) at version ${args.version} of stream "${args.streamId}" does not fit its current definition:${where} ${first.message}` +
+        (args.issues.length > 1 ? ` (and ${args.issues.length - 1} more)` : ''),
+      args.cause === undefined ? undefined : { cause: args.cause },
+    );
+    this.streamId = args.streamId;
+    this.version = args.version;
+    this.position = args.position;
+    this.eventType = args.eventType;
+    this.schemaVersion = args.schemaVersion;
+    this.path = first.path;
+    this.issues = args.issues;
+  }
 }

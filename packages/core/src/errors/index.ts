@@ -21,6 +21,7 @@ export {
   PayloadNotSerializableError,
   PayloadTooLargeError,
   RetriesExhaustedError,
+  StoredEventInvalidError,
   StreamTypeMismatchError,
   UnknownCommandError,
   UnknownEventTypeError,

@@ -4,19 +4,45 @@ import {
   HindsightError,
   PayloadNotSerializableError,
   PayloadTooLargeError,
+  StoredEventInvalidError,
   UnknownEventTypeError,
 } from '../errors/hindsight-error.js';
-import type { EventMetadata, NewEvent } from '../events/event.js';
-import type { EventCatalog } from '../events/event-catalog.js';
-import type { StandardIssue, StandardSchemaV1 } from '../events/standard-schema.js';
+import type { EventMetadata, NewEvent, StoredEvent } from '../events/event.js';
+import type { EventCatalog, RetiredEvent } from '../events/event-catalog.js';
+import { type SchemaVersion, schemaHistory, schemaVersionField } from '../events/evolving-schema.js';
+import type { StandardIssue, StandardResult, StandardSchemaV1 } from '../events/standard-schema.js';
 import type { PreparedEvent } from '../streams/event-storage.js';
 import { checkEventId, checkMetadata, findNonJson, isPlainObject, joinPath } from './checks.js';
 
 const encoder = new TextEncoder();
 
-/** The catalogs a store knows, keyed by stream type; validates and prepares events for storage. */
+/** How stored events of one type read: as `type`, lifted through `versions` to the last. */
+interface TypeReading {
+  readonly type: string;
+  readonly versions: readonly SchemaVersion[];
+  readonly current: SchemaVersion;
+}
+
+/** How the stored events of one stream type read. */
+interface CatalogReading {
+  /** Current types and renamed ones, by stored name. */
+  readonly types: ReadonlyMap<string, TypeReading>;
+  /** Retired types split into current events, by stored name. */
+  readonly splits: ReadonlyMap<string, Extract<RetiredEvent, (...args: never[]) => unknown>>;
+  /** Stored names read as each current type (renames), and every split name. */
+  readonly storedNames: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A decoded event: itself when nothing changed, or what it reads as (several after a split). */
+type Decoded = StoredEvent | readonly StoredEvent[];
+
+/**
+ * The catalogs a store knows, keyed by stream type: validates and prepares events for storage, and
+ * decodes stored events (upcasting, validation on read) for the read gate.
+ */
 export class EventRegistry {
   readonly #catalogs = new Map<string, EventCatalog>();
+  readonly #readings = new Map<string, CatalogReading>();
   readonly #maxEventBytes: number;
 
   constructor(catalogs: readonly EventCatalog[], maxEventBytes: number) {
@@ -29,6 +55,7 @@ export class EventRegistry {
     const existing = this.#catalogs.get(catalog.streamType);
     if (existing === undefined) {
       this.#catalogs.set(catalog.streamType, catalog);
+      this.#readings.set(catalog.streamType, readingOf(catalog));
       return;
     }
     if (existing.schemas === catalog.schemas) return;
@@ -94,10 +121,154 @@ export class EventRegistry {
         throw new EventIdConflictError({ streamId, eventId, problem: 'appears twice in one append' });
       }
       seenIds.add(eventId);
-      this.#checkSize(streamId, event.type, data, metadata);
-      prepared.push({ eventId, type: event.type, data, metadata });
+      const written = this.#withWrittenVersion(streamType, event.type, metadata);
+      this.#checkSize(streamId, event.type, data, written);
+      prepared.push({ eventId, type: event.type, data, metadata: written });
     }
     return prepared;
+  }
+
+  /** Records the schema version an event is written with (nothing for version 1). */
+  #withWrittenVersion(streamType: string, type: string, metadata: EventMetadata): EventMetadata {
+    const version = this.#readings.get(streamType)?.types.get(type)?.current.version ?? 1;
+    if (version > 1) return { ...metadata, [schemaVersionField]: version };
+    if (!Object.hasOwn(metadata, schemaVersionField)) return metadata;
+    const { [schemaVersionField]: _ignored, ...rest } = metadata;
+    return rest;
+  }
+
+  /** Whether a stored event's stream type is registered, and its type declared (current or retired). */
+  knows(streamType: string, type: string): 'known' | 'unknown-type' | 'unknown-stream-type' {
+    const reading = this.#readings.get(streamType);
+    if (reading === undefined) return 'unknown-stream-type';
+    return reading.types.has(type) || reading.splits.has(type) ? 'known' : 'unknown-type';
+  }
+
+  /** True when no registered catalog changes how any stored event reads (so reads need no decoding). */
+  get readsRaw(): boolean {
+    return this.#readings.size === 0;
+  }
+
+  /**
+   * The stored type names to ask a storage for so that, once decoded, every event of `types`
+   * is found: the types themselves, the names they were renamed from, and every split type.
+   * `types` itself when no catalog renames or splits anything.
+   */
+  storedTypes(types: readonly string[]): { readonly stored: readonly string[]; readonly exact: boolean } {
+    const extra = new Set<string>();
+    let exact = true;
+    for (const reading of this.#readings.values()) {
+      for (const type of types) {
+        for (const name of reading.storedNames.get(type) ?? []) extra.add(name);
+      }
+      if (reading.splits.size > 0) exact = false;
+      for (const name of reading.splits.keys()) extra.add(name);
+    }
+    return { stored: extra.size === 0 ? types : [...new Set([...types, ...extra])], exact };
+  }
+
+  /**
+   * Decodes a page of stored events: upcasts each from the schema version it was written with to
+   * the current one (renamed types read under their new name, split types as their parts), then,
+   * with `validate`, checks it against the current schema. Throws `StoredEventInvalidError` for an
+   * event that cannot be read so. Returns `events` itself when nothing changed.
+   */
+  async decode(events: readonly StoredEvent[], validate: boolean): Promise<readonly StoredEvent[]> {
+    if (this.#readings.size === 0) return events;
+    let decoded: StoredEvent[] | undefined;
+    for (let index = 0; index < events.length; index += 1) {
+      const event = events[index] as StoredEvent;
+      let result = this.#decodeOne(event, validate);
+      // Schemas validate synchronously as a rule: only wait when one did not.
+      if (result instanceof Promise) result = await result;
+      if (decoded === undefined) {
+        if (result === event) continue;
+        decoded = events.slice(0, index);
+      }
+      if (Array.isArray(result)) decoded.push(...(result as readonly StoredEvent[]));
+      else decoded.push(result as StoredEvent);
+    }
+    return decoded ?? events;
+  }
+
+  #decodeOne(event: StoredEvent, validate: boolean): Decoded | Promise<Decoded> {
+    const reading = this.#readings.get(event.streamType);
+    if (reading === undefined) return event;
+    const typeReading = reading.types.get(event.type);
+    if (typeReading === undefined) {
+      const split = reading.splits.get(event.type);
+      // An unknown type reads as stored: aggregates refuse it with UNKNOWN_EVENT_TYPE, `check` reports it.
+      return split === undefined ? event : this.#split(event, reading, split, validate);
+    }
+    const stored = storedVersion(event);
+    const { current } = typeReading;
+    if (stored === current.version && typeReading.type === event.type) {
+      return validate ? validated(event, current.schema, event, stored) : event;
+    }
+    if (stored > current.version) {
+      throw invalid(
+        event,
+        stored,
+        '',
+        `written by schema version ${stored}; this code knows up to ${current.version}`,
+      );
+    }
+    let data = event.data;
+    for (const step of typeReading.versions) {
+      if (step.version <= stored || step.upcast === undefined) continue;
+      try {
+        data = step.upcast(data);
+      } catch (error) {
+        throw invalid(
+          event,
+          stored,
+          '',
+          `upcasting to version ${step.version} failed: ${describe(error)}`,
+          error,
+        );
+      }
+    }
+    const lifted: StoredEvent = {
+      ...event,
+      type: typeReading.type,
+      data,
+      metadata: withVersion(event.metadata, current.version),
+    };
+    return validate ? validated(lifted, current.schema, event, stored) : lifted;
+  }
+
+  #split(
+    event: StoredEvent,
+    reading: CatalogReading,
+    split: Extract<RetiredEvent, (...args: never[]) => unknown>,
+    validate: boolean,
+  ): Decoded | Promise<Decoded> {
+    const stored = storedVersion(event);
+    let parts: unknown;
+    try {
+      parts = split(event.data, event);
+    } catch (error) {
+      throw invalid(event, stored, '', `splitting it failed: ${describe(error)}`, error);
+    }
+    const list = (Array.isArray(parts) ? parts : [parts]) as readonly unknown[];
+    const results: (StoredEvent | Promise<StoredEvent>)[] = [];
+    for (const part of list) {
+      const type = isPlainObject(part) ? part.type : undefined;
+      const target = typeof type === 'string' ? reading.types.get(type) : undefined;
+      if (target === undefined || target.type !== type || !isPlainObject(part)) {
+        throw invalid(event, stored, '', `its split returned ${describe(type)}, not a current event type`);
+      }
+      const lifted: StoredEvent = {
+        ...event,
+        type: target.type,
+        data: part.data,
+        metadata: withVersion(event.metadata, target.current.version),
+      };
+      results.push(validate ? validated(lifted, target.current.schema, event, stored) : lifted);
+    }
+    return results.some((result) => result instanceof Promise)
+      ? Promise.all(results)
+      : (results as StoredEvent[]);
   }
 
   async #validate(
@@ -138,4 +309,96 @@ function toValidationIssue(issue: StandardIssue): { path: string; message: strin
     typeof segment === 'object' && segment !== null ? segment.key : segment,
   );
   return { path: joinPath(path), message: issue.message };
+}
+
+function readingOf(catalog: EventCatalog): CatalogReading {
+  const types = new Map<string, TypeReading>();
+  const splits = new Map<string, Extract<RetiredEvent, (...args: never[]) => unknown>>();
+  const storedNames = new Map<string, string[]>();
+  for (const [type, schema] of Object.entries(catalog.schemas)) {
+    const versions = schemaHistory(schema);
+    types.set(type, { type, versions, current: versions[versions.length - 1] as SchemaVersion });
+  }
+  for (const [retired, reading] of Object.entries(catalog.retired ?? {})) {
+    if (typeof reading === 'function') {
+      splits.set(retired, reading);
+      continue;
+    }
+    const target = types.get(reading);
+    if (target === undefined) continue;
+    types.set(retired, target);
+    storedNames.set(reading, [...(storedNames.get(reading) ?? []), retired]);
+  }
+  return { types, splits, storedNames };
+}
+
+/** The schema version an event was written with: its metadata field, 1 without one. */
+function storedVersion(event: StoredEvent): number {
+  const version = event.metadata[schemaVersionField];
+  if (version === undefined) return 1;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+    throw invalid(
+      event,
+      0,
+      `metadata.${schemaVersionField}`,
+      `is ${describe(version)}, not a schema version`,
+    );
+  }
+  return version;
+}
+
+function withVersion(metadata: EventMetadata, version: number): EventMetadata {
+  if (version === 1 && !Object.hasOwn(metadata, schemaVersionField)) return metadata;
+  return { ...metadata, [schemaVersionField]: version };
+}
+
+/**
+ * `event` if its data passes the current schema, else StoredEventInvalidError naming `stored`.
+ * The stored data is kept as it is, not replaced by the schema's output: it already is an output
+ * (of validation at append, or of an upcaster), and parsing it again would apply transforms twice.
+ */
+function validated(
+  event: StoredEvent,
+  schema: StandardSchemaV1,
+  stored: StoredEvent,
+  storedVersionNumber: number,
+): StoredEvent | Promise<StoredEvent> {
+  const settle = (result: StandardResult<unknown>): StoredEvent => {
+    if (result.issues !== undefined) {
+      throw new StoredEventInvalidError({
+        streamId: stored.streamId,
+        version: stored.version,
+        position: stored.position,
+        eventType: stored.type,
+        schemaVersion: storedVersionNumber,
+        issues: result.issues.map(toValidationIssue),
+      });
+    }
+    return event;
+  };
+  const result = schema['~standard'].validate(event.data);
+  return result instanceof Promise ? result.then(settle) : settle(result);
+}
+
+function invalid(
+  event: StoredEvent,
+  schemaVersion: number,
+  path: string,
+  message: string,
+  cause?: unknown,
+): StoredEventInvalidError {
+  return new StoredEventInvalidError({
+    streamId: event.streamId,
+    version: event.version,
+    position: event.position,
+    eventType: event.type,
+    schemaVersion,
+    issues: [{ path, message }],
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  return typeof value === 'string' ? `"${value}"` : String(value);
 }

@@ -3,8 +3,9 @@ import { InvalidArgumentError, isHindsightError } from '../errors/hindsight-erro
 import type { StoredEvent } from '../events/event.js';
 import type { EventCatalog } from '../events/event-catalog.js';
 import { requireDocuments, sortableNumber } from '../internal/documents.js';
+import { EventReader } from '../streams/event-reader.js';
 import type { DocumentStore, EventStorage } from '../streams/event-storage.js';
-import type { EventStore } from '../streams/event-store.js';
+import type { ReadableStore } from '../streams/event-store.js';
 import { ConsumerLease } from '../subscriptions/consumer-lease.js';
 import {
   type Consumer,
@@ -108,7 +109,7 @@ interface DeadLetterRecord {
  * ```
  */
 export function createListenerRunner<Tx>(
-  store: Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'>,
+  store: ReadableStore<Tx>,
   listener: Pick<ListenerDefinition, 'name' | 'streamTypes' | 'types' | 'handle'>,
   options: ConsumerOptions & StartOptions = {},
 ): ListenerRunner {
@@ -119,6 +120,7 @@ export function createListenerRunner<Tx>(
   const documents = requireDocuments(storage, `Listener "${listener.name}"`);
   const collection = `hindsight.dead-letters:${listener.name}`;
   const clock = options.clock ?? (() => new Date());
+  const reader = store.reader ?? EventReader.raw;
   const runner = new ConsumerRunner(
     storage,
     {
@@ -128,6 +130,7 @@ export function createListenerRunner<Tx>(
       streamTypes: listener.streamTypes,
       lease,
       startFrom: options.startFrom,
+      reader,
     },
     {
       async handle(event, attempt) {
@@ -155,7 +158,7 @@ export function createListenerRunner<Tx>(
     const stored = await documents.get(collection, key);
     if (stored === undefined) return true;
     const letter = stored.value as DeadLetterRecord;
-    const event = await eventAt(storage, position);
+    const event = await eventAt(reader, storage, position);
     const attempts = letter.attempts + 1;
     try {
       await listener.handle(event, { attempt: attempts });
@@ -212,8 +215,14 @@ async function allLetters(
   }
 }
 
-async function eventAt(storage: EventStorage<unknown>, position: number): Promise<StoredEvent> {
-  const [event] = await storage.readAll({ after: position - 1, upTo: position, limit: 1 });
+async function eventAt(
+  reader: EventReader,
+  storage: EventStorage<unknown>,
+  position: number,
+): Promise<StoredEvent> {
+  const {
+    events: [event],
+  } = await reader.globalPage(storage, { after: position - 1, upTo: position, limit: 1 });
   if (event === undefined || event.position !== position) {
     throw new InvalidArgumentError({
       argument: 'dead letter position',

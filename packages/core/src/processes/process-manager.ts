@@ -11,6 +11,7 @@ import type { EventCatalog, EventSchemas } from '../events/event-catalog.js';
 import { findNonJson, joinPath } from '../internal/checks.js';
 import { deterministicUuid } from '../internal/deterministic-id.js';
 import { requireDocuments, sortableNumber } from '../internal/documents.js';
+import { EventReader } from '../streams/event-reader.js';
 import type { EventStore } from '../streams/event-store.js';
 import { ConsumerLease } from '../subscriptions/consumer-lease.js';
 import {
@@ -417,18 +418,19 @@ export function createProcessManager<
     const firstId = await deterministicUuid(`${entry.idSeed}/0`);
     let maxVersion: number | undefined;
     for (;;) {
-      const page = await storage.readStream(streamId, {
+      // Only ids and positions matter here: read as stored, so a stored event that no longer fits
+      // its schema cannot stop a command from being sent.
+      const page = await EventReader.raw.streamPage(storage, streamId, {
         direction: 'backward',
         ...(maxVersion === undefined ? {} : { maxVersion }),
         limit: 100,
       });
-      for (const event of page) {
+      for (const event of page.events) {
         if (event.eventId === firstId) return true;
         if (event.position <= entry.trigger.position) return false;
       }
-      const last = page.at(-1);
-      if (last === undefined || page.length < 100) return false;
-      maxVersion = last.version - 1;
+      if (page.exhausted || page.last === undefined) return false;
+      maxVersion = page.last - 1;
     }
   }
 
@@ -440,7 +442,14 @@ export function createProcessManager<
 
   const runner = new ConsumerRunner(
     storage,
-    { name, checkpointId, types: definition.types, streamTypes: definition.streamTypes, lease },
+    {
+      name,
+      checkpointId,
+      types: definition.types,
+      streamTypes: definition.streamTypes,
+      lease,
+      reader: store.reader,
+    },
     {
       async handle(event) {
         if (event.position > committed) {

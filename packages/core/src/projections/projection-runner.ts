@@ -1,9 +1,10 @@
 import { HindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
-import type { EventCatalog, EventSchemas } from '../events/event-catalog.js';
+import type { EventSchemas } from '../events/event-catalog.js';
 import { requireDocuments } from '../internal/documents.js';
+import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage, HeldLog } from '../streams/event-storage.js';
-import { type EventStore, readStreamPages } from '../streams/event-store.js';
+import type { ReadableStore } from '../streams/event-store.js';
 import { ConsumerLease } from '../subscriptions/consumer-lease.js';
 import {
   type Consumer,
@@ -133,11 +134,11 @@ export interface ProjectionRunner extends Consumer {
  * ```
  */
 export function createProjectionRunner<Tx>(
-  store: Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'>,
+  store: ReadableStore<Tx>,
   projection: RunnableProjection<Tx>,
   options: ConsumerOptions = {},
 ): ProjectionRunner {
-  return new AsyncProjectionRunner(store.storage, projection, options);
+  return new AsyncProjectionRunner(store.storage, store.reader ?? EventReader.raw, projection, options);
 }
 
 /**
@@ -151,30 +152,40 @@ export function createProjectionRunner<Tx>(
  * ```
  */
 export function rebuildProjection<Tx>(
-  store: Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'>,
+  store: ReadableStore<Tx>,
   projection: RunnableProjection<Tx>,
   options: RebuildOptions = {},
 ): Promise<RebuildResult> {
   const { storage } = store;
-  if (options.streamId === undefined) return rebuildVersion(storage, projection, options, async () => {});
+  const reader = store.reader ?? EventReader.raw;
+  if (options.streamId === undefined) {
+    return rebuildVersion(storage, reader, projection, options, async () => {});
+  }
   const { streamId } = options;
   return readActiveVersion(storage, projection.name).then((version) =>
-    replayStream(storage, projection, streamId, version, undefined),
+    replayStream(storage, reader, projection, streamId, version, undefined),
   );
 }
 
 class AsyncProjectionRunner<Tx> implements ProjectionRunner {
   readonly name: string;
   readonly #storage: EventStorage<Tx>;
+  readonly #reader: EventReader;
   readonly #projection: RunnableProjection<Tx>;
   readonly #options: ConsumerOptions;
   #live: Live | undefined;
   #started = false;
   #following = false;
 
-  constructor(storage: EventStorage<Tx>, projection: RunnableProjection<Tx>, options: ConsumerOptions) {
+  constructor(
+    storage: EventStorage<Tx>,
+    reader: EventReader,
+    projection: RunnableProjection<Tx>,
+    options: ConsumerOptions,
+  ) {
     this.name = projection.name;
     this.#storage = storage;
+    this.#reader = reader;
     this.#projection = projection;
     this.#options = options;
   }
@@ -208,13 +219,15 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
       // Between two live events, so the checkpoint read is exactly what the read model holds.
       return runner.exclusive(async () => {
         const upTo = (await this.#storage.loadCheckpoint(projectionCheckpointId(this.name, version))) ?? 0;
-        return replayStream(this.#storage, this.#projection, streamId, version, upTo);
+        return replayStream(this.#storage, this.#reader, this.#projection, streamId, version, upTo);
       });
     }
     const merged = { ...this.#options, ...options };
     try {
       // The live version is served until the switch; only its updates pause for the final catch-up.
-      return await rebuildVersion(this.#storage, this.#projection, merged, () => this.#live?.runner.stop());
+      return await rebuildVersion(this.#storage, this.#reader, this.#projection, merged, () =>
+        this.#live?.runner.stop(),
+      );
     } finally {
       await this.#live?.runner.stop();
       this.#live = undefined;
@@ -260,6 +273,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
           types: projection.types,
           streamTypes: projection.streamTypes,
           lease,
+          reader: this.#reader,
         },
         {
           handle: (event) => apply([event]),
@@ -306,6 +320,7 @@ function abortion(signal: AbortSignal | undefined, name: string): Promise<never>
 
 async function rebuildVersion<Tx>(
   storage: EventStorage<Tx>,
+  reader: EventReader,
   projection: RunnableProjection<Tx>,
   options: RebuildOptions,
   beforeSwitch: () => Promise<void> | undefined,
@@ -350,7 +365,7 @@ async function rebuildVersion<Tx>(
   };
   const shadow = new ConsumerRunner(
     guarded,
-    { name: `${name} (rebuilding v${version})`, checkpointId, types, streamTypes, lease },
+    { name: `${name} (rebuilding v${version})`, checkpointId, types, streamTypes, lease, reader },
     {
       handle: (event) => fill([event]),
       handleBatch: (page) => fill(page),
@@ -375,19 +390,19 @@ async function rebuildVersion<Tx>(
     let position = filled;
     const upTo = await log.headPosition();
     for (;;) {
-      const page: readonly StoredEvent[] = await log.readAll({
+      const page = await reader.globalPage(log, {
         after: position,
         upTo,
         limit: batchSize,
         types,
         streamTypes,
       });
-      const last = page.at(-1);
-      if (last === undefined) break;
-      await projection.handlePage(page, { transaction, replaying: true, version });
-      events += page.length;
-      if (page.length < batchSize) break;
-      position = last.position;
+      if (page.events.length > 0) {
+        await projection.handlePage(page.events, { transaction, replaying: true, version });
+        events += page.events.length;
+      }
+      if (page.exhausted || page.last === undefined) break;
+      position = page.last;
     }
     await storage.saveCheckpoint(checkpointId, upTo, transaction);
     await documents.put(liveVersions, name, { version }, transaction);
@@ -408,6 +423,7 @@ const replayPageSize = 100;
 
 async function replayStream<Tx>(
   storage: EventStorage<Tx>,
+  reader: EventReader,
   projection: RunnableProjection<Tx>,
   streamId: string,
   version: number,
@@ -422,7 +438,7 @@ async function replayStream<Tx>(
       await projection.handlePage(page, { transaction, replaying: true, version });
       page = [];
     };
-    for await (const event of readStreamPages(storage, streamId, {})) {
+    for await (const event of reader.readStream(storage, streamId)) {
       if (upTo !== undefined && event.position > upTo) break;
       if (!projection.types.includes(event.type) || !projection.streamTypes.includes(event.streamType))
         continue;

@@ -1,4 +1,4 @@
-import { HindsightError, InvalidArgumentError, StreamTypeMismatchError } from '../errors/hindsight-error.js';
+import { HindsightError, StreamTypeMismatchError } from '../errors/hindsight-error.js';
 import type { EventMetadata, StoredEvent } from '../events/event.js';
 import type {
   EventCatalog,
@@ -10,6 +10,7 @@ import type {
 import { checkDate, checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
 import { EventRegistry } from '../internal/event-registry.js';
 import { checkExpectedVersionMatches } from './append-rules.js';
+import { EventReader } from './event-reader.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -34,6 +35,12 @@ export interface EventStoreOptions<Catalogs extends readonly EventCatalog[], Tx>
    * projection rolls the whole append back (see `defineProjection`).
    */
   readonly inline?: readonly InlineProjection<Tx>[];
+  /**
+   * Checks every event read against its type's current schema, after upcasting (default true): a
+   * stored event that does not fit throws `StoredEventInvalidError` instead of reaching handlers
+   * in the wrong shape. Turn it off for hot read paths whose data you trust; upcasting still runs.
+   */
+  readonly validateOnRead?: boolean;
 }
 
 /**
@@ -94,6 +101,11 @@ export interface EventStore<
   readonly storage: EventStorage<Tx>;
   readonly catalogs: Catalogs;
   /**
+   * The read gate every read of this store goes through (its own reads, aggregates, consumers):
+   * decodes stored events with the store's definitions, upcasting and validating them.
+   */
+  readonly reader: EventReader;
+  /**
    * Validates and appends events to one stream atomically.
    *
    * @example
@@ -147,7 +159,18 @@ export interface EventStore<
   close(): Promise<void>;
 }
 
-const defaultPageSize = 500;
+/**
+ * What consumers created from a store need of it: its storage and, to read events in their current
+ * shape, its read gate (without one, events are read exactly as stored).
+ *
+ * @example
+ * ```ts
+ * const runner = createProjectionRunner(store satisfies ReadableStore<unknown>, OrderSummaries);
+ * ```
+ */
+export type ReadableStore<Tx> = Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'> &
+  Partial<Pick<EventStore<readonly EventCatalog[], Tx>, 'reader'>>;
+
 const defaultMaxEventBytes = 1024 * 1024;
 
 /**
@@ -165,6 +188,7 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
   const maxEventBytes = options.maxEventBytes ?? defaultMaxEventBytes;
   checkVersion('maxEventBytes', maxEventBytes, 1);
   const registry = new EventRegistry(options.events, maxEventBytes);
+  const reader = new EventReader(registry, { validate: options.validateOnRead ?? true });
   const { storage } = options;
   const inline = options.inline ?? [];
   let closed = false;
@@ -176,6 +200,7 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
   return {
     storage,
     catalogs: options.events,
+    reader,
 
     async append(streamId, events, appendOptions) {
       const { streamType } = appendOptions;
@@ -224,14 +249,14 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
     readStream(streamId, readOptions = {}) {
       ensureOpen();
       checkStreamId(streamId);
-      return readStreamPages(storage, streamId, readOptions) as AsyncIterable<
+      return reader.readStream(storage, streamId, readOptions) as AsyncIterable<
         StoredEventOf<SchemasOf<Catalogs>>
       >;
     },
 
     readAll(readOptions = {}) {
       ensureOpen();
-      return readAllPages(storage, readOptions) as AsyncIterable<never>;
+      return reader.readAll(storage, readOptions) as AsyncIterable<never>;
     },
 
     streamInfo(streamId) {
@@ -269,66 +294,4 @@ async function emptyAppend(
   }
   checkExpectedVersionMatches(streamId, expectedVersion, info?.version ?? 0);
   return { streamId, version: info?.version ?? 0, position: 0, events: [], alreadyStored: false };
-}
-
-/** Pages through one stream with keyset bounds (versions), so each page costs the same. */
-export async function* readStreamPages(
-  storage: EventStorage<unknown>,
-  streamId: string,
-  options: ReadStreamOptions,
-): AsyncGenerator<StoredEvent> {
-  const pageSize = options.pageSize ?? defaultPageSize;
-  checkVersion('pageSize', pageSize, 1);
-  if (options.fromVersion !== undefined) checkVersion('fromVersion', options.fromVersion, 1);
-  if (options.toVersion !== undefined) checkVersion('toVersion', options.toVersion, 0);
-  if (options.until !== undefined) checkDate('until', options.until);
-  const direction = options.direction ?? 'forward';
-  if (direction !== 'forward' && direction !== 'backward') {
-    throw new InvalidArgumentError({
-      argument: 'direction',
-      value: direction,
-      problem: "must be 'forward' or 'backward'",
-    });
-  }
-  let minVersion = options.fromVersion ?? 1;
-  let maxVersion = options.toVersion;
-  for (;;) {
-    const page = await storage.readStream(streamId, {
-      direction,
-      minVersion,
-      ...(maxVersion === undefined ? {} : { maxVersion }),
-      ...(options.until === undefined ? {} : { until: options.until }),
-      limit: pageSize,
-    });
-    yield* page;
-    const last = page.at(-1);
-    if (last === undefined || page.length < pageSize) return;
-    if (direction === 'forward') minVersion = last.version + 1;
-    else maxVersion = last.version - 1;
-  }
-}
-
-/** Pages through the global log by position (keyset), so memory stays bounded by the page size. */
-export async function* readAllPages(
-  storage: EventStorage<unknown>,
-  options: ReadAllOptions<string, string>,
-): AsyncGenerator<StoredEvent> {
-  const pageSize = options.pageSize ?? defaultPageSize;
-  checkVersion('pageSize', pageSize, 1);
-  let after = options.after ?? 0;
-  checkVersion('after', after, 0);
-  if (options.upTo !== undefined) checkVersion('upTo', options.upTo, 0);
-  for (;;) {
-    const page = await storage.readAll({
-      after,
-      limit: pageSize,
-      ...(options.upTo === undefined ? {} : { upTo: options.upTo }),
-      ...(options.types === undefined ? {} : { types: options.types }),
-      ...(options.streamTypes === undefined ? {} : { streamTypes: options.streamTypes }),
-    });
-    yield* page;
-    const last = page.at(-1);
-    if (last === undefined || page.length < pageSize) return;
-    after = last.position;
-  }
 }

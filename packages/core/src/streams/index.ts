@@ -4,6 +4,22 @@ export {
   findAlreadyStored,
 } from './append-rules.js';
 export {
+  type CheckCount,
+  type CheckFailure,
+  type CheckOptions,
+  type CheckProgress,
+  type CheckReport,
+  checkEvents,
+} from './check-events.js';
+export {
+  type DecodedPage,
+  EventReader,
+  type EventSource,
+  type LogReadOptions,
+  paginate,
+  type StreamReadOptions,
+} from './event-reader.js';
+export {
   type AppendFence,
   type AppendRequest,
   type AppendResult,
@@ -38,5 +54,6 @@ export {
   type EventStoreOptions,
   type InlineProjection,
   type ReadAllOptions,
+  type ReadableStore,
   type ReadStreamOptions,
 } from './event-store.js';

@@ -3,6 +3,7 @@ import { HindsightError, isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import { checkVersion } from '../internal/checks.js';
 import { Mutex } from '../internal/mutex.js';
+import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage } from '../streams/event-storage.js';
 import type { ConsumerLease, ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
 
@@ -230,6 +231,8 @@ export interface RunnerSpec {
    */
   readonly lease?: ConsumerLease<unknown> | undefined;
   readonly startFrom?: StartOptions['startFrom'];
+  /** The read gate pages go through (the store's: upcasting, validation); raw when absent. */
+  readonly reader?: EventReader | undefined;
 }
 
 interface Sleeper {
@@ -260,6 +263,7 @@ export class ConsumerRunner implements Consumer {
   readonly name: string;
   readonly #spec: RunnerSpec;
   readonly #storage: EventStorage<unknown>;
+  readonly #reader: EventReader;
   readonly #work: ConsumerWork;
   readonly #batchSize: number;
   readonly #pollIntervalMs: number;
@@ -292,6 +296,7 @@ export class ConsumerRunner implements Consumer {
     this.name = spec.name;
     this.#spec = spec;
     this.#storage = storage;
+    this.#reader = spec.reader ?? EventReader.raw;
     this.#work = work;
     this.#batchSize = options.batchSize ?? defaults.batchSize;
     this.#pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
@@ -355,7 +360,9 @@ export class ConsumerRunner implements Consumer {
     try {
       head = Math.max(head, await this.#storage.headPosition());
       if (position < head) {
-        const [next] = await this.#storage.readAll({
+        const {
+          events: [next],
+        } = await this.#reader.globalPage(this.#storage, {
           ...this.#filter(),
           after: position,
           upTo: head,
@@ -475,16 +482,16 @@ export class ConsumerRunner implements Consumer {
       const head = await this.#storage.headPosition();
       this.#head = Math.max(this.#head, head);
       const after = this.#position;
-      const page = await this.#storage.readAll({
+      const { events, exhausted, last } = await this.#reader.globalPage(this.#storage, {
         ...this.#filter(),
         after,
         upTo: head,
         limit: this.#batchSize,
       });
-      return { head, page };
+      return { head, page: events, exhausted, last };
     });
     if (read === false) return;
-    const { head, page } = read;
+    const { head, page, exhausted, last } = read;
     const lease = this.#spec.lease;
     const batched = await this.#handleBatch(page);
     if (batched === 'stopped') return;
@@ -496,7 +503,11 @@ export class ConsumerRunner implements Consumer {
       this.#advance(event.position);
     }
     if (this.#stopping) return;
-    if (page.length < this.#batchSize) {
+    // Decoding may have dropped stored events of the page (parts of a split outside the filter):
+    // read on after them. The checkpoint stays at the last event handled, so a restart reads them
+    // again and drops them again.
+    if (!exhausted && last !== undefined && last > this.#position) this.#advance(last);
+    if (exhausted) {
       // Everything up to `head` is handled; with a filter, skipped events lie below it too,
       // so the checkpoint moves to the head and a restart does not scan them again.
       if (this.#position < head) {

@@ -87,6 +87,7 @@ export function createSubscription<const Catalogs extends readonly EventCatalog[
       streamTypes: options.streamTypes,
       lease,
       startFrom: options.startFrom,
+      reader: store.reader,
     },
     {
       handle: (event, attempt) => handlePage([event], attempt),

@@ -15,6 +15,7 @@ import type {
   StreamLocks,
   StreamPageQuery,
 } from '../streams/event-storage.js';
+import { evolutionCases } from './evolution-conformance.js';
 
 /** Options of {@link storageConformanceCases}. */
 export interface StorageConformanceOptions<Tx> {
@@ -60,7 +61,8 @@ export interface ConformanceCase {
 /**
  * The storage contract every adapter must pass: ordering, versions, optimistic concurrency under
  * many concurrent writers, idempotent event ids, atomic appends, pagination, time travel,
- * snapshots, checkpoints and gap-free global reads; then each optional capability the storage
+ * snapshots, checkpoints, gap-free global reads and schema evolution through the read gate
+ * (upcasting, renamed and split types, validation on read); then each optional capability the storage
  * has (documents, leases, admin listings, the append fence, stream locks, the read horizon). The
  * cases of a capability it lacks report themselves skipped. Runner-agnostic: it only needs `it`
  * and a way to skip from inside a test.
@@ -79,7 +81,7 @@ export interface ConformanceCase {
  */
 export function storageConformanceCases<Tx>(options: StorageConformanceOptions<Tx>): ConformanceCase[] {
   const writers = options.writers ?? 16;
-  const primitives = Object.entries(cases<Tx>(writers)).map(([name, body]) =>
+  const primitives = Object.entries({ ...cases<Tx>(writers), ...evolutionCases<Tx>() }).map(([name, body]) =>
     conformanceCase(options, name, undefined, async (storage) => {
       await body(storage);
       return 'ran' as const;
