@@ -1,7 +1,6 @@
 import type { FailedEventRef } from '../errors/consumer-errors.js';
 import { InvalidArgumentError, isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
-import type { EventCatalog } from '../events/event-catalog.js';
 import { requireDocuments, sortableNumber } from '../internal/documents.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { DocumentStore, EventStorage } from '../streams/event-storage.js';
