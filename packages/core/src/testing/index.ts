@@ -1,3 +1,9 @@
+/**
+ * Given-when-then specifications for aggregates and the storage conformance suite every adapter
+ * runs.
+ *
+ * @module @hindsight/core/testing
+ */
 export {
   aggregateSpec,
   type ExpectedError,

@@ -1,0 +1,112 @@
+import {
+  type Consumer,
+  createEventStore,
+  createInMemoryStorage,
+  createProjectionRunner,
+  type EventStorage,
+  type EventStore,
+} from '@hindsight/core';
+import { createPostgresStorage } from '@hindsight/postgres';
+import { createSqliteStorage } from '@hindsight/sqlite';
+import pg from 'pg';
+import { Account } from './bank.js';
+import { createBalancesView } from './projections.js';
+
+/** Where the events live, as a deployment configures it. */
+export type StorageConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string }
+  | { readonly kind: 'memory' };
+
+// #region open-storage
+/** Opens the configured storage; `close` lets go of everything it holds. */
+export async function openStorage(config: StorageConfig): Promise<{
+  storage: EventStorage;
+  close: () => Promise<void>;
+}> {
+  switch (config.kind) {
+    case 'sqlite': {
+      const storage = createSqliteStorage({ path: config.path }); // migrates on open
+      return { storage, close: () => storage.close() };
+    }
+    case 'postgres': {
+      const pool = new pg.Pool({ connectionString: config.url });
+      const storage = createPostgresStorage({ client: pool, schema: 'hindsight' });
+      await storage.migrate(); // safe from every instance: one applies, the others wait and find nothing
+      const close = async () => {
+        await storage.close(); // stops listening for appends
+        await pool.end(); // the pool is yours: the storage never ends it
+      };
+      return { storage, close };
+    }
+    case 'memory': {
+      const storage = createInMemoryStorage();
+      return { storage, close: () => storage.close() };
+    }
+  }
+}
+// #endregion open-storage
+
+/** Two processes sharing one SQLite file, each running the same projection: one works, one stands by. */
+export async function leasesTour(path: string, print: (line: string) => void): Promise<void> {
+  const { Balances } = createBalancesView();
+  const opened = [await openStorage({ kind: 'sqlite', path }), await openStorage({ kind: 'sqlite', path })];
+  const [first, second] = opened.map(({ storage }) => createEventStore({ storage, events: [Account] }));
+  if (first === undefined || second === undefined) throw new Error('two stores expected');
+  // #region leases
+  const worker = (store: EventStore, owner: string) =>
+    createProjectionRunner(store, Balances.withTransaction<unknown>(), {
+      lease: { owner, ttlMs: 10_000 }, // a standby takes over within ttlMs of the owner dying
+    });
+  const a = worker(first, 'host-a:1201');
+  const b = worker(second, 'host-b:877');
+  await a.start();
+  await b.start();
+  const lease = (await b.status()).lease;
+  print(`b holds the lease: ${lease?.held}; it stands by for ${lease?.holder}`);
+
+  await a.stop(); // releases the lease: b takes over without waiting for it to expire
+  // #endregion leases
+  for (let tries = 0; tries < 200 && !(await b.status()).lease?.held; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  print(`after a stopped, b holds the lease: ${(await b.status()).lease?.held}`);
+  await b.stop();
+  for (const { close } of opened) await close();
+}
+
+// #region shutdown
+/** Stops the consumers, then the store, once, however often it is called. */
+export function createShutdown(
+  consumers: readonly Consumer[],
+  close: () => Promise<void>,
+): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= (async () => {
+      // Each finishes the event in hand, commits its checkpoint and gives its lease up.
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await close(); // the store and what it holds (a pool is yours to end)
+    })();
+    return done;
+  };
+}
+
+/** On SIGTERM (an orchestrator stopping the container) or Ctrl-C, shut down, then exit. */
+export function exitOnSignals(
+  shutdown: () => Promise<void>,
+  host: Pick<NodeJS.Process, 'once' | 'exit'> = process,
+): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    host.once(signal, () => {
+      shutdown().then(
+        () => host.exit(0),
+        (error: unknown) => {
+          console.error('shutdown failed', error);
+          host.exit(1);
+        },
+      );
+    });
+  }
+}
+// #endregion shutdown
