@@ -63,9 +63,9 @@ export const Transfer = defineAggregate('Transfer')
     fail: (state, input: { reason: string }) =>
       state.status === 'requested' ? { type: 'TransferFailed', data: { reason: input.reason } } : [],
   });
-// #endregion transfer
 
-/** The transfer id of a `Transfer` stream id. */
+/** The transfer id of a `Transfer` stream id (streams are named `Transfer-<id>`). */
 export function transferIdOf(streamId: string): string {
   return streamId.slice('Transfer-'.length);
 }
+// #endregion transfer

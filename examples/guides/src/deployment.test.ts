@@ -18,6 +18,7 @@ describe('guide: storage and deployment', () => {
     expect(lines).toEqual([
       'b holds the lease: false; it stands by for host-a:1201',
       'after a stopped, b holds the lease: true',
+      'b projected the deposit: 1 event(s)',
     ]);
   });
 

@@ -3,14 +3,14 @@ import {
   createEventStore,
   createInMemoryStorage,
   createProjectionRunner,
+  createRepository,
   type EventStorage,
-  type EventStore,
 } from '@hindsight/core';
 import { createPostgresStorage } from '@hindsight/postgres';
 import { createSqliteStorage } from '@hindsight/sqlite';
 import pg from 'pg';
 import { Account } from './bank.js';
-import { createBalancesView } from './projections.js';
+import { defineSqliteBalances } from './projections.js';
 
 /** Where the events live, as a deployment configures it. */
 export type StorageConfig =
@@ -49,20 +49,20 @@ export async function openStorage(config: StorageConfig): Promise<{
 
 /** Two processes sharing one SQLite file, each running the same projection: one works, one stands by. */
 export async function leasesTour(path: string, print: (line: string) => void): Promise<void> {
-  const { Balances } = createBalancesView();
-  const opened = [await openStorage({ kind: 'sqlite', path }), await openStorage({ kind: 'sqlite', path })];
-  const [first, second] = opened.map(({ storage }) => createEventStore({ storage, events: [Account] }));
-  if (first === undefined || second === undefined) throw new Error('two stores expected');
+  const SqliteBalances = defineSqliteBalances();
   // #region leases
-  const worker = (store: EventStore, owner: string) =>
-    createProjectionRunner(store, Balances.withTransaction<unknown>(), {
-      lease: { owner, ttlMs: 10_000 }, // a standby takes over within ttlMs of the owner dying
-    });
-  const a = worker(first, 'host-a:1201');
-  const b = worker(second, 'host-b:877');
+  // Two processes on one SQLite file (here two connections), running the same projection.
+  const processA = createEventStore({ storage: createSqliteStorage({ path }), events: [Account] });
+  const processB = createEventStore({ storage: createSqliteStorage({ path }), events: [Account] });
+  const a = createProjectionRunner(processA, SqliteBalances, {
+    lease: { owner: 'host-a:1201', ttlMs: 10_000 }, // a standby takes over within ttlMs of the owner dying
+  });
+  const b = createProjectionRunner(processB, SqliteBalances, {
+    lease: { owner: 'host-b:877', ttlMs: 10_000 },
+  });
   await a.start();
   await b.start();
-  const lease = (await b.status()).lease;
+  const { lease } = await b.status();
   print(`b holds the lease: ${lease?.held}; it stands by for ${lease?.holder}`);
 
   await a.stop(); // releases the lease: b takes over without waiting for it to expire
@@ -71,8 +71,14 @@ export async function leasesTour(path: string, print: (line: string) => void): P
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   print(`after a stopped, b holds the lease: ${(await b.status()).lease?.held}`);
+  await createRepository(processA, Account).execute('ada', (account) =>
+    account.open({ owner: 'Ada' }).deposit({ amount: 7 }),
+  );
+  await b.waitUntilCaughtUp();
+  print(`b projected the deposit: ${(await b.status()).handled} event(s)`);
   await b.stop();
-  for (const { close } of opened) await close();
+  await processA.close();
+  await processB.close();
 }
 
 // #region shutdown
