@@ -10,6 +10,7 @@ export default defineConfig({
       'examples/*/src/**/*.test.ts',
       'reliability/src/**/*.test.ts',
       'bench/src/**/*.test.ts',
+      'docs/test/**/*.test.ts',
     ],
     allowOnly: false,
     // The explorer serves its page script compiled; this builds it before any test runs.

@@ -1,3 +1,9 @@
+/**
+ * Events with schemas, aggregates, the event store and its storage port, the in-memory storage,
+ * projections, process managers, listeners, subscriptions and errors.
+ *
+ * @module @hindsight/core
+ */
 export {
   type AggregateDefinition,
   type AggregateOptions,

@@ -1,3 +1,8 @@
+/**
+ * The PostgreSQL store over your `pg` pool or a PGlite instance, with versioned migrations.
+ *
+ * @module @hindsight/postgres
+ */
 export type { InFlightAppendWait, ReadHorizonState } from './internal/read-horizon.js';
 export {
   createPostgresStorage,

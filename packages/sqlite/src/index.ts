@@ -1,3 +1,9 @@
+/**
+ * The embedded default store: events, snapshots, checkpoints, documents and leases in one SQLite
+ * file (better-sqlite3, WAL), no server.
+ *
+ * @module @hindsight/sqlite
+ */
 export { migrate } from './schema/migrate.js';
 export {
   createSqliteStorage,

@@ -1,3 +1,9 @@
+/**
+ * Given-when-then specifications for aggregates, projections, process managers and listeners, and
+ * the storage conformance suite every adapter runs.
+ *
+ * @module @hindsight/core/testing
+ */
 export type { GivenEventOf } from './given-events.js';
 export {
   aggregateSpec,

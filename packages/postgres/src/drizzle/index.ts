@@ -1,3 +1,9 @@
+/**
+ * Drizzle (pg-core) definitions of Hindsight's tables and the SQL of its functions, for one
+ * drizzle-kit migration flow covering events and read models.
+ *
+ * @module @hindsight/postgres/drizzle
+ */
 import { sql } from 'drizzle-orm';
 import {
   bigint,

@@ -1,0 +1,47 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEventStore, createProjectionRunner } from '@hindsight/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Account } from './bank.js';
+import { createShutdown, exitOnSignals, leasesTour, openStorage } from './deployment.js';
+import { createBalancesView } from './projections.js';
+
+describe('guide: storage and deployment', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'hindsight-guide-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('runs one projection runner per name across two connections to one file', async () => {
+    const lines: string[] = [];
+    await leasesTour(join(folder, 'leases.db'), (line) => lines.push(line));
+    expect(lines).toEqual([
+      'b holds the lease: false; it stands by for host-a:1201',
+      'after a stopped, b holds the lease: true',
+      'b projected the deposit: 1 event(s)',
+    ]);
+  });
+
+  it('shuts down on SIGTERM: consumers stopped, store closed, exit code 0', async () => {
+    const { storage, close } = await openStorage({ kind: 'memory' });
+    const store = createEventStore({ storage, events: [Account] });
+    const runner = createProjectionRunner(store, createBalancesView().Balances);
+    await runner.start();
+    let closed = 0;
+    const shutdown = createShutdown([runner], async () => {
+      closed += 1;
+      await close();
+    });
+    let exit: (code: number | undefined) => void = () => {};
+    const exited = new Promise<number | undefined>((resolve) => {
+      exit = resolve;
+    });
+    const host = Object.assign(new EventEmitter(), { exit: (code?: number) => exit(code) });
+    exitOnSignals(shutdown, host as unknown as Pick<NodeJS.Process, 'once' | 'exit'>);
+    host.emit('SIGTERM');
+    expect(await exited).toBe(0);
+    await shutdown();
+    expect(closed).toBe(1);
+    expect((await runner.status()).state).toBe('stopped');
+  });
+});
