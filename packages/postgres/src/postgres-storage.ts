@@ -36,6 +36,7 @@ import { positionLockKey } from './internal/position-lock.js';
 import { type PostgresReadHorizon, ReadHorizon, readBelowHorizon } from './internal/read-horizon.js';
 import type { StorageContext } from './internal/storage-context.js';
 import { isUniqueViolation } from './internal/storage-errors.js';
+import { SessionStreamLocks } from './internal/stream-locks.js';
 import { unstorableJsonError } from './internal/unstorable-json.js';
 import { createPostgresLeases } from './leases/postgres-leases.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
@@ -250,6 +251,8 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   readonly #lockKey: readonly [number, number];
   // Undefined on PGlite, whose appends never overlap a read.
   readonly #horizon: ReadHorizon | undefined;
+  // Undefined on PGlite, whose one connection a held lock would hold up.
+  #sessionLocks: SessionStreamLocks | undefined;
   #closed = false;
   readonly documents: DocumentStore<PostgresTransaction<TransactionClient>>;
   readonly leases: LeaseStore<PostgresTransaction<TransactionClient>>;
@@ -286,7 +289,11 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
           waitMs: readWaitMs,
           backoffMs: readWaitMs * readBackoffWaits,
         });
-    if (!driver.serialized) this.streamLocks = createPostgresStreamLocks(context);
+    const dedicated = driver.dedicated;
+    if (dedicated !== undefined) {
+      this.#sessionLocks = new SessionStreamLocks(schema, () => dedicated.call(driver));
+      this.streamLocks = createPostgresStreamLocks(context, this.#sessionLocks);
+    }
     this.#notifier = new AppendNotifier({
       driver,
       channel: appendedChannel(schema),
@@ -486,6 +493,7 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     if (this.#closed) return;
     this.#closed = true;
     await this.#notifier.close();
+    await this.#sessionLocks?.close();
   }
 
   #ensureOpen(): void {
