@@ -99,4 +99,15 @@ describe('PostgreSQL storage: hot streams', () => {
     },
     30_000,
   );
+
+  it('20 concurrent writers of one stream without lockStream all succeed with default settings', async () => {
+    const [storage] = storages as [PostgresStorage];
+    const counters = createRepository(createEventStore({ storage, events: [Counter] }), Counter);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => counters.execute('contended', 'increment', { by: 1 })),
+    );
+    expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index + 1),
+    );
+  }, 30_000);
 });

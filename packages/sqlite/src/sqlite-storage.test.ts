@@ -6,6 +6,8 @@ import {
   type AppendRequest,
   createEventStore,
   createProjectionRunner,
+  createRepository,
+  defineAggregate,
   defineProjection,
   defineStreamType,
   type ExpectedVersion,
@@ -240,6 +242,24 @@ describe('appending', () => {
     await storage.append(request('n', 2, ['C']));
     expect(heads).toEqual([2]);
     expect(await storage.headPosition()).toBe(3);
+  });
+});
+
+describe('contended streams', () => {
+  const Counter = defineAggregate('Counter')
+    .events({ Incremented: z.object({ by: z.number() }) })
+    .initialState(() => ({ total: 0 }))
+    .evolve({ Incremented: (state, { data }) => ({ total: state.total + data.by }) })
+    .commands({ increment: () => ({ type: 'Incremented', data: { by: 1 } }) });
+
+  it('lets 20 concurrent executes on one stream all succeed with default settings', async () => {
+    const counters = createRepository(createEventStore({ storage: open(), events: [Counter] }), Counter);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => counters.execute('busy', 'increment')),
+    );
+    expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index + 1),
+    );
   });
 });
 

@@ -371,6 +371,17 @@ describe('aggregate repository: concurrency', () => {
     for (const result of results) expect(result.state.count).toBe(result.version);
   });
 
+  it('lets 20 concurrent executes on one stream all succeed with default settings, versions 1..20', async () => {
+    const { store } = setup();
+    const counters = createRepository(store, Counter);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => counters.execute('busy', 'increment', { by: 1 })),
+    );
+    expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index + 1),
+    );
+  });
+
   it('queues hot-stream writers with lockStream: 10 concurrent executes without retries all succeed', async () => {
     const { store, spy } = setup();
     const counters = createRepository(store, Counter, { lockStream: true, retry: { attempts: 1 } });

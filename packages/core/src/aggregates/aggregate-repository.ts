@@ -49,7 +49,8 @@ export interface ExecuteOptions {
   /** Merged into every event the commands emit (correlation, causation, actor, …). */
   readonly metadata?: EventMetadata;
   /**
-   * Attempts on concurrency conflicts; overrides the repository's. `false`: one attempt, and a
+   * Attempts on concurrency conflicts; overrides the repository's. After a first conflict, the
+   * remaining attempts hold the stream's lock (as with `lockStream`), so contended writers queue. `false`: one attempt, and a
    * conflict is thrown as the `ConcurrencyError` itself.
    */
   readonly retry?: RetryOptions | false;
@@ -387,13 +388,17 @@ export function createRepository<
         : (executeOptions.retry?.attempts ?? defaultRetry);
     checkVersion('retry.attempts', attempts, 1);
     if (!(executeOptions.lockStream ?? options.lockStream ?? false)) {
-      return attemptExecute(id, calls, executeOptions, attempts);
+      return attemptExecute(id, calls, executeOptions, attempts, 1, false);
     }
+    return withStreamLock(id, () => attemptExecute(id, calls, executeOptions, attempts, 1, true));
+  }
+
+  async function withStreamLock<T>(id: string, work: () => Promise<T>): Promise<T> {
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
     const release = await (store.storage.streamLocks?.lock(streamId) ?? localStreamLocks.acquire(streamId));
     try {
-      return await attemptExecute(id, calls, executeOptions, attempts);
+      return await work();
     } finally {
       await release();
     }
@@ -404,9 +409,11 @@ export function createRepository<
     calls: readonly CommandCall[],
     executeOptions: ExecuteOptions,
     attempts: number,
+    firstAttempt: number,
+    locked: boolean,
   ): Promise<ExecuteResult<unknown, StoredEvent>> {
     const explicitVersion = executeOptions.expectedVersion;
-    for (let attempt = 1; ; attempt += 1) {
+    for (let attempt = firstAttempt; ; attempt += 1) {
       const loaded = await load(id);
       const { state, pending } = await decide(
         loaded,
@@ -429,6 +436,13 @@ export function createRepository<
         if (!isHindsightError(error, 'CONCURRENCY_CONFLICT') || !retrying) throw error;
         if (attempt >= attempts)
           throw new RetriesExhaustedError({ streamId: loaded.streamId, attempts, cause: error });
+        // A conflict shows the stream is contended: the remaining attempts queue on its lock, so
+        // that losers go one after another instead of colliding again (each retry round would
+        // otherwise let only one of n writers win, and n writers would need n attempts).
+        if (!locked) {
+          const next = attempt + 1;
+          return withStreamLock(id, () => attemptExecute(id, calls, executeOptions, attempts, next, true));
+        }
         await backOff(attempt);
       }
     }
