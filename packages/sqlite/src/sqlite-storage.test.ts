@@ -263,6 +263,36 @@ describe('contended streams', () => {
   });
 });
 
+describe('the event loop', () => {
+  it('lets timers run during 5,000 sequential appends', async () => {
+    const store = createEventStore({ storage: open(), events: [Tally] });
+    let ticks = 0;
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 10);
+    let stopRequested = false;
+    // A SIGTERM-style handler arrives through the event loop, like a timer does.
+    setTimeout(() => {
+      stopRequested = true;
+    }, 10);
+    let appended = 0;
+    try {
+      for (let index = 0; index < 5_000; index += 1) {
+        await store.append(`Tally-${index % 10}`, [{ type: 'Counted', data: { n: index } }], {
+          streamType: 'Tally',
+        });
+        appended += 1;
+        if (stopRequested && ticks >= 2) break;
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    expect(stopRequested).toBe(true);
+    expect(ticks).toBeGreaterThanOrEqual(2);
+    expect(appended).toBeGreaterThan(0);
+  });
+});
+
 describe('transactions', () => {
   it('keep reads outside the transaction on committed data, without waiting for it', async () => {
     const storage = open();
