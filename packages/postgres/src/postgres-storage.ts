@@ -401,8 +401,15 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
 
   async readStream(streamId: string, query: StreamPageQuery): Promise<readonly StoredEvent[]> {
     this.#ensureOpen();
+    const statements = this.#sql.readStream;
     const statement =
-      query.direction === 'forward' ? this.#sql.readStream.forward : this.#sql.readStream.backward;
+      query.until === undefined
+        ? query.direction === 'forward'
+          ? statements.forward
+          : statements.backward
+        : query.direction === 'forward'
+          ? statements.forwardUntil
+          : statements.backwardUntil;
     const rows = await this.#driver.run<EventRow>(statement, readStreamParams(streamId, query));
     return rows.map(toStoredEvent);
   }

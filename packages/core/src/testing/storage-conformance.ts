@@ -15,6 +15,7 @@ import type {
   StreamLocks,
   StreamPageQuery,
 } from '../streams/event-storage.js';
+import { readStreamPages } from '../streams/event-store.js';
 import { evolutionCases } from './evolution-conformance.js';
 
 /** Options of {@link storageConformanceCases}. */
@@ -455,6 +456,39 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
         asOfPast.map((event) => event.type),
         ['A'],
       );
+    },
+
+    'reads as of a time in full pages when recording times go backwards': async (storage) => {
+      // Imports keep the times events were first recorded, so versions need not follow time.
+      const months = [6, 1, 7, 2, 8, 3, 9, 4, 10, 5];
+      await storage.append({
+        streamId: 'imported',
+        streamType: 'Thing',
+        expectedVersion: 'no_stream',
+        events: months.map((month, index) => ({
+          ...prepared(`E${index + 1}`),
+          recordedAt: new Date(Date.UTC(2020, month - 1, 15)),
+        })),
+      });
+      const until = new Date(Date.UTC(2020, 4, 31));
+      const expected = ['E2', 'E4', 'E6', 'E8', 'E10'];
+      const forward = await storage.readStream('imported', { direction: 'forward', until, limit: 3 });
+      assert.deepEqual(
+        forward.map((event) => event.type),
+        expected.slice(0, 3),
+      );
+      const backward = await storage.readStream('imported', { direction: 'backward', until, limit: 3 });
+      assert.deepEqual(
+        backward.map((event) => event.type),
+        expected.slice(2).reverse(),
+      );
+      for (const direction of ['forward', 'backward'] as const) {
+        const all: string[] = [];
+        for await (const event of readStreamPages(storage, 'imported', { direction, until, pageSize: 2 })) {
+          all.push(event.type);
+        }
+        assert.deepEqual(all, direction === 'forward' ? expected : [...expected].reverse());
+      }
     },
 
     'keeps the newest snapshot per stream': async (storage) => {
