@@ -351,6 +351,27 @@ describe('aggregate repository: rejections and unknown commands', () => {
   });
 });
 
+describe('aggregate repository: ids', () => {
+  it('refuses an empty id on execute, load and history with INVALID_ARGUMENT naming the aggregate, writing nothing', async () => {
+    const { store, spy } = setup();
+    const counters = createRepository(store, Counter);
+    for (const attempt of [
+      () => counters.execute('', 'increment', { by: 1 }),
+      () => counters.execute('', 'increment', { by: 1 }, { lockStream: true }),
+      () => counters.load(''),
+      async () => {
+        for await (const _ of counters.history('')) break;
+      },
+    ]) {
+      const error = await caught(InvalidArgumentError, attempt);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'Counter id' });
+      expect(error.message).toContain('Counter id');
+    }
+    expect(spy.appends).toBe(0);
+    expect(await store.storage.headPosition()).toBe(0);
+  });
+});
+
 describe('aggregate repository: concurrency', () => {
   it('lets 10 concurrent executes on one aggregate all succeed by retrying, versions 1..10', async () => {
     const { store } = setup();

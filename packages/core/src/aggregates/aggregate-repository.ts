@@ -206,6 +206,17 @@ export function createRepository<
     return evolve(state, event as never);
   };
 
+  // The stream id alone cannot tell: an empty id still makes a valid one ("Account-").
+  const checkId = (id: unknown): void => {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidArgumentError({
+        argument: `${aggregate.name} id`,
+        value: id,
+        problem: 'must be a non-empty string',
+      });
+    }
+  };
+
   /**
    * Folds the stream's events (after its snapshot, where one of the current state shape exists).
    * `stale` is set when a snapshot was found but ignored because its shape version is not the
@@ -217,6 +228,7 @@ export function createRepository<
     useSnapshot: boolean,
     stale: { found: boolean } = { found: false },
   ) {
+    checkId(id);
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
     if (loadOptions.atVersion !== undefined) checkVersion('atVersion', loadOptions.atVersion, 0);
@@ -363,6 +375,7 @@ export function createRepository<
     inputOrOptions?: unknown,
     maybeOptions?: ExecuteOptions,
   ): Promise<ExecuteResult<unknown, StoredEvent>> {
+    checkId(id);
     const calls: CommandCall[] = [];
     let executeOptions: ExecuteOptions;
     if (typeof commandOrChain === 'function') {
