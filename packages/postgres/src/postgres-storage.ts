@@ -104,13 +104,18 @@ interface PgliteShape {
  * ```
  */
 export interface PostgresStorageOptions<Client extends PostgresClient = PostgresClient> {
-  /** Your pool (or PGlite instance). The storage never ends it: `close()` leaves it open. */
+  /**
+   * Your pool (or PGlite instance). The storage never ends it: `close()` leaves it open. A pool
+   * with no 'error' listener gets one that passes errors of idle connections to `onError`, since
+   * `pg` would otherwise end the process when the server closes one; add your own to handle them.
+   */
   readonly client: Client;
   /** The schema holding Hindsight's tables (default `'hindsight'`). */
   readonly schema?: string;
   /**
    * Receives background errors, which have no caller to throw to: the notification connection
-   * was lost (it reconnects by itself) or an `onAppended` listener threw. Default: ignored.
+   * was lost (it reconnects by itself), an `onAppended` listener threw, or an idle connection of a
+   * pool without an 'error' listener was ended by the server. Default: ignored.
    */
   readonly onError?: (error: unknown) => void;
   /**
@@ -221,7 +226,20 @@ export function createPostgresStorage<Client extends PostgresClient>(
     });
   }
   const driver = createDriver(options.client, { prepareStatements: options.prepareStatements ?? true });
-  return new PostgresEventStorage(driver, schema, options.onError ?? (() => undefined), readWaitMs);
+  const onError = options.onError ?? (() => undefined);
+  if (!driver.serialized) hearIdleErrors(options.client as Pool, onError);
+  return new PostgresEventStorage(driver, schema, onError, readWaitMs);
+}
+
+/**
+ * `pg` re-emits an error of an idle pooled connection (the server ended it: restart, failover,
+ * `idle_session_timeout`, `pg_terminate_backend`) on the pool, and an 'error' event nobody hears
+ * ends the process. The storage's own idle connections must not crash the application, so a pool
+ * without a listener gets one that hands the error to `onError`; the pool drops the connection
+ * either way, and the next query opens a new one. A listener of the application's is left alone.
+ */
+function hearIdleErrors(pool: Pool, onError: (error: unknown) => void): void {
+  if (pool.listenerCount('error') === 0) pool.on('error', (error) => onError(error));
 }
 
 function statementsFor(schema: string) {
