@@ -142,7 +142,7 @@ function setup(
   const inner =
     options.inner ?? createInMemoryStorage(options.clock === undefined ? {} : { clock: options.clock });
   const storage = decorate(inner, spy, options);
-  const store = createEventStore({ storage, events: [Audit] });
+  const store = createEventStore({ storage, events: [Audit, Account, Counter, Tagged] });
   opened.push(store);
   const reset = () => {
     spy.appends = 0;
@@ -348,6 +348,30 @@ describe('aggregate repository: rejections and unknown commands', () => {
     );
     expect(chained.command).toBe('close');
     expect(spy.appends).toBe(0);
+  });
+});
+
+describe('aggregate repository: registration', () => {
+  it('refuses a repository of an aggregate the store was not given, and the store keeps refusing its events', async () => {
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [Audit] });
+    opened.push(store);
+    const error = await caught(InvalidArgumentError, () => createRepository(store, Account));
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'aggregate' });
+    expect(error.message).toContain('Account');
+    const append = store.append('Account-a1', [{ type: 'Opened', data: { owner: 'ann' } } as never], {
+      streamType: 'Account' as never,
+    });
+    await expect(append).rejects.toMatchObject({ code: 'UNKNOWN_EVENT_TYPE' });
+    expect(await storage.headPosition()).toBe(0);
+  });
+
+  it('accepts an aggregate listed in the store or registered explicitly', async () => {
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Audit] });
+    opened.push(store);
+    store.register(Counter);
+    const counters = createRepository(store, Counter.withSnapshots({ every: 5 }));
+    expect((await counters.execute('c1', 'increment', { by: 2 })).version).toBe(1);
   });
 });
 
@@ -700,7 +724,7 @@ describe('aggregate repository: snapshots', () => {
       ...decorate(inner, spy),
       saveSnapshot: () => Promise.reject(failure),
     };
-    const store = createEventStore({ storage, events: [] });
+    const store = createEventStore({ storage, events: [Counter] });
     opened.push(store);
     const reported: unknown[] = [];
     const counters = createRepository(store, Counter.withSnapshots({ every: 1 }), {

@@ -186,7 +186,14 @@ export function createRepository<
   definition: AggregateDefinition<Name, Schemas, State, Commands>,
   options: RepositoryOptions = {},
 ): AggregateRepository<Schemas, State, Commands> {
-  store.register(definition);
+  // A store accepts only the stream types it was told about: a repository must not widen that.
+  if (!store.knows(definition)) {
+    throw new InvalidArgumentError({
+      argument: 'aggregate',
+      value: definition.name,
+      problem: `is not among the store's event types: list it in createEventStore({ events: [${definition.name}, …] }) or call store.register(${definition.name}) first`,
+    });
+  }
   const aggregate = definition as unknown as AnyAggregate;
   const defaultRetry = options.retry?.attempts ?? defaultAttempts;
   // Hot-stream writers of this repository, for storages without cross-process stream locks.

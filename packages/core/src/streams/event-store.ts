@@ -154,8 +154,13 @@ export interface EventStore<
   ): Promise<PreparedEvent[]>;
   /** Appends events returned by {@link EventStore.prepare}. */
   appendPrepared(request: AppendRequest, inTransaction?: TransactionHook<Tx>): Promise<AppendResult>;
-  /** Adds a catalog after creation (aggregates register themselves when first used). */
+  /**
+   * Adds a catalog after creation, explicitly: the store accepts only the stream types it was
+   * given, and a repository of an aggregate it does not know is refused.
+   */
   register(catalog: EventCatalog): void;
+  /** Whether the store was given `catalog` (its stream type, with the same schemas). */
+  knows(catalog: EventCatalog): boolean;
   close(): Promise<void>;
 }
 
@@ -272,6 +277,9 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     register(catalog) {
       registry.register(catalog);
+    },
+    knows(catalog) {
+      return registry.knows(catalog);
     },
 
     async close() {
