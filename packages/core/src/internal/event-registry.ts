@@ -74,7 +74,7 @@ export class EventRegistry {
    * Whether `catalog`'s stream type is registered with the same schemas; a stream type registered
    * with other schemas is refused as by {@link EventRegistry.register}.
    */
-  knows(catalog: EventCatalog): boolean {
+  knowsCatalog(catalog: EventCatalog): boolean {
     if (!this.#catalogs.has(catalog.streamType)) return false;
     this.register(catalog);
     return true;
