@@ -250,12 +250,12 @@ describe('contended streams', () => {
     .events({ Incremented: z.object({ by: z.number() }) })
     .initialState(() => ({ total: 0 }))
     .evolve({ Incremented: (state, { data }) => ({ total: state.total + data.by }) })
-    .commands({ increment: () => ({ type: 'Incremented', data: { by: 1 } }) });
+    .commands({ increment: (_state, input: { by: number }) => ({ type: 'Incremented', data: input }) });
 
   it('lets 20 concurrent executes on one stream all succeed with default settings', async () => {
     const counters = createRepository(createEventStore({ storage: open(), events: [Counter] }), Counter);
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => counters.execute('busy', 'increment')),
+      Array.from({ length: 20 }, () => counters.execute('busy', 'increment', { by: 1 })),
     );
     expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 20 }, (_, index) => index + 1),
