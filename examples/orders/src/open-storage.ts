@@ -20,6 +20,9 @@ export async function openStorage(env: NodeJS.ProcessEnv): Promise<OpenedStorage
   const url = env.HINDSIGHT_DATABASE_URL;
   if (url !== undefined && url !== '') {
     const pool = new pg.Pool({ connectionString: url });
+    // An idle connection the server ends (restart, idle timeout) is reported here; unheard, the
+    // 'error' event would end the process. The pool opens a new connection when one is needed.
+    pool.on('error', (error) => console.warn(`PostgreSQL: idle connection lost (${error.message})`));
     const storage = createPostgresStorage({ client: pool, schema: env.HINDSIGHT_PG_SCHEMA ?? 'hindsight' });
     await storage.migrate();
     return {

@@ -75,4 +75,39 @@ describe('PostgreSQL storage: hot streams', () => {
       await release();
     }
   });
+
+  it.each([1, 2, 10])(
+    'never deadlocks: 12 locked writers of one stream over a pool of %i all succeed',
+    async (max) => {
+      const small = createTestPool(max);
+      const storage = createPostgresStorage({ client: small, schema });
+      try {
+        const counters = createRepository(createEventStore({ storage, events: [Counter] }), Counter, {
+          lockStream: true,
+        });
+        const streamId = `pool-${max}`;
+        const results = await Promise.all(
+          Array.from({ length: 12 }, () => counters.execute(streamId, 'increment', { by: 1 })),
+        );
+        expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 12 }, (_, index) => index + 1),
+        );
+      } finally {
+        await storage.close();
+        await small.end();
+      }
+    },
+    30_000,
+  );
+
+  it('20 concurrent writers of one stream without lockStream all succeed with default settings', async () => {
+    const [storage] = storages as [PostgresStorage];
+    const counters = createRepository(createEventStore({ storage, events: [Counter] }), Counter);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => counters.execute('contended', 'increment', { by: 1 })),
+    );
+    expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index + 1),
+    );
+  }, 30_000);
 });

@@ -36,6 +36,7 @@ import { positionLockKey } from './internal/position-lock.js';
 import { type PostgresReadHorizon, ReadHorizon, readBelowHorizon } from './internal/read-horizon.js';
 import type { StorageContext } from './internal/storage-context.js';
 import { isUniqueViolation } from './internal/storage-errors.js';
+import { SessionStreamLocks } from './internal/stream-locks.js';
 import { unstorableJsonError } from './internal/unstorable-json.js';
 import { createPostgresLeases } from './leases/postgres-leases.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
@@ -103,13 +104,18 @@ interface PgliteShape {
  * ```
  */
 export interface PostgresStorageOptions<Client extends PostgresClient = PostgresClient> {
-  /** Your pool (or PGlite instance). The storage never ends it: `close()` leaves it open. */
+  /**
+   * Your pool (or PGlite instance). The storage never ends it: `close()` leaves it open. A pool
+   * with no 'error' listener gets one that passes errors of idle connections to `onError`, since
+   * `pg` would otherwise end the process when the server closes one; add your own to handle them.
+   */
   readonly client: Client;
   /** The schema holding Hindsight's tables (default `'hindsight'`). */
   readonly schema?: string;
   /**
    * Receives background errors, which have no caller to throw to: the notification connection
-   * was lost (it reconnects by itself) or an `onAppended` listener threw. Default: ignored.
+   * was lost (it reconnects by itself), an `onAppended` listener threw, or an idle connection of a
+   * pool without an 'error' listener was ended by the server. Default: ignored.
    */
   readonly onError?: (error: unknown) => void;
   /**
@@ -220,7 +226,20 @@ export function createPostgresStorage<Client extends PostgresClient>(
     });
   }
   const driver = createDriver(options.client, { prepareStatements: options.prepareStatements ?? true });
-  return new PostgresEventStorage(driver, schema, options.onError ?? (() => undefined), readWaitMs);
+  const onError = options.onError ?? (() => undefined);
+  if (!driver.serialized) hearIdleErrors(options.client as Pool, onError);
+  return new PostgresEventStorage(driver, schema, onError, readWaitMs);
+}
+
+/**
+ * `pg` re-emits an error of an idle pooled connection (the server ended it: restart, failover,
+ * `idle_session_timeout`, `pg_terminate_backend`) on the pool, and an 'error' event nobody hears
+ * ends the process. The storage's own idle connections must not crash the application, so a pool
+ * without a listener gets one that hands the error to `onError`; the pool drops the connection
+ * either way, and the next query opens a new one. A listener of the application's is left alone.
+ */
+function hearIdleErrors(pool: Pool, onError: (error: unknown) => void): void {
+  if (pool.listenerCount('error') === 0) pool.on('error', (error) => onError(error));
 }
 
 function statementsFor(schema: string) {
@@ -250,6 +269,8 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   readonly #lockKey: readonly [number, number];
   // Undefined on PGlite, whose appends never overlap a read.
   readonly #horizon: ReadHorizon | undefined;
+  // Undefined on PGlite, whose one connection a held lock would hold up.
+  #sessionLocks: SessionStreamLocks | undefined;
   #closed = false;
   readonly documents: DocumentStore<PostgresTransaction<TransactionClient>>;
   readonly leases: LeaseStore<PostgresTransaction<TransactionClient>>;
@@ -286,7 +307,11 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
           waitMs: readWaitMs,
           backoffMs: readWaitMs * readBackoffWaits,
         });
-    if (!driver.serialized) this.streamLocks = createPostgresStreamLocks(context);
+    const dedicated = driver.dedicated;
+    if (dedicated !== undefined) {
+      this.#sessionLocks = new SessionStreamLocks(schema, () => dedicated.call(driver));
+      this.streamLocks = createPostgresStreamLocks(context, this.#sessionLocks);
+    }
     this.#notifier = new AppendNotifier({
       driver,
       channel: appendedChannel(schema),
@@ -394,8 +419,15 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
 
   async readStream(streamId: string, query: StreamPageQuery): Promise<readonly StoredEvent[]> {
     this.#ensureOpen();
+    const statements = this.#sql.readStream;
     const statement =
-      query.direction === 'forward' ? this.#sql.readStream.forward : this.#sql.readStream.backward;
+      query.until === undefined
+        ? query.direction === 'forward'
+          ? statements.forward
+          : statements.backward
+        : query.direction === 'forward'
+          ? statements.forwardUntil
+          : statements.backwardUntil;
     const rows = await this.#driver.run<EventRow>(statement, readStreamParams(streamId, query));
     return rows.map(toStoredEvent);
   }
@@ -486,6 +518,7 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     if (this.#closed) return;
     this.#closed = true;
     await this.#notifier.close();
+    await this.#sessionLocks?.close();
   }
 
   #ensureOpen(): void {

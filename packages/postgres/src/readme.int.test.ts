@@ -47,6 +47,9 @@ describe('README', () => {
     const Account = defineStreamType('Account', { Deposited: z.object({ amount: z.number().positive() }) });
 
     const pool = new pg.Pool({ connectionString: DATABASE_URL });
+    // The server may end idle connections (restart, idle timeout): pg reports it on the pool, and an
+    // 'error' event nobody hears ends the process. The pool replaces the connection by itself.
+    pool.on('error', (error) => print(`idle PostgreSQL connection lost: ${error.message}`));
     await migrate(pool); // creates or upgrades the "hindsight" schema; safe to run from every instance
     await pool.query('CREATE TABLE IF NOT EXISTS balances (account text PRIMARY KEY, total int NOT NULL)');
 

@@ -6,6 +6,8 @@ import {
   type AppendRequest,
   createEventStore,
   createProjectionRunner,
+  createRepository,
+  defineAggregate,
   defineProjection,
   defineStreamType,
   type ExpectedVersion,
@@ -240,6 +242,54 @@ describe('appending', () => {
     await storage.append(request('n', 2, ['C']));
     expect(heads).toEqual([2]);
     expect(await storage.headPosition()).toBe(3);
+  });
+});
+
+describe('contended streams', () => {
+  const Counter = defineAggregate('Counter')
+    .events({ Incremented: z.object({ by: z.number() }) })
+    .initialState(() => ({ total: 0 }))
+    .evolve({ Incremented: (state, { data }) => ({ total: state.total + data.by }) })
+    .commands({ increment: (_state, input: { by: number }) => ({ type: 'Incremented', data: input }) });
+
+  it('lets 20 concurrent executes on one stream all succeed with default settings', async () => {
+    const counters = createRepository(createEventStore({ storage: open(), events: [Counter] }), Counter);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => counters.execute('busy', 'increment', { by: 1 })),
+    );
+    expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index + 1),
+    );
+  });
+});
+
+describe('the event loop', () => {
+  it('lets timers run during 5,000 sequential appends', async () => {
+    const store = createEventStore({ storage: open(), events: [Tally] });
+    let ticks = 0;
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 10);
+    let stopRequested = false;
+    // A SIGTERM-style handler arrives through the event loop, like a timer does.
+    setTimeout(() => {
+      stopRequested = true;
+    }, 10);
+    let appended = 0;
+    try {
+      for (let index = 0; index < 5_000; index += 1) {
+        await store.append(`Tally-${index % 10}`, [{ type: 'Counted', data: { n: index } }], {
+          streamType: 'Tally',
+        });
+        appended += 1;
+        if (stopRequested && ticks >= 2) break;
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    expect(stopRequested).toBe(true);
+    expect(ticks).toBeGreaterThanOrEqual(2);
+    expect(appended).toBeGreaterThan(0);
   });
 });
 

@@ -23,6 +23,7 @@ import { createSqliteAdmin } from './admin/sqlite-admin.js';
 import { type DeleteCheckpoint, prepareDeleteCheckpoint } from './checkpoints/delete-checkpoint.js';
 import { prepareSaveCheckpoint, type SaveCheckpoint } from './checkpoints/save-checkpoint.js';
 import { createSqliteDocuments } from './documents/sqlite-documents.js';
+import { EventLoopYielder } from './internal/event-loop.js';
 import { Mutex } from './internal/mutex.js';
 import { prepareReadQueries, type ReadQueries } from './internal/read-queries.js';
 import type { SqliteAccess } from './internal/sqlite-access.js';
@@ -214,6 +215,7 @@ class SqliteEventStorage implements SqliteStorage {
   // One connection has one transaction: appends, transactions and writes take turns, so nothing
   // else runs on the connection while a transaction hook awaits.
   readonly #writeLock = new Mutex();
+  readonly #yielder = new EventLoopYielder();
   readonly #queries: ReadQueries;
   readonly #appendEvents: AppendEvents;
   readonly #saveSnapshot: SaveSnapshot;
@@ -266,7 +268,15 @@ class SqliteEventStorage implements SqliteStorage {
     this.appendFence = createSqliteAppendFence(access);
   }
 
-  append(request: AppendRequest, hook?: TransactionHook<SqliteTransaction>): Promise<AppendResult> {
+  async append(request: AppendRequest, hook?: TransactionHook<SqliteTransaction>): Promise<AppendResult> {
+    try {
+      return await this.#appendNow(request, hook);
+    } finally {
+      await this.#yielder.pause();
+    }
+  }
+
+  #appendNow(request: AppendRequest, hook?: TransactionHook<SqliteTransaction>): Promise<AppendResult> {
     return this.#write(
       (transaction) => {
         const result = this.#appendEvents(request, this.#config.clock().getTime());

@@ -142,7 +142,7 @@ function setup(
   const inner =
     options.inner ?? createInMemoryStorage(options.clock === undefined ? {} : { clock: options.clock });
   const storage = decorate(inner, spy, options);
-  const store = createEventStore({ storage, events: [Audit] });
+  const store = createEventStore({ storage, events: [Audit, Account, Counter, Tagged] });
   opened.push(store);
   const reset = () => {
     spy.appends = 0;
@@ -351,6 +351,51 @@ describe('aggregate repository: rejections and unknown commands', () => {
   });
 });
 
+describe('aggregate repository: registration', () => {
+  it('refuses a repository of an aggregate the store was not given, and the store keeps refusing its events', async () => {
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [Audit] });
+    opened.push(store);
+    const error = await caught(InvalidArgumentError, () => createRepository(store, Account));
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'aggregate' });
+    expect(error.message).toContain('Account');
+    const append = store.append('Account-a1', [{ type: 'Opened', data: { owner: 'ann' } } as never], {
+      streamType: 'Account' as never,
+    });
+    await expect(append).rejects.toMatchObject({ code: 'UNKNOWN_EVENT_TYPE' });
+    expect(await storage.headPosition()).toBe(0);
+  });
+
+  it('accepts an aggregate listed in the store or registered explicitly', async () => {
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Audit] });
+    opened.push(store);
+    store.register(Counter);
+    const counters = createRepository(store, Counter.withSnapshots({ every: 5 }));
+    expect((await counters.execute('c1', 'increment', { by: 2 })).version).toBe(1);
+  });
+});
+
+describe('aggregate repository: ids', () => {
+  it('refuses an empty id on execute, load and history with INVALID_ARGUMENT naming the aggregate, writing nothing', async () => {
+    const { store, spy } = setup();
+    const counters = createRepository(store, Counter);
+    for (const attempt of [
+      () => counters.execute('', 'increment', { by: 1 }),
+      () => counters.execute('', 'increment', { by: 1 }, { lockStream: true }),
+      () => counters.load(''),
+      async () => {
+        for await (const _ of counters.history('')) break;
+      },
+    ]) {
+      const error = await caught(InvalidArgumentError, attempt);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'Counter id' });
+      expect(error.message).toContain('Counter id');
+    }
+    expect(spy.appends).toBe(0);
+    expect(await store.storage.headPosition()).toBe(0);
+  });
+});
+
 describe('aggregate repository: concurrency', () => {
   it('lets 10 concurrent executes on one aggregate all succeed by retrying, versions 1..10', async () => {
     const { store } = setup();
@@ -369,6 +414,17 @@ describe('aggregate repository: concurrency', () => {
     ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect((await counters.load('c1')).state).toEqual({ total: 55, count: 10 });
     for (const result of results) expect(result.state.count).toBe(result.version);
+  });
+
+  it('lets 20 concurrent executes on one stream all succeed with default settings, versions 1..20', async () => {
+    const { store } = setup();
+    const counters = createRepository(store, Counter);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => counters.execute('busy', 'increment', { by: 1 })),
+    );
+    expect(results.map((result) => result.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index + 1),
+    );
   });
 
   it('queues hot-stream writers with lockStream: 10 concurrent executes without retries all succeed', async () => {
@@ -668,7 +724,7 @@ describe('aggregate repository: snapshots', () => {
       ...decorate(inner, spy),
       saveSnapshot: () => Promise.reject(failure),
     };
-    const store = createEventStore({ storage, events: [] });
+    const store = createEventStore({ storage, events: [Counter] });
     opened.push(store);
     const reported: unknown[] = [];
     const counters = createRepository(store, Counter.withSnapshots({ every: 1 }), {

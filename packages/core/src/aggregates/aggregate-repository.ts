@@ -49,7 +49,8 @@ export interface ExecuteOptions {
   /** Merged into every event the commands emit (correlation, causation, actor, …). */
   readonly metadata?: EventMetadata;
   /**
-   * Attempts on concurrency conflicts; overrides the repository's. `false`: one attempt, and a
+   * Attempts on concurrency conflicts; overrides the repository's. After a first conflict, the
+   * remaining attempts hold the stream's lock (as with `lockStream`), so contended writers queue. `false`: one attempt, and a
    * conflict is thrown as the `ConcurrencyError` itself.
    */
   readonly retry?: RetryOptions | false;
@@ -185,7 +186,14 @@ export function createRepository<
   definition: AggregateDefinition<Name, Schemas, State, Commands>,
   options: RepositoryOptions = {},
 ): AggregateRepository<Schemas, State, Commands> {
-  store.register(definition);
+  // A store accepts only the stream types it was told about: a repository must not widen that.
+  if (!store.knows(definition)) {
+    throw new InvalidArgumentError({
+      argument: 'aggregate',
+      value: definition.name,
+      problem: `is not among the store's event types: list it in createEventStore({ events: [${definition.name}, …] }) or call store.register(${definition.name}) first`,
+    });
+  }
   const aggregate = definition as unknown as AnyAggregate;
   const defaultRetry = options.retry?.attempts ?? defaultAttempts;
   // Hot-stream writers of this repository, for storages without cross-process stream locks.
@@ -205,6 +213,17 @@ export function createRepository<
     return evolve(state, event as never);
   };
 
+  // The stream id alone cannot tell: an empty id still makes a valid one ("Account-").
+  const checkId = (id: unknown): void => {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidArgumentError({
+        argument: `${aggregate.name} id`,
+        value: id,
+        problem: 'must be a non-empty string',
+      });
+    }
+  };
+
   /**
    * Folds the stream's events (after its snapshot, where one of the current state shape exists).
    * `stale` is set when a snapshot was found but ignored because its shape version is not the
@@ -216,6 +235,7 @@ export function createRepository<
     useSnapshot: boolean,
     stale: { found: boolean } = { found: false },
   ) {
+    checkId(id);
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
     if (loadOptions.atVersion !== undefined) checkVersion('atVersion', loadOptions.atVersion, 0);
@@ -362,6 +382,7 @@ export function createRepository<
     inputOrOptions?: unknown,
     maybeOptions?: ExecuteOptions,
   ): Promise<ExecuteResult<unknown, StoredEvent>> {
+    checkId(id);
     const calls: CommandCall[] = [];
     let executeOptions: ExecuteOptions;
     if (typeof commandOrChain === 'function') {
@@ -387,13 +408,17 @@ export function createRepository<
         : (executeOptions.retry?.attempts ?? defaultRetry);
     checkVersion('retry.attempts', attempts, 1);
     if (!(executeOptions.lockStream ?? options.lockStream ?? false)) {
-      return attemptExecute(id, calls, executeOptions, attempts);
+      return attemptExecute(id, calls, executeOptions, attempts, 1, false);
     }
+    return withStreamLock(id, () => attemptExecute(id, calls, executeOptions, attempts, 1, true));
+  }
+
+  async function withStreamLock<T>(id: string, work: () => Promise<T>): Promise<T> {
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
     const release = await (store.storage.streamLocks?.lock(streamId) ?? localStreamLocks.acquire(streamId));
     try {
-      return await attemptExecute(id, calls, executeOptions, attempts);
+      return await work();
     } finally {
       await release();
     }
@@ -404,9 +429,11 @@ export function createRepository<
     calls: readonly CommandCall[],
     executeOptions: ExecuteOptions,
     attempts: number,
+    firstAttempt: number,
+    locked: boolean,
   ): Promise<ExecuteResult<unknown, StoredEvent>> {
     const explicitVersion = executeOptions.expectedVersion;
-    for (let attempt = 1; ; attempt += 1) {
+    for (let attempt = firstAttempt; ; attempt += 1) {
       const loaded = await load(id);
       const { state, pending } = await decide(
         loaded,
@@ -429,6 +456,13 @@ export function createRepository<
         if (!isHindsightError(error, 'CONCURRENCY_CONFLICT') || !retrying) throw error;
         if (attempt >= attempts)
           throw new RetriesExhaustedError({ streamId: loaded.streamId, attempts, cause: error });
+        // A conflict shows the stream is contended: the remaining attempts queue on its lock, so
+        // that losers go one after another instead of colliding again (each retry round would
+        // otherwise let only one of n writers win, and n writers would need n attempts).
+        if (!locked) {
+          const next = attempt + 1;
+          return withStreamLock(id, () => attemptExecute(id, calls, executeOptions, attempts, next, true));
+        }
         await backOff(attempt);
       }
     }

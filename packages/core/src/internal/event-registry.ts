@@ -70,6 +70,16 @@ export class EventRegistry {
     }
   }
 
+  /**
+   * Whether `catalog`'s stream type is registered with the same schemas; a stream type registered
+   * with other schemas is refused as by {@link EventRegistry.register}.
+   */
+  knowsCatalog(catalog: EventCatalog): boolean {
+    if (!this.#catalogs.has(catalog.streamType)) return false;
+    this.register(catalog);
+    return true;
+  }
+
   streamTypes(): string[] {
     return [...this.#catalogs.keys()];
   }

@@ -1,5 +1,6 @@
 import { StreamTypeMismatchError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
+import { EventLoopYielder } from '../internal/event-loop.js';
 import { Mutex } from '../internal/mutex.js';
 import { checkExpectedVersionMatches, findAlreadyStored } from '../streams/append-rules.js';
 import type {
@@ -60,6 +61,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly documents = new InMemoryDocuments();
   readonly leases = new InMemoryLeases(this.#writeLock);
   readonly admin: StorageAdmin;
+  readonly #yielder = new EventLoopYielder();
 
   constructor(clock: () => Date) {
     this.#clock = clock;
@@ -70,7 +72,15 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     });
   }
 
-  append(request: AppendRequest, hook?: TransactionHook<InMemoryTransaction>): Promise<AppendResult> {
+  async append(request: AppendRequest, hook?: TransactionHook<InMemoryTransaction>): Promise<AppendResult> {
+    try {
+      return await this.#appendNow(request, hook);
+    } finally {
+      await this.#yielder.pause();
+    }
+  }
+
+  #appendNow(request: AppendRequest, hook?: TransactionHook<InMemoryTransaction>): Promise<AppendResult> {
     return this.#writeLock.run(async () => {
       const stream = this.#streams.get(request.streamId);
       const already = findAlreadyStored(request, (eventId) => this.#byEventId.get(eventId));

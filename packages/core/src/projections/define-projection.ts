@@ -73,7 +73,8 @@ export interface ProjectionActivateContext<Tx> {
 }
 
 /**
- * Handles one event type of a projection.
+ * Handles one event type of a projection. Write through `context.transaction`, or make the handler
+ * idempotent: an async page that fails is rolled back and its earlier events applied again.
  *
  * @example
  * ```ts
@@ -246,15 +247,24 @@ interface Parts<Tx> {
  * Starts a projection (read model) over the events of some aggregates or stream types. Handler
  * payloads are inferred from the catalogs' schemas.
  *
+ * The rule for handlers: a read model's writes go through the context's `transaction` (they then
+ * commit with the events inline, or with the checkpoint async), or the handler is idempotent.
+ * Anything else is written more than once: when a page of an async projection fails, its
+ * transaction rolls back and the runner applies the page's earlier events again, one by one, to
+ * find the failing event; a crash before the checkpoint commits replays them too.
+ *
  * @example
  * ```ts
- * const summaries = new Map<string, { status: string; total: number }>();
+ * const storage = createInMemoryStorage();
+ * // Written through the transaction: rolled back with a failed page, so a redo never counts twice.
  * const OrderSummaries = defineProjection('orderSummaries', { from: [Order] })
  *   .withTransaction<InMemoryTransaction>()
- *   .on('OrderCreated', (event) => void summaries.set(event.streamId, { status: 'open', total: event.data.total }))
- *   .on('OrderPaid', (event) => {
- *     const summary = summaries.get(event.streamId);
- *     if (summary) summary.status = 'paid';
+ *   .on('OrderCreated', (event, { transaction, version }) =>
+ *     storage.putDocument(`summaries@${version}`, event.streamId, { status: 'open', total: event.data.total }, transaction),
+ *   )
+ *   .on('OrderPaid', async (event, { transaction, version }) => {
+ *     const summary = await storage.getDocument(`summaries@${version}`, event.streamId, transaction);
+ *     if (summary) await storage.putDocument(`summaries@${version}`, event.streamId, { ...summary.value, status: 'paid' }, transaction);
  *   });
  * const store = createEventStore({ storage, events: [Order], inline: [OrderSummaries] });
  * ```

@@ -1,3 +1,4 @@
+import { NotSupportedError } from '../errors/consumer-errors.js';
 import { HindsightError, StreamTypeMismatchError } from '../errors/hindsight-error.js';
 import type { EventMetadata, StoredEvent } from '../events/event.js';
 import type {
@@ -154,8 +155,26 @@ export interface EventStore<
   ): Promise<PreparedEvent[]>;
   /** Appends events returned by {@link EventStore.prepare}. */
   appendPrepared(request: AppendRequest, inTransaction?: TransactionHook<Tx>): Promise<AppendResult>;
-  /** Adds a catalog after creation (aggregates register themselves when first used). */
+  /**
+   * Adds a catalog after creation, explicitly: the store accepts only the stream types it was
+   * given, and a repository of an aggregate it does not know is refused.
+   */
   register(catalog: EventCatalog): void;
+  /** Whether the store was given `catalog` (its stream type, with the same schemas). */
+  knows(catalog: EventCatalog): boolean;
+  /**
+   * Deletes a consumer's checkpoint, so that it starts again as if new (from the beginning, or
+   * from its `startFrom`) the next time it starts. Stop the consumer first. The id is a
+   * subscription's `name`, `listener:<name>` for a listener; `listCheckpoints()` lists them.
+   *
+   * @example
+   * ```ts
+   * await audit.stop();
+   * await store.deleteCheckpoint('audit-log');
+   * await audit.start(); // handles the whole log again
+   * ```
+   */
+  deleteCheckpoint(consumerId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -272,6 +291,21 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     register(catalog) {
       registry.register(catalog);
+    },
+    knows(catalog) {
+      return registry.knowsCatalog(catalog);
+    },
+
+    async deleteCheckpoint(consumerId) {
+      ensureOpen();
+      if (storage.deleteCheckpoint === undefined) {
+        throw new NotSupportedError({
+          feature: `Deleting checkpoint "${consumerId}"`,
+          storage: storage.kind,
+          missing: 'deleteCheckpoint',
+        });
+      }
+      return storage.deleteCheckpoint(consumerId);
     },
 
     async close() {

@@ -1,5 +1,5 @@
 import { type FailedEventRef, HandlerFailedError } from '../errors/consumer-errors.js';
-import { HindsightError, isHindsightError } from '../errors/hindsight-error.js';
+import { HindsightError, InvalidArgumentError, isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import { checkVersion } from '../internal/checks.js';
 import { Mutex } from '../internal/mutex.js';
@@ -188,10 +188,12 @@ export interface StartOptions {
   /**
    * `'beginning'` (default) handles the whole log; `'end'` starts at the head when the consumer
    * first runs, e.g. a notification listener deployed on a long history, which should not send
-   * mail for it. The starting point is saved as the checkpoint at once, by the lease holder, so a
-   * restart or a fail-over goes on from there. Ignored once a checkpoint exists.
+   * mail for it; `{ position: n }` starts after global position n (a position you recorded, or
+   * where another system left off). The starting point is saved as the checkpoint at once, by the
+   * lease holder, so a restart or a fail-over goes on from there. Ignored once a checkpoint exists
+   * (delete it with `store.deleteCheckpoint` to start over).
    */
-  readonly startFrom?: 'beginning' | 'end';
+  readonly startFrom?: 'beginning' | 'end' | { readonly position: number };
 }
 
 /** The work one kind of consumer does; the runner brings order, retries, waiting and status. */
@@ -309,6 +311,7 @@ export class ConsumerRunner implements Consumer {
     checkVersion('retry.attempts', this.#attempts, 1);
     checkVersion('retry.initialDelayMs', this.#initialDelayMs, 0);
     checkVersion('retry.maxDelayMs', this.#maxDelayMs, 0);
+    checkStartFrom(spec.startFrom);
   }
 
   /** Runs `work` between two of the loop's steps, never during one. */
@@ -460,10 +463,12 @@ export class ConsumerRunner implements Consumer {
   async #loadPosition(owner: boolean): Promise<number> {
     const { checkpointId, startFrom } = this.#spec;
     const saved = await this.#storage.loadCheckpoint(checkpointId);
-    if (saved !== undefined || startFrom !== 'end' || !owner) return saved ?? 0;
-    const head = await this.#storage.headPosition();
-    await this.#storage.saveCheckpoint(checkpointId, head);
-    return head;
+    if (saved !== undefined || startFrom === undefined || startFrom === 'beginning' || !owner) {
+      return saved ?? 0;
+    }
+    const start = startFrom === 'end' ? await this.#storage.headPosition() : startFrom.position;
+    await this.#storage.saveCheckpoint(checkpointId, start);
+    return start;
   }
 
   /** Reads one page after the position and handles it; idles when it was the last. */
@@ -708,4 +713,20 @@ function isUnavailable(error: unknown): boolean {
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+function checkStartFrom(startFrom: unknown): void {
+  if (startFrom === undefined || startFrom === 'beginning' || startFrom === 'end') return;
+  const position =
+    typeof startFrom === 'object' && startFrom !== null
+      ? (startFrom as { position?: unknown }).position
+      : undefined;
+  if (typeof position !== 'number') {
+    throw new InvalidArgumentError({
+      argument: 'startFrom',
+      value: startFrom,
+      problem: "must be 'beginning', 'end' or { position: n }",
+    });
+  }
+  checkVersion('startFrom.position', position, 0);
 }

@@ -84,6 +84,37 @@ describe('createSubscription', () => {
     expect(fromStart).toEqual([1, 2, 3, 4]);
   });
 
+  it('starts after a given position, and over from the beginning once its checkpoint is deleted', async () => {
+    const store = setup();
+    for (let n = 1; n <= 4; n += 1) {
+      await store.append(`c-${n}`, [{ type: 'Added', data: { n } }], { streamType: 'Counter' });
+    }
+    const seen: number[] = [];
+    const options = {
+      name: 'from-position',
+      startFrom: { position: 2 },
+      handle: (event: StoredEvent) => void seen.push(event.position),
+    };
+    const first = createSubscription(store, options);
+    await first.start();
+    await first.waitUntilCaughtUp();
+    await first.stop();
+    expect(seen).toEqual([3, 4]);
+    expect(await store.storage.loadCheckpoint('from-position')).toBe(4);
+    await store.deleteCheckpoint('from-position');
+    expect(await store.storage.loadCheckpoint('from-position')).toBeUndefined();
+    const again = createSubscription(store, { ...options, startFrom: 'beginning' as const });
+    await again.start();
+    await again.waitUntilCaughtUp();
+    await again.stop();
+    expect(seen).toEqual([3, 4, 1, 2, 3, 4]);
+    for (const startFrom of [{ position: -1 }, { position: 1.5 }, { at: 3 }, 'middle']) {
+      expect(() => createSubscription(store, { ...options, startFrom } as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+  });
+
   it('resumes after a restart from its checkpoint, without repeats', async () => {
     const store = setup();
     const seen: number[] = [];

@@ -457,6 +457,54 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
       );
     },
 
+    'reads as of a time in full pages when recording times go backwards': async (storage) => {
+      // Imports keep the times events were first recorded, so versions need not follow time.
+      const months = [6, 1, 7, 2, 8, 3, 9, 4, 10, 5];
+      await storage.append({
+        streamId: 'imported',
+        streamType: 'Thing',
+        expectedVersion: 'no_stream',
+        events: months.map((month, index) => ({
+          ...prepared(`E${index + 1}`),
+          recordedAt: new Date(Date.UTC(2020, month - 1, 15)),
+        })),
+      });
+      const until = new Date(Date.UTC(2020, 4, 31));
+      const expected = ['E2', 'E4', 'E6', 'E8', 'E10'];
+      const forward = await storage.readStream('imported', { direction: 'forward', until, limit: 3 });
+      assert.deepEqual(
+        forward.map((event) => event.type),
+        expected.slice(0, 3),
+      );
+      const backward = await storage.readStream('imported', { direction: 'backward', until, limit: 3 });
+      assert.deepEqual(
+        backward.map((event) => event.type),
+        expected.slice(2).reverse(),
+      );
+      for (const direction of ['forward', 'backward'] as const) {
+        const all: string[] = [];
+        // Paged as readers page: keyset on the last version of a full page, until a short one.
+        let bound: number | undefined;
+        for (;;) {
+          const page = await storage.readStream('imported', {
+            direction,
+            until,
+            limit: 2,
+            ...(bound === undefined
+              ? {}
+              : direction === 'forward'
+                ? { minVersion: bound }
+                : { maxVersion: bound }),
+          });
+          all.push(...page.map((event) => event.type));
+          const last = page.at(-1);
+          if (last === undefined || page.length < 2) break;
+          bound = direction === 'forward' ? last.version + 1 : last.version - 1;
+        }
+        assert.deepEqual(all, direction === 'forward' ? expected : [...expected].reverse());
+      }
+    },
+
     'keeps the newest snapshot per stream': async (storage) => {
       assert.equal(await storage.loadSnapshot('snap'), undefined);
       const timestamp = new Date('2026-01-02T03:04:05.000Z');

@@ -13,6 +13,13 @@ export interface Session {
   exec(text: string): Promise<void>;
 }
 
+/** A connection of the storage's own, outside the pool, for session-scoped state (stream locks). */
+export interface DedicatedSession extends Session {
+  /** True once the connection broke or ended; it is then never used again. */
+  readonly lost: boolean;
+  close(): Promise<void>;
+}
+
 /** The few things the storage needs from a driver, so `pg` and PGlite differ in one place. */
 export interface Driver extends Session {
   /**
@@ -33,6 +40,11 @@ export interface Driver extends Session {
     onNotify: (payload: string) => void,
     onLost: (error: unknown) => void,
   ): Promise<() => Promise<void>>;
+  /**
+   * Opens a connection that no pool hands out, so what it holds never waits for a pooled
+   * connection. Absent on PGlite (one connection).
+   */
+  dedicated?(): Promise<DedicatedSession>;
 }
 
 // The session behind each transaction handle a driver gave out, so storage methods that accept a

@@ -1,7 +1,13 @@
 import { isHindsightError } from '@hindsight/core';
-import type { CustomTypesConfig, Notification, Pool, PoolClient } from 'pg';
+import type { Client, ClientConfig, CustomTypesConfig, Notification, Pool, PoolClient } from 'pg';
 import type { PostgresTransaction } from '../postgres-transaction.js';
-import { bindTransaction, type Driver, type DriverOptions, type Session } from './driver.js';
+import {
+  bindTransaction,
+  type DedicatedSession,
+  type Driver,
+  type DriverOptions,
+  type Session,
+} from './driver.js';
 import { quoteIdentifier } from './identifiers.js';
 import type { Statement } from './statement.js';
 import { storageUnavailable, toStatementError, toStorageError } from './storage-errors.js';
@@ -41,6 +47,8 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
         release(broken);
       }
     },
+
+    dedicated: () => openDedicated(pool, options),
 
     async listen(channel, onNotify, onLost) {
       const { client, release } = await checkOut(pool);
@@ -86,6 +94,41 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
   };
 }
 
+// pg-pool keeps the client class it creates connections with and the options it was given.
+interface PoolInternals {
+  readonly Client: new (config: ClientConfig) => Client;
+  readonly options: ClientConfig;
+}
+
+/** A connection like the pool's (same class, same settings) that the pool does not manage. */
+async function openDedicated(pool: Pool, options: DriverOptions): Promise<DedicatedSession> {
+  const internals = pool as unknown as PoolInternals;
+  const client = new internals.Client(internals.options);
+  let lost = false;
+  const lose = (): void => {
+    lost = true;
+  };
+  // Heard here so that a connection the server ends never crashes the process.
+  client.on('error', lose);
+  client.on('end', lose);
+  try {
+    await client.connect();
+  } catch (error) {
+    lost = true;
+    throw toStorageError(error);
+  }
+  return {
+    ...clientSession(client, options),
+    get lost() {
+      return lost;
+    },
+    async close() {
+      lost = true;
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
 interface CheckedOut {
   readonly client: PoolClient;
   /** Gives the connection back; `broken` (an error or `true`) makes the pool discard it. */
@@ -119,7 +162,7 @@ function checkOut(pool: Pool): Promise<CheckedOut> {
   });
 }
 
-function clientSession(queryable: Pool | PoolClient, options: DriverOptions): Session {
+function clientSession(queryable: Pool | PoolClient | Client, options: DriverOptions): Session {
   return {
     async run<Row>(statement: Statement, params: readonly unknown[]): Promise<Row[]> {
       try {

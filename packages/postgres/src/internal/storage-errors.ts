@@ -27,9 +27,37 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof Error && unavailableMessage.test(error.message);
 }
 
-/** Maps connection failures to a retryable `STORAGE_UNAVAILABLE`; other errors pass unchanged. */
+/**
+ * Maps connection failures to a retryable `STORAGE_UNAVAILABLE`, and connections the server
+ * refuses for good (no such database or role, bad credentials) to a non-retryable one that says
+ * what to do; other errors pass unchanged.
+ */
 export function toStorageError(error: unknown): unknown {
-  return isUnavailable(error) ? storageUnavailable(error) : error;
+  return refusedConnection(error) ?? (isUnavailable(error) ? storageUnavailable(error) : error);
+}
+
+// SQLSTATE 3D000 (invalid catalog name) and class 28 (invalid authorization): trying again cannot
+// help, someone has to create the database or role, or fix the connection settings.
+function refusedConnection(error: unknown): HindsightError | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code !== '3D000' && code !== '28000' && code !== '28P01') return undefined;
+  const reason = error instanceof Error ? error.message : String(error);
+  const database = /database "(.*)" does not exist/.exec(reason)?.[1];
+  const role = /role "(.*)" does not exist/.exec(reason)?.[1];
+  const todo =
+    database !== undefined
+      ? `create it (CREATE DATABASE ${quoteName(database)}, or \`createdb ${database}\`) or fix the database name of the connection settings`
+      : role !== undefined
+        ? `create it (CREATE ROLE ${quoteName(role)} LOGIN, with the privileges Hindsight needs) or fix the user of the connection settings`
+        : 'check the user, password and pg_hba.conf rules of the connection settings';
+  return new HindsightError('STORAGE_UNAVAILABLE', `PostgreSQL refused the connection: ${reason}: ${todo}`, {
+    retryable: false,
+    cause: error,
+  });
+}
+
+function quoteName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** A retryable `STORAGE_UNAVAILABLE` caused by `cause`. */

@@ -4,12 +4,18 @@ import { defineStatement, type Statement } from '../internal/statement.js';
 const streamLockClass = 0x48537331;
 
 /**
- * Takes the transaction-scoped advisory lock of one stream, waiting for its holder. $1 the lock
+ * Tries the session-scoped advisory lock of one stream, without waiting: 't' when taken. $1 the lock
  * class, $2 the schema and stream id (a hash collision only makes two streams queue together).
  */
-export const lockStreamStatement: Statement = defineStatement(
-  'lock_stream',
-  'SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))::text AS locked',
+export const tryLockStreamStatement: Statement = defineStatement(
+  'try_lock_stream',
+  'SELECT pg_try_advisory_lock($1::int4, hashtext($2::text))::text AS locked',
+);
+
+/** Releases a stream lock taken by {@link tryLockStreamStatement} on the same session. */
+export const unlockStreamStatement: Statement = defineStatement(
+  'unlock_stream',
+  'SELECT pg_advisory_unlock($1::int4, hashtext($2::text))::text AS unlocked',
 );
 
 export function lockStreamParams(schema: string, streamId: string): unknown[] {
