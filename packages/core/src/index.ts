@@ -192,11 +192,13 @@ export {
 export {
   type BackoffOptions,
   type Consumer,
+  type ConsumerKindName,
   type ConsumerLeaseStatus,
   type ConsumerOptions,
   type ConsumerState,
   type ConsumerStatus,
   type ConsumerWait,
+  consumerCheckpointId,
   createSubscription,
   type LeaseOptions,
   type ShutdownOnSignalsOptions,
