@@ -38,6 +38,7 @@ export {
   HindsightError,
   type HindsightErrorCode,
   type HindsightErrorFor,
+  hindsightErrorCodes,
   InvalidArgumentError,
   InvalidMetadataError,
   InvalidStreamIdError,

@@ -8,33 +8,52 @@ import type {
 
 const errorBrand = Symbol.for('@hindsight/error');
 
-/** Every stable error code Hindsight throws. Match on these, never on messages. */
-export type HindsightErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'STORED_EVENT_INVALID'
-  | 'UNKNOWN_EVENT_TYPE'
-  | 'CONCURRENCY_CONFLICT'
-  | 'RETRIES_EXHAUSTED'
-  | 'COMMAND_REJECTED'
-  | 'UNKNOWN_COMMAND'
-  | 'INVALID_STREAM_ID'
-  | 'INVALID_ARGUMENT'
-  | 'PAYLOAD_NOT_SERIALIZABLE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'INVALID_METADATA'
-  | 'EVENT_ID_CONFLICT'
-  | 'STREAM_TYPE_MISMATCH'
-  | 'DUPLICATE_EVENT_TYPE'
-  | 'STORE_CLOSED'
-  | 'STORAGE_UNAVAILABLE'
-  | 'SCHEMA_NOT_MIGRATED'
-  | 'HANDLER_FAILED'
-  | 'CONSUMER_FAILED'
-  | 'EVENT_CYCLE'
-  | 'NOT_SUPPORTED'
-  | 'CONSUMER_STOPPED'
-  | 'LEASE_LOST'
-  | 'PROJECTION_VERSION_IN_USE';
+/**
+ * Every stable error code Hindsight throws, in one list: the {@link HindsightErrorCode} union is
+ * read off it, and the tests check that each code is thrown somewhere and documented.
+ *
+ * @example
+ * ```ts
+ * const known = new Set<string>(hindsightErrorCodes);
+ * if (isHindsightError(error) && known.has(error.code)) report(error.code);
+ * ```
+ */
+export const hindsightErrorCodes = [
+  'VALIDATION_FAILED',
+  'STORED_EVENT_INVALID',
+  'UNKNOWN_EVENT_TYPE',
+  'CONCURRENCY_CONFLICT',
+  'RETRIES_EXHAUSTED',
+  'COMMAND_REJECTED',
+  'UNKNOWN_COMMAND',
+  'INVALID_STREAM_ID',
+  'INVALID_ARGUMENT',
+  'PAYLOAD_NOT_SERIALIZABLE',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_METADATA',
+  'EVENT_ID_CONFLICT',
+  'STREAM_TYPE_MISMATCH',
+  'DUPLICATE_EVENT_TYPE',
+  'STORE_CLOSED',
+  'STORAGE_UNAVAILABLE',
+  'SCHEMA_NOT_MIGRATED',
+  'HANDLER_FAILED',
+  'EVENT_CYCLE',
+  'NOT_SUPPORTED',
+  'CONSUMER_STOPPED',
+  'LEASE_LOST',
+  'PROJECTION_VERSION_IN_USE',
+] as const;
+
+/**
+ * A stable error code. Match on these, never on messages.
+ *
+ * @example
+ * ```ts
+ * const code: HindsightErrorCode = 'CONCURRENCY_CONFLICT';
+ * ```
+ */
+export type HindsightErrorCode = (typeof hindsightErrorCodes)[number];
 
 /**
  * Base class of every error Hindsight throws. `code` is stable across releases.
