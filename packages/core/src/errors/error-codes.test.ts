@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { hindsightErrorCodes } from './hindsight-error.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { HandlerFailedError } from './consumer-errors.js';
+import { type ConcurrencyError, hindsightErrorCodes, isHindsightError } from './hindsight-error.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -32,5 +33,17 @@ describe('error codes', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const rows = new Set([...readme.matchAll(/^\| `([A-Z_]+)` +\|/gm)].map((match) => match[1]));
     expect(hindsightErrorCodes.filter((code) => !rows.has(code))).toEqual([]);
+  });
+});
+
+describe('isHindsightError', () => {
+  it('narrows to the class of the code, wherever the class is defined', () => {
+    const error: unknown = new HandlerFailedError({ consumer: 'c', attempts: 1, cause: new Error('x') });
+    if (isHindsightError(error, 'HANDLER_FAILED')) {
+      expectTypeOf(error).toEqualTypeOf<HandlerFailedError>();
+      expect(error.consumer).toBe('c');
+    } else expect.unreachable();
+    if (isHindsightError(error, 'CONCURRENCY_CONFLICT'))
+      expectTypeOf(error).toEqualTypeOf<ConcurrencyError>();
   });
 });

@@ -1,11 +1,3 @@
-import type {
-  EventCycleError,
-  HandlerFailedError,
-  LeaseLostError,
-  NotSupportedError,
-  ProjectionVersionInUseError,
-} from './consumer-errors.js';
-
 const errorBrand = Symbol.for('@hindsight/error');
 
 /**
@@ -78,7 +70,17 @@ export class HindsightError extends Error {
   }
 }
 
-type ErrorByCode = {
+/**
+ * The class of each code that has one, for {@link isHindsightError}'s narrowing. Modules that
+ * define error classes elsewhere add theirs by declaration merging (consumer-errors.ts does), so
+ * this module imports none of them.
+ *
+ * @example
+ * ```ts
+ * type Conflict = HindsightErrorClasses['CONCURRENCY_CONFLICT']; // ConcurrencyError
+ * ```
+ */
+export interface HindsightErrorClasses {
   VALIDATION_FAILED: EventValidationError;
   STORED_EVENT_INVALID: StoredEventInvalidError;
   UNKNOWN_EVENT_TYPE: UnknownEventTypeError;
@@ -93,16 +95,11 @@ type ErrorByCode = {
   INVALID_METADATA: InvalidMetadataError;
   EVENT_ID_CONFLICT: EventIdConflictError;
   STREAM_TYPE_MISMATCH: StreamTypeMismatchError;
-  HANDLER_FAILED: HandlerFailedError;
-  EVENT_CYCLE: EventCycleError;
-  NOT_SUPPORTED: NotSupportedError;
-  LEASE_LOST: LeaseLostError;
-  PROJECTION_VERSION_IN_USE: ProjectionVersionInUseError;
-};
+}
 
 /** The error class thrown for `code`, or the base class for codes without a dedicated class. */
-export type HindsightErrorFor<C extends HindsightErrorCode> = C extends keyof ErrorByCode
-  ? ErrorByCode[C]
+export type HindsightErrorFor<C extends HindsightErrorCode> = C extends keyof HindsightErrorClasses
+  ? HindsightErrorClasses[C]
   : HindsightError;
 
 /**
