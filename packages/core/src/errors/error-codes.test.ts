@@ -43,7 +43,9 @@ describe('isHindsightError', () => {
       expectTypeOf(error).toEqualTypeOf<HandlerFailedError>();
       expect(error.consumer).toBe('c');
     } else expect.unreachable();
-    if (isHindsightError(error, 'CONCURRENCY_CONFLICT'))
-      expectTypeOf(error).toEqualTypeOf<ConcurrencyError>();
+    const other: unknown = error;
+    if (isHindsightError(other, 'CONCURRENCY_CONFLICT')) {
+      expectTypeOf(other).toEqualTypeOf<ConcurrencyError>();
+    }
   });
 });

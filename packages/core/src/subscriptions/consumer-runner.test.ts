@@ -61,10 +61,10 @@ describe('delivery modes', () => {
       ...fast,
       handle: async (event, { transaction }) => {
         if (event.position === 3) throw new Error('bad event');
-        const count = (await store.storage.getDocument?.('counts', 'all', transaction))?.value as
+        const count = (await store.storage.documents?.get('counts', 'all', transaction))?.value as
           | number
           | undefined;
-        await store.storage.putDocument?.('counts', 'all', (count ?? 0) + 1, transaction);
+        await store.storage.documents?.put('counts', 'all', (count ?? 0) + 1, transaction);
       },
     });
     await subscription.start();
@@ -72,7 +72,7 @@ describe('delivery modes', () => {
     await subscription.stop();
     // The page of three failed as a whole (nothing of it stayed), then events 1 and 2 committed
     // one by one: each counted once, and the checkpoint stands before the event at fault.
-    expect((await store.storage.getDocument?.('counts', 'all'))?.value).toBe(2);
+    expect((await store.storage.documents?.get('counts', 'all'))?.value).toBe(2);
     expect(await store.storage.loadCheckpoint('subscription:counting')).toBe(2);
   });
 
