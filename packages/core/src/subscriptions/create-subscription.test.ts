@@ -100,9 +100,9 @@ describe('createSubscription', () => {
     await first.waitUntilCaughtUp();
     await first.stop();
     expect(seen).toEqual([3, 4]);
-    expect(await store.storage.loadCheckpoint('from-position')).toBe(4);
-    await store.deleteCheckpoint('from-position');
-    expect(await store.storage.loadCheckpoint('from-position')).toBeUndefined();
+    expect(await store.storage.loadCheckpoint('subscription:from-position')).toBe(4);
+    await store.deleteCheckpoint('subscription:from-position');
+    expect(await store.storage.loadCheckpoint('subscription:from-position')).toBeUndefined();
     const again = createSubscription(store, { ...options, startFrom: 'beginning' as const });
     await again.start();
     await again.waitUntilCaughtUp();
