@@ -54,14 +54,18 @@ const errorFiles = sourceFiles(join(root, 'packages/core/src/errors')).map(parse
 
 const codes = [];
 for (const file of errorFiles) {
+  // The union is read off the `hindsightErrorCodes` list (`[...] as const`).
   visit(file, (node) => {
-    if (!ts.isTypeAliasDeclaration(node) || node.name.text !== 'HindsightErrorCode') return;
-    for (const member of ts.isUnionTypeNode(node.type) ? node.type.types : [node.type]) {
-      if (ts.isLiteralTypeNode(member) && ts.isStringLiteral(member.literal)) codes.push(member.literal.text);
-    }
+    if (!ts.isVariableDeclaration(node) || node.name.getText(file) !== 'hindsightErrorCodes') return;
+    const list =
+      node.initializer !== undefined && ts.isAsExpression(node.initializer)
+        ? node.initializer.expression
+        : undefined;
+    if (list === undefined || !ts.isArrayLiteralExpression(list)) return;
+    for (const element of list.elements) if (ts.isStringLiteral(element)) codes.push(element.text);
   });
 }
-if (codes.length === 0) throw new Error('HindsightErrorCode not found in packages/core/src/errors');
+if (codes.length === 0) throw new Error('hindsightErrorCodes not found in packages/core/src/errors');
 
 // Error classes: every class in core's errors folder whose chain of `extends` reaches HindsightError.
 const declared = new Map();

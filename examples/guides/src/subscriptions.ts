@@ -13,7 +13,7 @@ export async function subscriptionsTour(path: string, print: (line: string) => v
   );
 
   const largeMovements = createSubscription(store, {
-    name: 'large-movements', // its checkpoint id: keep it stable across deployments
+    name: 'large-movements', // checkpoint subscription:large-movements: keep the name stable
     types: ['MoneyDeposited', 'MoneyWithdrawn'],
     handle: (event, { transaction }) => {
       if (event.type === 'AccountOpened' || event.type === 'AccountClosed') return;

@@ -61,12 +61,12 @@ describe('restarting a process whose consumer holds a lease on PostgreSQL', () =
 
   it('after SIGTERM, shutdownOnSignals releases the lease and the next process takes over at once', async () => {
     const first = await startHolder('first');
-    expect((await storage.leases.read('restartable'))?.owner).toBe('first');
+    expect((await storage.leases.read('subscription:restartable'))?.owner).toBe('first');
     first.child.kill('SIGTERM');
     expect(await first.exited).toEqual({ code: 0, signal: null });
-    expect(await storage.leases.read('restartable')).toBeUndefined();
+    expect(await storage.leases.read('subscription:restartable')).toBeUndefined();
     const second = await startHolder('second');
-    expect((await storage.leases.read('restartable'))?.owner).toBe('second');
+    expect((await storage.leases.read('subscription:restartable'))?.owner).toBe('second');
     second.child.kill('SIGINT');
     expect(await second.exited).toEqual({ code: 0, signal: null });
   });

@@ -65,7 +65,7 @@ describe('a core subscription on PostgreSQL', () => {
     await second.waitUntilCaughtUp();
     await second.stop();
     expect(await total()).toBe(111);
-    expect(await reader.loadCheckpoint('balances')).toBe(await writer.headPosition());
+    expect(await reader.loadCheckpoint('subscription:balances')).toBe(await writer.headPosition());
   });
 
   it('shows in its status an open append that holds it back, then passes it once it commits', async () => {

@@ -43,7 +43,7 @@ async function startHolder(path: string, owner: string) {
 async function leaseOwner(path: string): Promise<string | undefined> {
   const storage = createSqliteStorage({ path });
   try {
-    return (await storage.leases.read('restartable'))?.owner;
+    return (await storage.leases.read('subscription:restartable'))?.owner;
   } finally {
     await storage.close();
   }

@@ -1,5 +1,15 @@
 import { HindsightError } from './hindsight-error.js';
 
+declare module './hindsight-error.js' {
+  interface HindsightErrorClasses {
+    HANDLER_FAILED: HandlerFailedError;
+    EVENT_CYCLE: EventCycleError;
+    NOT_SUPPORTED: NotSupportedError;
+    LEASE_LOST: LeaseLostError;
+    PROJECTION_VERSION_IN_USE: ProjectionVersionInUseError;
+  }
+}
+
 /**
  * The event a consumer was working on when something went wrong.
  *

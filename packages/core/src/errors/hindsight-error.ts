@@ -1,40 +1,51 @@
-import type {
-  EventCycleError,
-  HandlerFailedError,
-  LeaseLostError,
-  NotSupportedError,
-  ProjectionVersionInUseError,
-} from './consumer-errors.js';
-
 const errorBrand = Symbol.for('@hindsight/error');
 
-/** Every stable error code Hindsight throws. Match on these, never on messages. */
-export type HindsightErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'STORED_EVENT_INVALID'
-  | 'UNKNOWN_EVENT_TYPE'
-  | 'CONCURRENCY_CONFLICT'
-  | 'RETRIES_EXHAUSTED'
-  | 'COMMAND_REJECTED'
-  | 'UNKNOWN_COMMAND'
-  | 'INVALID_STREAM_ID'
-  | 'INVALID_ARGUMENT'
-  | 'PAYLOAD_NOT_SERIALIZABLE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'INVALID_METADATA'
-  | 'EVENT_ID_CONFLICT'
-  | 'STREAM_TYPE_MISMATCH'
-  | 'DUPLICATE_EVENT_TYPE'
-  | 'STORE_CLOSED'
-  | 'STORAGE_UNAVAILABLE'
-  | 'SCHEMA_NOT_MIGRATED'
-  | 'HANDLER_FAILED'
-  | 'CONSUMER_FAILED'
-  | 'EVENT_CYCLE'
-  | 'NOT_SUPPORTED'
-  | 'CONSUMER_STOPPED'
-  | 'LEASE_LOST'
-  | 'PROJECTION_VERSION_IN_USE';
+/**
+ * Every stable error code Hindsight throws, in one list: the {@link HindsightErrorCode} union is
+ * read off it, and the tests check that each code is thrown somewhere and documented.
+ *
+ * @example
+ * ```ts
+ * const known = new Set<string>(hindsightErrorCodes);
+ * if (isHindsightError(error) && known.has(error.code)) report(error.code);
+ * ```
+ */
+export const hindsightErrorCodes = [
+  'VALIDATION_FAILED',
+  'STORED_EVENT_INVALID',
+  'UNKNOWN_EVENT_TYPE',
+  'CONCURRENCY_CONFLICT',
+  'RETRIES_EXHAUSTED',
+  'COMMAND_REJECTED',
+  'UNKNOWN_COMMAND',
+  'INVALID_STREAM_ID',
+  'INVALID_ARGUMENT',
+  'PAYLOAD_NOT_SERIALIZABLE',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_METADATA',
+  'EVENT_ID_CONFLICT',
+  'STREAM_TYPE_MISMATCH',
+  'DUPLICATE_EVENT_TYPE',
+  'STORE_CLOSED',
+  'STORAGE_UNAVAILABLE',
+  'SCHEMA_NOT_MIGRATED',
+  'HANDLER_FAILED',
+  'EVENT_CYCLE',
+  'NOT_SUPPORTED',
+  'CONSUMER_STOPPED',
+  'LEASE_LOST',
+  'PROJECTION_VERSION_IN_USE',
+] as const;
+
+/**
+ * A stable error code. Match on these, never on messages.
+ *
+ * @example
+ * ```ts
+ * const code: HindsightErrorCode = 'CONCURRENCY_CONFLICT';
+ * ```
+ */
+export type HindsightErrorCode = (typeof hindsightErrorCodes)[number];
 
 /**
  * Base class of every error Hindsight throws. `code` is stable across releases.
@@ -59,7 +70,17 @@ export class HindsightError extends Error {
   }
 }
 
-type ErrorByCode = {
+/**
+ * The class of each code that has one, for {@link isHindsightError}'s narrowing. Modules that
+ * define error classes elsewhere add theirs by declaration merging (consumer-errors.ts does), so
+ * this module imports none of them.
+ *
+ * @example
+ * ```ts
+ * type Conflict = HindsightErrorClasses['CONCURRENCY_CONFLICT']; // ConcurrencyError
+ * ```
+ */
+export interface HindsightErrorClasses {
   VALIDATION_FAILED: EventValidationError;
   STORED_EVENT_INVALID: StoredEventInvalidError;
   UNKNOWN_EVENT_TYPE: UnknownEventTypeError;
@@ -74,16 +95,11 @@ type ErrorByCode = {
   INVALID_METADATA: InvalidMetadataError;
   EVENT_ID_CONFLICT: EventIdConflictError;
   STREAM_TYPE_MISMATCH: StreamTypeMismatchError;
-  HANDLER_FAILED: HandlerFailedError;
-  EVENT_CYCLE: EventCycleError;
-  NOT_SUPPORTED: NotSupportedError;
-  LEASE_LOST: LeaseLostError;
-  PROJECTION_VERSION_IN_USE: ProjectionVersionInUseError;
-};
+}
 
 /** The error class thrown for `code`, or the base class for codes without a dedicated class. */
-export type HindsightErrorFor<C extends HindsightErrorCode> = C extends keyof ErrorByCode
-  ? ErrorByCode[C]
+export type HindsightErrorFor<C extends HindsightErrorCode> = C extends keyof HindsightErrorClasses
+  ? HindsightErrorClasses[C]
   : HindsightError;
 
 /**

@@ -14,6 +14,7 @@ export {
   HindsightError,
   type HindsightErrorCode,
   type HindsightErrorFor,
+  hindsightErrorCodes,
   InvalidArgumentError,
   InvalidMetadataError,
   InvalidStreamIdError,

@@ -5,11 +5,12 @@ import { requireDocuments, sortableNumber } from '../internal/documents.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { DocumentStore, EventStorage } from '../streams/event-storage.js';
 import type { ReadableStore } from '../streams/event-store.js';
-import { ConsumerLease } from '../subscriptions/consumer-lease.js';
+import { consumerCheckpointId } from '../subscriptions/checkpoint-id.js';
 import {
   type Consumer,
   type ConsumerOptions,
   ConsumerRunner,
+  consumerOf,
   eventRef,
   type StartOptions,
 } from '../subscriptions/consumer-runner.js';
@@ -112,45 +113,38 @@ export function createListenerRunner<Tx>(
   listener: Pick<ListenerDefinition, 'name' | 'streamTypes' | 'types' | 'handle'>,
   options: ConsumerOptions & StartOptions = {},
 ): ListenerRunner {
-  const checkpointId = `listener:${listener.name}`;
-  const lease = ConsumerLease.for(store.storage, checkpointId, options.lease);
-  // Its writes need the lease while it runs, so a listener that lost it moves no checkpoint.
-  const storage = lease?.guard(store.storage) ?? store.storage;
-  const documents = requireDocuments(storage, `Listener "${listener.name}"`);
-  const collection = `hindsight.dead-letters:${listener.name}`;
-  const clock = options.clock ?? (() => new Date());
   const reader = store.reader ?? EventReader.raw;
   const runner = new ConsumerRunner(
-    storage,
+    store.storage,
     {
       name: listener.name,
-      checkpointId,
+      checkpointId: consumerCheckpointId('listener', listener.name),
       types: listener.types,
       streamTypes: listener.streamTypes,
-      lease,
       startFrom: options.startFrom,
       reader,
     },
     {
-      async handle(event, attempt) {
-        await listener.handle(event, { attempt });
-        await storage.saveCheckpoint(checkpointId, event.position);
-      },
-      async giveUp(event, error, attempts) {
-        await storage.transaction(async (transaction) => {
-          await documents.put(
-            collection,
-            sortableNumber(event.position),
-            record(event, attempts, error),
-            transaction,
-          );
-          await storage.saveCheckpoint(checkpointId, event.position, transaction);
-        });
+      // Effects outside the storage cannot commit with the checkpoint: the effect goes first.
+      delivery: 'at-least-once',
+      applyEvent: (event, attempt) => listener.handle(event, { attempt }),
+      async giveUp(event, error, attempts, transaction) {
+        await documents.put(
+          collection,
+          sortableNumber(event.position),
+          record(event, attempts, error),
+          transaction,
+        );
         return true;
       },
     },
     options,
   );
+  // Its writes need the lease while it runs, so a listener that lost it moves nothing.
+  const { storage } = runner;
+  const documents = requireDocuments(storage, `Listener "${listener.name}"`);
+  const collection = `hindsight.dead-letters:${listener.name}`;
+  const clock = options.clock ?? (() => new Date());
 
   const retry = async (position: number): Promise<boolean> => {
     const key = sortableNumber(position);
@@ -179,7 +173,8 @@ export function createListenerRunner<Tx>(
     };
   }
 
-  return Object.assign(runner, {
+  return {
+    ...consumerOf(runner),
     async deadLetters(listOptions: { readonly limit?: number } = {}): Promise<DeadLetter[]> {
       const page = await documents.list(collection, { limit: listOptions.limit ?? 100 });
       return page.map(({ value }) => toDeadLetter(listener.name, value as DeadLetterRecord));
@@ -196,7 +191,7 @@ export function createListenerRunner<Tx>(
         }
         return { succeeded, failed };
       }),
-  });
+  };
 }
 
 async function allLetters(

@@ -13,11 +13,12 @@ import { deterministicUuid } from '../internal/deterministic-id.js';
 import { requireDocuments, sortableNumber } from '../internal/documents.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStore } from '../streams/event-store.js';
-import { ConsumerLease } from '../subscriptions/consumer-lease.js';
+import { consumerCheckpointId } from '../subscriptions/checkpoint-id.js';
 import {
   type Consumer,
   type ConsumerOptions,
   ConsumerRunner,
+  consumerOf,
   eventRef,
 } from '../subscriptions/consumer-runner.js';
 import type {
@@ -170,10 +171,30 @@ export function createProcessManager<
   options: ProcessManagerOptions = {},
 ): ProcessManager<State> {
   const { name } = definition;
-  const checkpointId = `process:${name}`;
-  const lease = ConsumerLease.for(store.storage, checkpointId, options.lease);
-  // Steps commit only while this runner holds the lease: state, outbox and checkpoint alike.
-  const storage = lease?.guard(store.storage) ?? store.storage;
+  const runner = new ConsumerRunner(
+    store.storage,
+    {
+      name,
+      checkpointId: consumerCheckpointId('process', name),
+      types: definition.types,
+      streamTypes: definition.streamTypes,
+      reader: store.reader,
+    },
+    {
+      // A page's steps (state, outbox) commit with the checkpoint; a later event of the same
+      // instance sees the state the earlier one left. Their commands go out after the commit.
+      delivery: 'exactly-once',
+      async applyPage(events, { transaction }) {
+        for (const event of events) await step(event, transaction);
+      },
+      afterCommit: () => dispatchDue().then(() => undefined),
+      beforeRead: () => dispatchDue(),
+      msUntilDue: () => msUntilDue(),
+    },
+    options,
+  );
+  // Steps and sends commit only while this runner holds the lease.
+  const { storage } = runner;
   const documents = requireDocuments(storage, `Process manager "${name}"`);
   const instances = `hindsight.process:${name}`;
   const outbox = `hindsight.process-outbox:${name}`;
@@ -182,8 +203,6 @@ export function createProcessManager<
   const targets = new Map<string, { readonly definition: CommandTarget; repository?: AnyRepository }>(
     definition.targets.map((target) => [target.name, { definition: target }]),
   );
-  // Events whose step committed in this run; a retry of such an event only sends its commands.
-  let committed = 0;
 
   const repositoryFor = (aggregate: string) => {
     const target = targets.get(aggregate);
@@ -198,19 +217,6 @@ export function createProcessManager<
     target.repository ??= createRepository(store, target.definition as never) as unknown as AnyRepository;
     return { definition: target.definition, repository: target.repository };
   };
-
-  /**
-   * The steps of `events` (a page, or one event) and the checkpoint of the last, in one
-   * transaction: a later event of the same instance sees the state the earlier one left.
-   */
-  async function steps(events: readonly StoredEvent[]): Promise<void> {
-    const last = events.at(-1);
-    if (last === undefined) return;
-    await storage.transaction(async (transaction) => {
-      for (const event of events) await step(event, transaction);
-      await storage.saveCheckpoint(checkpointId, last.position, transaction);
-    });
-  }
 
   async function step(event: StoredEvent, transaction: Tx): Promise<void> {
     // The runner reads only the types and stream types the definition has steps for.
@@ -440,39 +446,8 @@ export function createProcessManager<
     return Date.parse((next.value as OutboxEntry).dueAt) - clock().getTime();
   }
 
-  const runner = new ConsumerRunner(
-    storage,
-    {
-      name,
-      checkpointId,
-      types: definition.types,
-      streamTypes: definition.streamTypes,
-      lease,
-      reader: store.reader,
-    },
-    {
-      async handle(event) {
-        if (event.position > committed) {
-          await steps([event]);
-          committed = event.position;
-        }
-        await dispatchDue();
-      },
-      // A page's steps commit together; their commands go out after, as for a single event.
-      async handleBatch(events) {
-        const last = events.at(-1);
-        if (last === undefined) return;
-        await steps(events.filter((event) => event.position > committed));
-        committed = Math.max(committed, last.position);
-        await dispatchDue();
-      },
-      beforeRead: dispatchDue,
-      msUntilDue,
-    },
-    options,
-  );
-
-  return Object.assign(runner, {
+  return {
+    ...consumerOf(runner),
     dispatchDue: () => runner.exclusive(dispatchDue),
     async scheduled(): Promise<ScheduledCommand[]> {
       const commands: ScheduledCommand[] = [];
@@ -489,7 +464,7 @@ export function createProcessManager<
       const stored = await documents.get(instances, key);
       return (stored?.value as InstanceRecord | undefined)?.state as State | undefined;
     },
-  });
+  };
 }
 
 /** The one repository call a process manager makes, with the command named at run time. */

@@ -5,7 +5,6 @@ import { requireDocuments } from '../internal/documents.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage, HeldLog } from '../streams/event-storage.js';
 import type { ReadableStore } from '../streams/event-store.js';
-import { ConsumerLease } from '../subscriptions/consumer-lease.js';
 import {
   type Consumer,
   type ConsumerOptions,
@@ -244,41 +243,31 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
 
   #runnerFor(version: number): Live {
     const projection = this.#projection;
-    const checkpointId = projectionCheckpointId(this.name, version);
-    const lease = ConsumerLease.for(this.#storage, checkpointId, this.#options.lease);
-    const storage = lease?.guard(this.#storage) ?? this.#storage;
     // A rebuild elsewhere may have made another version live: this runner then hands over to
-    // one on that version. Checked in each event's transaction, and before each read for a
+    // one on that version. Checked in each page's transaction, and before each read for a
     // runner with nothing to handle (a standby that just took the lease over, say).
-    const superseded = async (transaction?: Tx): Promise<boolean> => {
-      if ((await readActiveVersion(this.#storage, this.name, transaction)) === version) return false;
+    const current = async (transaction?: Tx): Promise<boolean> => {
+      if ((await readActiveVersion(this.#storage, this.name, transaction)) === version) return true;
       this.#follow(live);
-      return true;
+      return false;
     };
-    // A page's effects and its checkpoint commit together: one transaction per page when catching up.
-    const apply = (events: readonly StoredEvent[]): Promise<void> =>
-      storage.transaction(async (transaction) => {
-        if (await superseded(transaction)) return;
-        await projection.handlePage(events, { transaction, replaying: false, version });
-        const last = events.at(-1);
-        if (last !== undefined) await storage.saveCheckpoint(checkpointId, last.position, transaction);
-      });
     const live: Live = {
       version,
       runner: new ConsumerRunner(
-        storage,
+        this.#storage,
         {
           name: this.name,
-          checkpointId,
+          checkpointId: projectionCheckpointId(this.name, version),
           types: projection.types,
           streamTypes: projection.streamTypes,
-          lease,
           reader: this.#reader,
         },
         {
-          handle: (event) => apply([event]),
-          handleBatch: (events) => apply(events),
-          beforeRead: () => superseded(),
+          delivery: 'exactly-once',
+          applyPage: (events, { transaction }) =>
+            projection.handlePage(events, { transaction, replaying: false, version }),
+          isCurrent: (transaction) => current(transaction),
+          beforeRead: () => current(),
         },
         this.#options,
       ),
@@ -304,7 +293,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
 }
 
 interface Live {
-  readonly runner: ConsumerRunner;
+  readonly runner: ConsumerRunner<unknown>;
   readonly version: number;
 }
 
@@ -342,6 +331,7 @@ async function rebuildVersion<Tx>(
     });
   }
   let events = 0;
+  let counted = 0;
   let head = await storage.headPosition();
   const report = async (position: number): Promise<void> => {
     if (options.onProgress === undefined) return;
@@ -350,25 +340,21 @@ async function rebuildVersion<Tx>(
   };
   // The shadow is the ordinary consumer loop on its own checkpoint: resumable and retried alike,
   // and leased, so two processes never fill the same version at once.
-  const lease = ConsumerLease.for(storage, checkpointId, options.lease);
-  const guarded = lease?.guard(storage) ?? storage;
-  // A page's effects and its checkpoint commit together, as in the live runner.
-  const fill = async (page: readonly StoredEvent[]): Promise<void> => {
-    const last = page.at(-1);
-    if (last === undefined) return;
-    await guarded.transaction(async (transaction) => {
-      await projection.handlePage(page, { transaction, replaying: true, version });
-      await guarded.saveCheckpoint(checkpointId, last.position, transaction);
-    });
-    events += page.length;
-    await report(last.position);
-  };
   const shadow = new ConsumerRunner(
-    guarded,
-    { name: `${name} (rebuilding v${version})`, checkpointId, types, streamTypes, lease, reader },
+    storage,
+    { name: `${name} (rebuilding v${version})`, checkpointId, types, streamTypes, reader },
     {
-      handle: (event) => fill([event]),
-      handleBatch: (page) => fill(page),
+      delivery: 'exactly-once',
+      applyPage: (page, { transaction }) =>
+        projection.handlePage(page, { transaction, replaying: true, version }),
+      async afterCommit(page) {
+        const last = page.at(-1);
+        // Counted once, though a failed report is retried after the commit.
+        if (last === undefined || last.position <= counted) return;
+        counted = last.position;
+        events += page.length;
+        await report(last.position);
+      },
     },
     options,
   );

@@ -1,6 +1,7 @@
 import type { EventCatalog } from '../events/event-catalog.js';
 import type { EventStorage } from '../streams/event-storage.js';
 import type { EventStore } from '../streams/event-store.js';
+import { consumerCheckpointId } from '../subscriptions/checkpoint-id.js';
 
 /** Where each projection's live version is kept: one document per projection name. */
 export const liveVersions = 'hindsight.projection-versions';
@@ -21,7 +22,7 @@ export async function readActiveVersion<Tx>(
 
 /** A projection's checkpoint id per version, so a rebuild's progress never touches the live one's. */
 export function projectionCheckpointId(name: string, version: number): string {
-  return `projection:${name}@${version}`;
+  return consumerCheckpointId('projection', name, version);
 }
 
 /**

@@ -164,13 +164,14 @@ export interface EventStore<
   knows(catalog: EventCatalog): boolean;
   /**
    * Deletes a consumer's checkpoint, so that it starts again as if new (from the beginning, or
-   * from its `startFrom`) the next time it starts. Stop the consumer first. The id is a
-   * subscription's `name`, `listener:<name>` for a listener; `listCheckpoints()` lists them.
+   * from its `startFrom`) the next time it starts. Stop the consumer first. The id is
+   * `<kind>:<name>` (see `consumerCheckpointId`), e.g. `subscription:audit-log` or
+   * `listener:<name>`; `listCheckpoints()` lists them.
    *
    * @example
    * ```ts
    * await audit.stop();
-   * await store.deleteCheckpoint('audit-log');
+   * await store.deleteCheckpoint('subscription:audit-log');
    * await audit.start(); // handles the whole log again
    * ```
    */

@@ -5,7 +5,7 @@ import { checkVersion } from '../internal/checks.js';
 import { Mutex } from '../internal/mutex.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage } from '../streams/event-storage.js';
-import type { ConsumerLease, ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
+import { ConsumerLease, type ConsumerLeaseStatus, type LeaseOptions } from './consumer-lease.js';
 
 /**
  * Where a consumer is in its life:
@@ -196,42 +196,75 @@ export interface StartOptions {
   readonly startFrom?: 'beginning' | 'end' | { readonly position: number };
 }
 
-/** The work one kind of consumer does; the runner brings order, retries, waiting and status. */
-export interface ConsumerWork {
+/**
+ * How a consumer's effects and its checkpoint move together:
+ * - `'exactly-once'`: a page's effects and its checkpoint commit in one fenced transaction, so
+ *   effects written through that transaction happen once (subscriptions, projections, process
+ *   managers);
+ * - `'at-least-once'`: each event's effect first, then its checkpoint, so a crash in between
+ *   repeats the effect (listeners, whose effects lie outside the storage).
+ */
+export type DeliveryMode = 'exactly-once' | 'at-least-once';
+
+/** What an exactly-once kind's page hook gets besides the events. */
+export interface PageContext<Tx> {
+  /** The fenced transaction the runner saves the checkpoint in: effects written through it commit with it. */
+  readonly transaction: Tx;
+  /** 1 for a whole page; 1, 2, 3… while one event of a failed page is retried on its own. */
+  readonly attempt: number;
+}
+
+/** Hooks every kind may have, whatever its delivery. */
+interface KindHooks<Tx> {
   /**
-   * Handles one event durably: its effect and the checkpoint `event.position` together (or, for
-   * at-least-once work, the effect first). Must be safe to call again for the same event.
+   * After the last attempt failed, inside a fenced transaction: true if the event was dealt with
+   * anyway (a listener's dead letter; the runner saves the checkpoint in that transaction), false
+   * to fail the consumer.
    */
-  handle(event: StoredEvent, attempt: number): Promise<void>;
-  /**
-   * Optional: handles a whole page durably in one go (effects and the checkpoint of its last event
-   * together), so catching up costs a transaction per page, not per event. If it throws, the
-   * runner handles that page event by event with `handle`, which retries and names the event at
-   * fault; so it must leave nothing behind when it throws.
-   */
-  handleBatch?(events: readonly StoredEvent[]): Promise<void>;
-  /**
-   * After the last attempt failed: true if the event was dealt with anyway (a listener's dead
-   * letter, checkpoint included), false to fail the consumer.
-   */
-  giveUp?(event: StoredEvent, error: unknown, attempts: number): Promise<boolean>;
+  giveUp?(event: StoredEvent, error: unknown, attempts: number, transaction: Tx): Promise<boolean>;
   /** Work due before each read (a process manager's scheduled commands). */
   beforeRead?(): Promise<unknown>;
   /** Milliseconds until `beforeRead` has work again, to cap the idle wait. */
   msUntilDue?(): Promise<number | undefined>;
 }
 
+/**
+ * One kind of consumer's twist on the runner's loop: the runner takes the lease, reads, opens the
+ * fenced transaction, saves the checkpoint, retries and reports; the kind only applies events.
+ */
+export type ConsumerKind<Tx> = KindHooks<Tx> &
+  (
+    | {
+        readonly delivery: 'exactly-once';
+        /**
+         * Applies a page (while catching up, many events; after a page failed, one event at a time)
+         * inside the fenced transaction. If it throws, nothing of the page commits.
+         */
+        applyPage(events: readonly StoredEvent[], context: PageContext<Tx>): Promise<void>;
+        /**
+         * Checked in the page's transaction before `applyPage`: false when this runner is
+         * superseded (a projection whose live version moved), so the page is neither applied nor
+         * checkpointed and the runner leaves it.
+         */
+        isCurrent?(transaction: Tx): Promise<boolean>;
+        /** After the page committed (a process manager sends the commands its steps stored). */
+        afterCommit?(events: readonly StoredEvent[]): Promise<void>;
+      }
+    | {
+        readonly delivery: 'at-least-once';
+        /** Applies one event; the runner saves its checkpoint after it returns. */
+        applyEvent(event: StoredEvent, attempt: number): Promise<void>;
+      }
+  );
+
 /** A runner's identity and filter. */
 export interface RunnerSpec {
+  /** The consumer's name, as status shows it. */
   readonly name: string;
+  /** Its checkpoint id and lease name (see `consumerCheckpointId`). */
   readonly checkpointId: string;
   readonly types?: readonly string[] | undefined;
   readonly streamTypes?: readonly string[] | undefined;
-  /**
-   * The consumer's lease; the work must write through `lease.guard(storage)` (and so must the
-   * storage given to the runner) for the fence to hold.
-   */
-  readonly lease?: ConsumerLease<unknown> | undefined;
   readonly startFrom?: StartOptions['startFrom'];
   /** The read gate pages go through (the store's: upcasting, validation); raw when absent. */
   readonly reader?: EventReader | undefined;
@@ -257,16 +290,24 @@ const defaults = {
 };
 
 /**
- * The one consumer loop: checkpoint ▸ read a page after it ▸ handle each event ▸ (the work saves
- * the checkpoint) ▸ when the page ran dry, wait for an append or the poll interval. Catch-up and
- * live are the same loop, so there is no hand-over where events could be missed or repeated.
+ * The one consumer loop: take the lease ▸ checkpoint ▸ read a page after it ▸ apply it through the
+ * kind and save the checkpoint, in one fenced transaction or effect first, as the kind's delivery
+ * says ▸ when the page ran dry, wait for an append or the poll interval. Catch-up and live are the
+ * same loop, so there is no hand-over where events could be missed or repeated. Every kind of
+ * consumer is this runner with a {@link ConsumerKind}; none writes its checkpoint itself.
  */
-export class ConsumerRunner implements Consumer {
+export class ConsumerRunner<Tx = unknown> implements Consumer {
   readonly name: string;
+  /**
+   * The storage as this runner writes it: while it runs with a lease, transactions and writes
+   * outside one need the lease (its fence). A kind's own writes outside the page (a listener's
+   * dead-letter retries, a process manager's outbox) go through it too.
+   */
+  readonly storage: EventStorage<Tx>;
   readonly #spec: RunnerSpec;
-  readonly #storage: EventStorage<unknown>;
   readonly #reader: EventReader;
-  readonly #work: ConsumerWork;
+  readonly #lease: ConsumerLease<Tx> | undefined;
+  readonly #kind: ConsumerKind<Tx>;
   readonly #batchSize: number;
   readonly #pollIntervalMs: number;
   readonly #attempts: number;
@@ -277,6 +318,9 @@ export class ConsumerRunner implements Consumer {
   readonly #lock = new Mutex();
   #state: ConsumerState = 'stopped';
   #position = 0;
+  // The last position whose page committed in this process; above #position while its
+  // after-commit work is still to succeed, so a retry does not apply the page again.
+  #committed = 0;
   #head = 0;
   #handled = 0;
   #lastError: Error | undefined;
@@ -289,17 +333,13 @@ export class ConsumerRunner implements Consumer {
   #waiters: Waiter[] = [];
   #unavailable: { readonly since: Date; failures: number } | undefined;
 
-  constructor(
-    storage: EventStorage<unknown>,
-    spec: RunnerSpec,
-    work: ConsumerWork,
-    options: ConsumerOptions,
-  ) {
+  constructor(storage: EventStorage<Tx>, spec: RunnerSpec, kind: ConsumerKind<Tx>, options: ConsumerOptions) {
     this.name = spec.name;
     this.#spec = spec;
-    this.#storage = storage;
     this.#reader = spec.reader ?? EventReader.raw;
-    this.#work = work;
+    this.#lease = ConsumerLease.for(storage, spec.checkpointId, options.lease);
+    this.storage = this.#lease?.guard(storage) ?? storage;
+    this.#kind = kind;
     this.#batchSize = options.batchSize ?? defaults.batchSize;
     this.#pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
     this.#attempts = options.retry?.attempts ?? defaults.attempts;
@@ -324,12 +364,12 @@ export class ConsumerRunner implements Consumer {
     this.#stopping = false;
     this.#handled = 0;
     // Subscribe before reading the head, so no append between the two goes unnoticed.
-    this.#unsubscribe = this.#storage.onAppended((head) => {
+    this.#unsubscribe = this.storage.onAppended((head) => {
       this.#head = Math.max(this.#head, head);
       this.#appended = true;
       if (this.#sleeper?.wakeOnAppend) this.#sleeper.wake();
     });
-    const { lease } = this.#spec;
+    const lease = this.#lease;
     try {
       // The first try at the lease is part of starting, so an owner is known once start resolves.
       if (lease !== undefined) {
@@ -337,7 +377,7 @@ export class ConsumerRunner implements Consumer {
         await lease.tryAcquire();
       }
       this.#position = await this.#loadPosition(lease === undefined || lease.held);
-      this.#head = await this.#storage.headPosition();
+      this.#head = await this.storage.headPosition();
     } catch (error) {
       this.#unsubscribe();
       this.#unsubscribe = undefined;
@@ -361,11 +401,11 @@ export class ConsumerRunner implements Consumer {
     let lagMs = 0;
     const position = this.#position;
     try {
-      head = Math.max(head, await this.#storage.headPosition());
+      head = Math.max(head, await this.storage.headPosition());
       if (position < head) {
         const {
           events: [next],
-        } = await this.#reader.globalPage(this.#storage, {
+        } = await this.#reader.globalPage(this.storage, {
           ...this.#filter(),
           after: position,
           upTo: head,
@@ -387,18 +427,18 @@ export class ConsumerRunner implements Consumer {
       lastError: this.#lastError,
       waitingFor: this.#readsHeldBack() ?? this.#waiting,
       handled: this.#handled,
-      lease: await this.#spec.lease?.status(),
+      lease: await this.#lease?.status(),
     };
   }
 
   /** The storage's in-flight append blocking reads, when the consumer is only waiting to read. */
   #readsHeldBack(): ConsumerWait | undefined {
     if (this.#waiting.kind !== 'new-events' && this.#waiting.kind !== 'storage') return undefined;
-    return this.#storage.readHorizon?.current().waitingFor;
+    return this.storage.readHorizon?.current().waitingFor;
   }
 
   async waitUntilCaughtUp(): Promise<void> {
-    const target = await this.#storage.headPosition();
+    const target = await this.storage.headPosition();
     if (this.#position >= target) return;
     if (this.#state === 'failed') throw this.#lastError;
     if (this.#loop === undefined) throw this.#stoppedError();
@@ -406,7 +446,7 @@ export class ConsumerRunner implements Consumer {
   }
 
   async #run(): Promise<void> {
-    const lease = this.#spec.lease;
+    const lease = this.#lease;
     try {
       while (!this.#stopping) {
         if (lease !== undefined && !lease.held && !(await this.#takeLease(lease))) continue;
@@ -438,7 +478,7 @@ export class ConsumerRunner implements Consumer {
    * One try at the lease. Either way the position is reloaded from the stored checkpoint: the
    * previous owner moved it, and a standby's status and `waitUntilCaughtUp` follow the owner.
    */
-  async #takeLease(lease: ConsumerLease<unknown>): Promise<boolean> {
+  async #takeLease(lease: ConsumerLease<Tx>): Promise<boolean> {
     let held: boolean;
     try {
       held = await lease.tryAcquire();
@@ -462,32 +502,32 @@ export class ConsumerRunner implements Consumer {
    */
   async #loadPosition(owner: boolean): Promise<number> {
     const { checkpointId, startFrom } = this.#spec;
-    const saved = await this.#storage.loadCheckpoint(checkpointId);
+    const saved = await this.storage.loadCheckpoint(checkpointId);
     if (saved !== undefined || startFrom === undefined || startFrom === 'beginning' || !owner) {
       return saved ?? 0;
     }
-    const start = startFrom === 'end' ? await this.#storage.headPosition() : startFrom.position;
-    await this.#storage.saveCheckpoint(checkpointId, start);
+    const start = startFrom === 'end' ? await this.storage.headPosition() : startFrom.position;
+    await this.storage.saveCheckpoint(checkpointId, start);
     return start;
   }
 
   /** Reads one page after the position and handles it; idles when it was the last. */
   async #step(): Promise<void> {
     this.#appended = false;
-    const { beforeRead } = this.#work;
+    const { beforeRead } = this.#kind;
     if (beforeRead !== undefined) {
       const done = await this.#attempt(undefined, async () => {
-        await beforeRead.call(this.#work);
+        await beforeRead.call(this.#kind);
         return true;
       });
       if (done === false) return;
     }
     this.#waiting = { kind: 'storage' };
     const read = await this.#attempt(undefined, async () => {
-      const head = await this.#storage.headPosition();
+      const head = await this.storage.headPosition();
       this.#head = Math.max(this.#head, head);
       const after = this.#position;
-      const { events, exhausted, last } = await this.#reader.globalPage(this.#storage, {
+      const { events, exhausted, last } = await this.#reader.globalPage(this.storage, {
         ...this.#filter(),
         after,
         upTo: head,
@@ -497,15 +537,14 @@ export class ConsumerRunner implements Consumer {
     });
     if (read === false) return;
     const { head, page, exhausted, last } = read;
-    const lease = this.#spec.lease;
-    const batched = await this.#handleBatch(page);
-    if (batched === 'stopped') return;
+    const lease = this.#lease;
+    const batched = await this.#handlePage(page);
+    if (batched === 'stopped' || batched === 'superseded') return;
     for (const event of batched === 'done' ? [] : page) {
       // A renewal found the lease gone: the fence would refuse the commit anyway.
       if (lease !== undefined && !lease.held) return;
-      if (this.#stopping || !(await this.#handle(event))) return;
-      this.#handled += 1;
-      this.#advance(event.position);
+      if (this.#stopping || (await this.#handle(event)) !== 'committed') return;
+      this.#advance(Math.max(this.#position, event.position));
     }
     if (this.#stopping) return;
     // Decoding may have dropped stored events of the page (parts of a split outside the filter):
@@ -517,7 +556,7 @@ export class ConsumerRunner implements Consumer {
       // so the checkpoint moves to the head and a restart does not scan them again.
       if (this.#position < head) {
         try {
-          await this.#storage.saveCheckpoint(this.#spec.checkpointId, head);
+          await this.storage.saveCheckpoint(this.#spec.checkpointId, head);
         } catch (error) {
           // Only an optimisation: the next step reads from the older checkpoint and saves again.
           if (!isUnavailable(error)) throw error;
@@ -532,44 +571,86 @@ export class ConsumerRunner implements Consumer {
   }
 
   /**
-   * Tries the page in one `handleBatch`: 'done' (handled, checkpoint moved), 'one-by-one' (no
-   * batch handler, a single event, or the batch failed: the caller handles the page event by
-   * event, with retries), or 'stopped'.
+   * Tries the page in one transaction: 'done' (handled, checkpoint moved), 'one-by-one' (an
+   * at-least-once kind, a single event, or the page failed: the caller handles the page event by
+   * event, with retries, and so finds the event at fault), 'superseded' or 'stopped'.
    */
-  async #handleBatch(page: readonly StoredEvent[]): Promise<'done' | 'one-by-one' | 'stopped'> {
-    const { handleBatch } = this.#work;
+  async #handlePage(page: readonly StoredEvent[]): Promise<'done' | 'one-by-one' | 'superseded' | 'stopped'> {
     const [first] = page;
-    const last = page.at(-1);
-    if (handleBatch === undefined || first === undefined || last === undefined || page.length < 2) {
+    if (this.#kind.delivery === 'at-least-once' || first === undefined || page.length < 2) {
       return 'one-by-one';
     }
-    if ((this.#spec.lease !== undefined && !this.#spec.lease.held) || this.#stopping) return 'stopped';
+    if ((this.#lease !== undefined && !this.#lease.held) || this.#stopping) return 'stopped';
     this.#waiting = { kind: 'handler', event: eventRef(first), since: this.#clock() };
+    let outcome: 'committed' | 'superseded';
     try {
-      await this.#lock.run(() => handleBatch.call(this.#work, page));
+      outcome = await this.#lock.run(() => this.#commit(page, 1));
     } catch (error) {
       if (isHindsightError(error, 'EVENT_CYCLE') || isHindsightError(error, 'LEASE_LOST')) throw error;
       return 'one-by-one';
     }
     this.#unavailable = undefined;
-    this.#handled += page.length;
-    this.#advance(last.position);
+    if (outcome === 'superseded') return 'superseded';
+    this.#advance(page.at(-1)?.position ?? this.#position);
     return 'done';
   }
 
+  /**
+   * The runner's unit of work: `events` applied by the kind and the checkpoint of the last saved,
+   * in one fenced transaction (exactly once) or each event's effect first (at least once). Events
+   * already committed (their after-commit work failed and is retried) only get that work again.
+   * The caller moves the position once this resolves, so waiters see the after-commit work done.
+   */
+  async #commit(events: readonly StoredEvent[], attempt: number): Promise<'committed' | 'superseded'> {
+    const kind = this.#kind;
+    const { checkpointId } = this.#spec;
+    if (kind.delivery === 'at-least-once') {
+      for (const event of events) {
+        await kind.applyEvent(event, attempt);
+        await this.storage.saveCheckpoint(checkpointId, event.position);
+        this.#committed = event.position;
+        this.#handled += 1;
+      }
+      return 'committed';
+    }
+    const last = events.at(-1);
+    if (last === undefined) return 'committed';
+    if (last.position > this.#committed) {
+      const applied = await this.storage.transaction(async (transaction) => {
+        if (kind.isCurrent !== undefined && !(await kind.isCurrent(transaction))) return false;
+        await kind.applyPage(events, { transaction, attempt });
+        await this.storage.saveCheckpoint(checkpointId, last.position, transaction);
+        return true;
+      });
+      if (!applied) return 'superseded';
+      this.#committed = last.position;
+      this.#handled += events.length;
+    }
+    // Caught up means the after-commit work is done too (a process manager's commands sent).
+    await kind.afterCommit?.(events);
+    return 'committed';
+  }
+
   /** Handles one event with retries; false when stopped while backing off. */
-  #handle(event: StoredEvent): Promise<boolean> {
-    const { giveUp } = this.#work;
+  #handle(event: StoredEvent): Promise<'committed' | 'superseded' | false> {
+    const kind = this.#kind;
+    const { giveUp } = kind;
     return this.#attempt(
       event,
-      async (attempt) => {
-        await this.#work.handle(event, attempt);
-        return true;
-      },
+      (attempt) => this.#commit([event], attempt),
       giveUp === undefined
         ? undefined
-        : async (error, attempts) =>
-            (await giveUp.call(this.#work, event, error, attempts)) ? true : undefined,
+        : async (error, attempts) => {
+            const dealtWith = await this.storage.transaction(async (transaction) => {
+              if (!(await giveUp.call(kind, event, error, attempts, transaction))) return false;
+              await this.storage.saveCheckpoint(this.#spec.checkpointId, event.position, transaction);
+              return true;
+            });
+            if (!dealtWith) return undefined;
+            this.#committed = event.position;
+            this.#handled += 1;
+            return 'committed' as const;
+          },
     );
   }
 
@@ -650,7 +731,7 @@ export class ConsumerRunner implements Consumer {
     this.#waiting = { kind: 'new-events' };
     let due: number | undefined;
     try {
-      due = await this.#work.msUntilDue?.();
+      due = await this.#kind.msUntilDue?.();
     } catch {
       // Work found due is retried by the next step's `beforeRead`, which reports its errors.
       due = 0;
@@ -699,6 +780,20 @@ export class ConsumerRunner implements Consumer {
       ...(streamTypes === undefined ? {} : { streamTypes }),
     };
   }
+}
+
+/**
+ * The consumer face of a runner, as every kind hands it out (spread it and add the kind's own
+ * methods): the runner itself stays private, so callers cannot reach its internals.
+ */
+export function consumerOf(runner: Consumer): Consumer {
+  return {
+    name: runner.name,
+    start: () => runner.start(),
+    stop: () => runner.stop(),
+    status: () => runner.status(),
+    waitUntilCaughtUp: () => runner.waitUntilCaughtUp(),
+  };
 }
 
 /** The fields of an event that identify it in errors and status. */

@@ -63,7 +63,7 @@ describe('createSubscription', () => {
     };
     const first = createSubscription(store, options);
     await first.start();
-    expect(await store.storage.loadCheckpoint('from-end')).toBe(3);
+    expect(await store.storage.loadCheckpoint('subscription:from-end')).toBe(3);
     await first.stop();
     // Appended while no runner is up: after the saved starting point, so still handled.
     await store.append('c-new', [{ type: 'Added', data: { n: 4 } }], { streamType: 'Counter' });
@@ -100,9 +100,9 @@ describe('createSubscription', () => {
     await first.waitUntilCaughtUp();
     await first.stop();
     expect(seen).toEqual([3, 4]);
-    expect(await store.storage.loadCheckpoint('from-position')).toBe(4);
-    await store.deleteCheckpoint('from-position');
-    expect(await store.storage.loadCheckpoint('from-position')).toBeUndefined();
+    expect(await store.storage.loadCheckpoint('subscription:from-position')).toBe(4);
+    await store.deleteCheckpoint('subscription:from-position');
+    expect(await store.storage.loadCheckpoint('subscription:from-position')).toBeUndefined();
     const again = createSubscription(store, { ...options, startFrom: 'beginning' as const });
     await again.start();
     await again.waitUntilCaughtUp();
@@ -134,7 +134,7 @@ describe('createSubscription', () => {
     await second.waitUntilCaughtUp();
     await second.stop();
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(await store.storage.loadCheckpoint('resume')).toBe(8);
+    expect(await store.storage.loadCheckpoint('subscription:resume')).toBe(8);
   });
 
   it('filters by stream type and event type, and moves its checkpoint past skipped events', async () => {
@@ -153,7 +153,7 @@ describe('createSubscription', () => {
     await subscription.waitUntilCaughtUp();
     await subscription.stop();
     expect(seen).toEqual(['c-1']);
-    expect(await store.storage.loadCheckpoint('counters')).toBe(3);
+    expect(await store.storage.loadCheckpoint('subscription:counters')).toBe(3);
   });
 
   it('rolls back the effect with the checkpoint when the handler fails, retries, then fails without skipping', async () => {
@@ -188,7 +188,7 @@ describe('createSubscription', () => {
     const status = await subscription.status();
     expect(status).toMatchObject({ state: 'failed', position: 1, head: 3, lag: { events: 2 } });
     expect(isHindsightError(status.lastError, 'HANDLER_FAILED')).toBe(true);
-    expect(await store.storage.loadCheckpoint('flaky')).toBe(1);
+    expect(await store.storage.loadCheckpoint('subscription:flaky')).toBe(1);
     await subscription.stop();
     expect((await subscription.status()).state).toBe('stopped');
   });

@@ -1,8 +1,13 @@
-import type { StoredEvent } from '../events/event.js';
 import type { EventCatalog, SchemasOf, StoredEventOf, StreamTypesOf } from '../events/event-catalog.js';
 import type { EventStore } from '../streams/event-store.js';
-import { ConsumerLease } from './consumer-lease.js';
-import { type Consumer, type ConsumerOptions, ConsumerRunner, type StartOptions } from './consumer-runner.js';
+import { consumerCheckpointId } from './checkpoint-id.js';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  ConsumerRunner,
+  consumerOf,
+  type StartOptions,
+} from './consumer-runner.js';
 
 /**
  * What a subscription handler gets besides the event.
@@ -33,7 +38,10 @@ export interface SubscriptionContext<Tx> {
 export interface SubscriptionOptions<Catalogs extends readonly EventCatalog[], Tx>
   extends ConsumerOptions,
     StartOptions {
-  /** The consumer's name: its checkpoint id. Keep it stable across deployments. */
+  /**
+   * The consumer's name; its checkpoint id is `subscription:<name>`. Keep it stable across
+   * deployments.
+   */
   readonly name: string;
   /** Only these event types (default: all). */
   readonly types?: readonly (keyof SchemasOf<Catalogs> & string)[];
@@ -68,33 +76,27 @@ export function createSubscription<const Catalogs extends readonly EventCatalog[
   store: EventStore<Catalogs, Tx>,
   options: SubscriptionOptions<Catalogs, Tx>,
 ): Consumer {
-  const lease = ConsumerLease.for(store.storage, options.name, options.lease);
-  const storage = lease?.guard(store.storage) ?? store.storage;
-  const handlePage = (events: readonly StoredEvent[], attempt: number): Promise<void> =>
-    storage.transaction(async (transaction) => {
-      for (const event of events) {
-        await options.handle(event as StoredEventOf<SchemasOf<Catalogs>>, { transaction, attempt });
-      }
-      const last = events.at(-1);
-      if (last !== undefined) await storage.saveCheckpoint(options.name, last.position, transaction);
-    });
-  return new ConsumerRunner(
-    storage,
+  const runner = new ConsumerRunner(
+    store.storage,
     {
       name: options.name,
-      checkpointId: options.name,
+      checkpointId: consumerCheckpointId('subscription', options.name),
       types: options.types,
       streamTypes: options.streamTypes,
-      lease,
       startFrom: options.startFrom,
       reader: store.reader,
     },
     {
-      handle: (event, attempt) => handlePage([event], attempt),
       // A page, its effects and its checkpoint in one transaction: one commit per page, so a
       // consumer behind under load catches up instead of paying a commit per event.
-      handleBatch: (events) => handlePage(events, 1),
+      delivery: 'exactly-once',
+      async applyPage(events, { transaction, attempt }) {
+        for (const event of events) {
+          await options.handle(event as StoredEventOf<SchemasOf<Catalogs>>, { transaction, attempt });
+        }
+      },
     },
     options,
   );
+  return consumerOf(runner);
 }

@@ -1,3 +1,4 @@
+export { type ConsumerKindName, consumerCheckpointId } from './checkpoint-id.js';
 export type { ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
 export type {
   BackoffOptions,

@@ -24,7 +24,7 @@ describe('shutdownOnSignals', () => {
   it('stops the consumers (releasing their leases), closes the store, then reports, once', async () => {
     const { storage, store, subscription } = setup();
     await subscription.start();
-    expect(await storage.leases?.read('counter')).toMatchObject({ owner: 'first' });
+    expect(await storage.leases?.read('subscription:counter')).toMatchObject({ owner: 'first' });
     const source = new EventEmitter();
     const outcomes: ShutdownOutcome[] = [];
     const done = new Promise<void>((resolve) => {
@@ -44,7 +44,7 @@ describe('shutdownOnSignals', () => {
     await done;
     expect(outcomes).toEqual([{ signal: 'SIGTERM', errors: [] }]);
     expect((await subscription.status()).state).toBe('stopped');
-    expect(await storage.leases?.read('counter')).toBeUndefined();
+    expect(await storage.leases?.read('subscription:counter')).toBeUndefined();
     await expect(
       store.append('c-1', [{ type: 'Added', data: { n: 1 } }], { streamType: 'Counter' }),
     ).rejects.toMatchObject({ code: 'STORE_CLOSED' });

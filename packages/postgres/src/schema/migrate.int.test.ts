@@ -1,5 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
+import { createEventStore, createSubscription, defineStreamType } from '@hindsight/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { quoteIdentifier } from '../internal/identifiers.js';
 import { createPostgresStorage } from '../postgres-storage.js';
 import { createTestPool, dropSchema, uniqueSchema } from '../test-helpers.js';
@@ -92,6 +94,61 @@ describe('migrate', () => {
       });
       expect(result.position).toBe(42);
       expect(await storage.headPosition()).toBe(42);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('moves checkpoints and leases of the old id scheme to <kind>:<name>, where consumers pick them up', async () => {
+    const schema = fresh();
+    const quoted = quoteIdentifier(schema);
+    await pool.query(`CREATE SCHEMA ${quoted}`);
+    await pool.query(
+      `CREATE TABLE ${quoted}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    for (const migration of migrations.filter((candidate) => candidate.version <= 7)) {
+      await pool.query(migration.sql(quoted));
+      await pool.query(`INSERT INTO ${quoted}.migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+    }
+    await pool.query(
+      `INSERT INTO ${quoted}.checkpoints (consumer_id, position) VALUES
+       ('audit', 1), ('projection:orders@1', 2), ('process:fulfilment', 2), ('listener:mailer', 2), ('Process:upper', 2)`,
+    );
+    await pool.query(
+      `INSERT INTO ${quoted}.leases (name, owner, expires_at) VALUES ('audit', 'worker', now())`,
+    );
+    expect(await migrate(pool, { schema })).toEqual({ applied: latest.filter((version) => version > 7) });
+    const ids = await pool.query<{ consumer_id: string }>(
+      `SELECT consumer_id FROM ${quoted}.checkpoints ORDER BY consumer_id COLLATE "C"`,
+    );
+    expect(ids.rows.map((row) => row.consumer_id)).toEqual([
+      'listener:mailer',
+      'process:fulfilment',
+      'projection:orders@1',
+      'subscription:Process:upper',
+      'subscription:audit',
+    ]);
+    const leases = await pool.query<{ name: string }>(`SELECT name FROM ${quoted}.leases`);
+    expect(leases.rows).toEqual([{ name: 'subscription:audit' }]);
+    const storage = createPostgresStorage({ client: pool, schema });
+    try {
+      const Note = defineStreamType('Note', { Noted: z.object({}) });
+      const store = createEventStore({ storage, events: [Note] });
+      for (const id of ['n-1', 'n-2'])
+        await store.append(id, [{ type: 'Noted', data: {} }], { streamType: 'Note' });
+      const seen: number[] = [];
+      const audit = createSubscription(store, {
+        name: 'audit',
+        handle: (event) => void seen.push(event.position),
+      });
+      await audit.start();
+      await audit.waitUntilCaughtUp();
+      await audit.stop();
+      // It resumed after its old checkpoint (position 1) instead of starting over.
+      expect(seen).toEqual([2]);
     } finally {
       await storage.close();
     }

@@ -6,6 +6,7 @@ import { migration4 } from './migrations/v4-leases.js';
 import { migration5 } from './migrations/v5-read-all-functions.js';
 import { migration6 } from './migrations/v6-append-function.js';
 import { migration7 } from './migrations/v7-stream-list-indexes.js';
+import { migration8 } from './migrations/v8-checkpoint-ids.js';
 
 export type { Migration } from './migrations/migration.js';
 
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   migration5,
   migration6,
   migration7,
+  migration8,
 ];

@@ -1,6 +1,7 @@
-import { isHindsightError } from '@hindsight/core';
+import { createEventStore, createSubscription, defineStreamType, isHindsightError } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createSqliteStorage } from '../sqlite-storage.js';
 import { applyMigrations, migrate } from './migrate.js';
 import { migrations } from './migrations.js';
@@ -45,6 +46,53 @@ describe('migrations', () => {
     expect(db.prepare('SELECT max(version) FROM hindsight_migrations').pluck().get()).toBe(migrations.length);
     expect(await storage.headPosition()).toBe(1);
     await storage.documents.put('c', 'k', 1);
+    await storage.close();
+  });
+
+  it('moves checkpoints and leases of the old id scheme to <kind>:<name>, where consumers pick them up', async () => {
+    db = new Database(':memory:');
+    applyMigrations(
+      db,
+      migrations.filter((migration) => migration.version < 5),
+    );
+    const checkpoint = db.prepare('INSERT INTO hindsight_checkpoints VALUES (?, ?, 0)');
+    for (const [id, position] of [
+      ['audit', 1],
+      ['projection:orders@1', 2],
+      ['process:fulfilment', 2],
+      ['listener:mailer', 2],
+      ['Process:upper', 2],
+    ] as const) {
+      checkpoint.run(id, position);
+    }
+    db.prepare("INSERT INTO hindsight_leases (name, owner, expires_at) VALUES ('audit', 'worker', 0)").run();
+    const storage = createSqliteStorage({ database: db });
+    const ids = db
+      .prepare('SELECT consumer_id FROM hindsight_checkpoints ORDER BY consumer_id')
+      .pluck()
+      .all();
+    expect(ids).toEqual([
+      'listener:mailer',
+      'process:fulfilment',
+      'projection:orders@1',
+      'subscription:Process:upper',
+      'subscription:audit',
+    ]);
+    expect(db.prepare('SELECT name FROM hindsight_leases').pluck().all()).toEqual(['subscription:audit']);
+    const Note = defineStreamType('Note', { Noted: z.object({}) });
+    const store = createEventStore({ storage, events: [Note] });
+    for (const id of ['n-1', 'n-2'])
+      await store.append(id, [{ type: 'Noted', data: {} }], { streamType: 'Note' });
+    const seen: number[] = [];
+    const audit = createSubscription(store, {
+      name: 'audit',
+      handle: (event) => void seen.push(event.position),
+    });
+    await audit.start();
+    await audit.waitUntilCaughtUp();
+    await audit.stop();
+    // It resumed after its old checkpoint (position 1) instead of starting over.
+    expect(seen).toEqual([2]);
     await storage.close();
   });
 

@@ -86,4 +86,21 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE hindsight_leases ADD COLUMN holder_pid INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'checkpoint ids and lease names lead with the consumer kind',
+    // Subscriptions kept their bare name as id, so one named `process:x` shared process manager
+    // x's checkpoint; now every id is `<kind>:<name>`. Ids of the other kinds already had their
+    // prefix (compared with substr: LIKE ignores case in SQLite); the rest were subscriptions'.
+    sql: `
+      UPDATE hindsight_checkpoints SET consumer_id = 'subscription:' || consumer_id
+      WHERE substr(consumer_id, 1, 11) <> 'projection:'
+        AND substr(consumer_id, 1, 8) <> 'process:'
+        AND substr(consumer_id, 1, 9) <> 'listener:';
+      UPDATE hindsight_leases SET name = 'subscription:' || name
+      WHERE substr(name, 1, 11) <> 'projection:'
+        AND substr(name, 1, 8) <> 'process:'
+        AND substr(name, 1, 9) <> 'listener:';
+    `,
+  },
 ];

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { StoredEvent } from '../events/event.js';
+import { defineStreamType } from '../events/event-catalog.js';
+import { defineListener } from '../listeners/define-listener.js';
+import { createListenerRunner } from '../listeners/listener-runner.js';
+import { createInMemoryStorage, type InMemoryTransaction } from '../memory/in-memory-storage.js';
+import type { EventStorage } from '../streams/event-storage.js';
+import { createEventStore } from '../streams/event-store.js';
+import { consumerCheckpointId } from './checkpoint-id.js';
+import { createSubscription } from './create-subscription.js';
+
+const Counter = defineStreamType('Counter', { Added: z.object({ n: z.number() }) });
+
+function setup(storage: EventStorage<InMemoryTransaction> = createInMemoryStorage()) {
+  const store = createEventStore({ storage, events: [Counter] });
+  const add = (n: number) =>
+    store.append(`c-${n}`, [{ type: 'Added', data: { n } }], { streamType: 'Counter' });
+  return { store, add };
+}
+
+const fast = { retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 2 } };
+
+describe('checkpoint ids', () => {
+  it("lead with the kind, so a subscription named like another kind's id keeps its own checkpoint", async () => {
+    const { store, add } = setup();
+    for (const n of [1, 2, 3]) await add(n);
+    const Tally = defineListener('tally', { from: [Counter] }).on('Added', () => undefined);
+    const listener = createListenerRunner(store, Tally);
+    await listener.start();
+    await listener.waitUntilCaughtUp();
+    await listener.stop();
+    const seen: number[] = [];
+    const impostor = createSubscription(store, {
+      name: 'listener:tally',
+      handle: (event) => void seen.push(event.position),
+    });
+    await impostor.start();
+    await impostor.waitUntilCaughtUp();
+    await impostor.stop();
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await store.storage.loadCheckpoint('listener:tally')).toBe(3);
+    expect(await store.storage.loadCheckpoint('subscription:listener:tally')).toBe(3);
+  });
+
+  it('are <kind>:<name>, with the version last for projections', () => {
+    expect(consumerCheckpointId('subscription', 'process:x')).toBe('subscription:process:x');
+    expect(consumerCheckpointId('process', 'x')).toBe('process:x');
+    expect(consumerCheckpointId('listener', 'x')).toBe('listener:x');
+    expect(consumerCheckpointId('projection', 'orders', 2)).toBe('projection:orders@2');
+  });
+});
+
+describe('delivery modes', () => {
+  it('exactly once: a failing page rolls back its effects with its checkpoint, then commits up to the event at fault', async () => {
+    const { store, add } = setup();
+    for (const n of [1, 2, 3]) await add(n);
+    const subscription = createSubscription(store, {
+      name: 'counting',
+      batchSize: 10,
+      ...fast,
+      handle: async (event, { transaction }) => {
+        if (event.position === 3) throw new Error('bad event');
+        const count = (await store.storage.documents?.get('counts', 'all', transaction))?.value as
+          | number
+          | undefined;
+        await store.storage.documents?.put('counts', 'all', (count ?? 0) + 1, transaction);
+      },
+    });
+    await subscription.start();
+    await expect(subscription.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    await subscription.stop();
+    // The page of three failed as a whole (nothing of it stayed), then events 1 and 2 committed
+    // one by one: each counted once, and the checkpoint stands before the event at fault.
+    expect((await store.storage.documents?.get('counts', 'all'))?.value).toBe(2);
+    expect(await store.storage.loadCheckpoint('subscription:counting')).toBe(2);
+  });
+
+  it("at least once: a listener's effect happens before its checkpoint, and again if the checkpoint is lost", async () => {
+    const inner = createInMemoryStorage();
+    let failCheckpoints = 1;
+    // A crash between the effect and the checkpoint: the first checkpoint write fails.
+    const storage = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'saveCheckpoint') {
+          return (id: string, position: number, tx?: InMemoryTransaction) =>
+            id === 'listener:mailer' && failCheckpoints-- > 0
+              ? Promise.reject(new Error('crash before the checkpoint'))
+              : target.saveCheckpoint(id, position, tx);
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { store, add } = setup(storage);
+    await add(1);
+    const sent: { position: number; checkpoint: number | undefined }[] = [];
+    const Mailer = defineListener('mailer', { from: [Counter] }).on('Added', async (event: StoredEvent) => {
+      sent.push({ position: event.position, checkpoint: await inner.loadCheckpoint('listener:mailer') });
+    });
+    const runner = createListenerRunner(store, Mailer, { ...fast, lease: false });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+    // Both tries sent before any checkpoint existed: the lost checkpoint repeated the effect.
+    expect(sent).toEqual([
+      { position: 1, checkpoint: undefined },
+      { position: 1, checkpoint: undefined },
+    ]);
+    expect(await runner.deadLetters()).toEqual([]);
+    expect(await inner.loadCheckpoint('listener:mailer')).toBe(1);
+  });
+});
