@@ -10,7 +10,8 @@ import type {
 } from '@hindsight/core';
 import pg from 'pg';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createPostgresStorage, type PostgresStorage, type TransactionClientOf } from './postgres-storage.js';
+import type { TransactionClientOf } from './postgres-client.js';
+import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
 
 describe('createPostgresStorage types', () => {
