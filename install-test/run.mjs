@@ -147,7 +147,7 @@ async function startRegistry() {
   return { url, npmrc };
 }
 
-async function freshProject(name, npmrc, dependencies) {
+async function freshProject(name, npmrc, dependencies, types = ['node']) {
   const folder = join(work, name);
   mkdirSync(join(folder, 'src'), { recursive: true });
   writeFileSync(
@@ -165,7 +165,7 @@ async function freshProject(name, npmrc, dependencies) {
           moduleResolution: 'nodenext',
           strict: true,
           skipLibCheck: false,
-          types: ['node'],
+          types,
           outDir: 'dist',
           rootDir: 'src',
         },
@@ -253,14 +253,21 @@ await step('npx hindsight info', async () => {
 });
 
 await step('install from the registry (PGlite, no pg)', async () => {
-  const notes = await freshProject('notes', npmrc, [
-    '@hindsight/core',
-    '@hindsight/postgres',
-    '@electric-sql/pglite@^0.5.16',
-    'zod',
-    'typescript',
-    '@types/node@20',
-  ]);
+  const notes = await freshProject(
+    'notes',
+    npmrc,
+    [
+      '@hindsight/core',
+      '@hindsight/postgres',
+      '@electric-sql/pglite@^0.5.16',
+      'zod',
+      'typescript',
+      '@types/node@20',
+      // PGlite's own declarations use Emscripten's global types without depending on them.
+      '@types/emscripten',
+    ],
+    ['node', 'emscripten'],
+  );
   for (const absent of ['pg', '@types/pg']) {
     if (installed(notes, absent)) throw new Error(`${absent} was installed, so this proves nothing`);
   }
