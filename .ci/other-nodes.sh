@@ -23,5 +23,5 @@ for major in "$@"; do
   headers="$(dirname "$(find "$prefix/node_modules" -path '*/include/node/node.h' | head -n 1)")"
   echo "== Node $("$bin/node" --version): rebuilding better-sqlite3, then the packages' suites"
   PATH="$bin:$PATH" npm_config_nodedir="$(cd "$headers/../.." && pwd)" npm rebuild better-sqlite3 --loglevel=error
-  PATH="$bin:$PATH" node node_modules/vitest/vitest.mjs run packages/core packages/sqlite packages/postgres packages/cli
+  PATH="$bin:$PATH" node node_modules/vitest/vitest.mjs run --hookTimeout=60000 packages/core packages/sqlite packages/postgres packages/cli
 done
