@@ -37,11 +37,11 @@ const Account = defineAggregate('Account')
 
 function balances(storage: EventStorage) {
   return defineProjection('balances', { from: [Account] }).on('Deposited', async (event, { transaction }) => {
-    const current = (await storage.getDocument?.('balances', event.streamId, transaction)) as
+    const current = (await storage.documents?.get('balances', event.streamId, transaction)) as
       | { value: { total: number } }
       | undefined;
     const total = (current?.value.total ?? 0) + event.data.amount;
-    await storage.putDocument?.('balances', event.streamId, { total }, transaction);
+    await storage.documents?.put('balances', event.streamId, { total }, transaction);
   });
 }
 
@@ -59,8 +59,8 @@ async function run(storage: EventStorage): Promise<void> {
   if (loaded.state.balance !== 42 || loaded.version !== 3) fail(`loaded ${JSON.stringify(loaded.state)}`);
   const then = await accounts.load(id, { atVersion: 2 });
   if (then.state.balance !== 30) fail(`at version 2 the balance was ${then.state.balance}`);
-  const projected = await storage.getDocument?.('balances', `Account-${id}`);
-  const streamed = projected ?? (await storage.getDocument?.('balances', id));
+  const projected = await storage.documents?.get('balances', `Account-${id}`);
+  const streamed = projected ?? (await storage.documents?.get('balances', id));
   if ((streamed?.value as { total?: number } | undefined)?.total !== 42) {
     fail(`the projection holds ${JSON.stringify(streamed)}`);
   }

@@ -27,14 +27,14 @@ describe('createPostgresStorage types', () => {
   });
 
   it('has the capabilities the port leaves optional, stream locks only over a pool', () => {
-    expectTypeOf<PostgresStorage['documents']>().toEqualTypeOf<
+    expectTypeOf<PostgresStorage<pg.PoolClient | Transaction>['documents']>().toEqualTypeOf<
       DocumentStore<PostgresTransaction<pg.PoolClient | Transaction>>
     >();
-    expectTypeOf<PostgresStorage['leases']>().toEqualTypeOf<
+    expectTypeOf<PostgresStorage<pg.PoolClient | Transaction>['leases']>().toEqualTypeOf<
       LeaseStore<PostgresTransaction<pg.PoolClient | Transaction>>
     >();
     expectTypeOf<PostgresStorage['admin']>().toEqualTypeOf<StorageAdmin>();
-    expectTypeOf<PostgresStorage['appendFence']>().toEqualTypeOf<
+    expectTypeOf<PostgresStorage<pg.PoolClient | Transaction>['appendFence']>().toEqualTypeOf<
       AppendFence<PostgresTransaction<pg.PoolClient | Transaction>>
     >();
     expectTypeOf<PostgresStorage['streamLocks']>().toEqualTypeOf<StreamLocks | undefined>();

@@ -20,6 +20,7 @@ import {
   StreamTypeMismatchError,
   type TransactionHook,
 } from '@hindsight/core';
+import type { Pool } from 'pg';
 import { createPostgresAdmin } from './admin/postgres-admin.js';
 import { deleteCheckpointStatement } from './checkpoints/delete-checkpoint.js';
 import { type CheckpointRow, loadCheckpointStatement } from './checkpoints/load-checkpoint.js';
