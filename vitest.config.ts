@@ -1,4 +1,7 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { suitesWithoutServer } from './test-support/postgres-server.js';
+
+const { exclude, note } = await suitesWithoutServer(import.meta.dirname);
 
 // biome-ignore lint/style/noDefaultExport: vitest loads its configuration from the default export
 export default defineConfig({
@@ -12,9 +15,13 @@ export default defineConfig({
       'bench/src/**/*.test.ts',
       'docs/test/**/*.test.ts',
     ],
+    exclude: [...configDefaults.exclude, ...exclude],
     allowOnly: false,
     // The explorer serves its page script compiled; this builds it before any test runs.
     globalSetup: ['packages/cli/src/test-support/build-explorer-page.ts'],
     testTimeout: 30_000,
+    // The note comes last, under the summary, where a reader looks for what did not run.
+    reporters:
+      note === undefined ? ['default'] : ['default', { onTestRunEnd: () => console.log(`\n${note}\n`) }],
   },
 });

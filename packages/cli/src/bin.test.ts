@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,5 +71,31 @@ describe('the built hindsight bin', () => {
       child.kill('SIGINT');
       await once(child, 'exit');
     }
+  });
+});
+
+describe('npx hindsight at the repository root', () => {
+  it('runs this CLI through a bin file that exists before any build', async () => {
+    // npm links a workspace's bin at install time, before `npm run build`: a bin inside dist/ would
+    // get no link in a fresh clone, and `npx hindsight` would fetch the registry's unrelated package.
+    const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'packages/cli/package.json'), 'utf8'));
+    const target = manifest.bin.hindsight as string;
+    expect(target).not.toMatch(/dist\//);
+    const tracked = execFileSync('git', ['ls-files', '--error-unmatch', join('packages/cli', target)], {
+      cwd: repositoryRoot,
+      encoding: 'utf8',
+    });
+    expect(tracked.trim()).toBe('packages/cli/bin/hindsight.js');
+    expect(realpathSync(join(repositoryRoot, 'node_modules/.bin/hindsight'))).toBe(
+      realpathSync(join(repositoryRoot, 'packages/cli', target)),
+    );
+
+    const result = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('npx', ['--no-install', 'hindsight', '--help'], { cwd: repositoryRoot }, (error, stdout) => {
+        resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout });
+      });
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: hindsight <command>/);
   });
 });

@@ -4,12 +4,11 @@
  * @module @hindsight/postgres
  */
 export type { InFlightAppendWait, ReadHorizonState } from './internal/read-horizon.js';
+export type { PgliteLike, PgPoolLike, PostgresClient, TransactionClientOf } from './postgres-client.js';
 export {
   createPostgresStorage,
-  type PostgresClient,
   type PostgresStorage,
   type PostgresStorageOptions,
-  type TransactionClientOf,
 } from './postgres-storage.js';
 export type { PostgresQueryResult, PostgresTransaction } from './postgres-transaction.js';
 export { type MigrateOptions, type MigrationResult, migrate } from './schema/migrate.js';

@@ -10,7 +10,8 @@ import type {
 } from '@hindsight/core';
 import pg from 'pg';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createPostgresStorage, type PostgresStorage, type TransactionClientOf } from './postgres-storage.js';
+import type { TransactionClientOf } from './postgres-client.js';
+import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
 
 describe('createPostgresStorage types', () => {
@@ -26,14 +27,14 @@ describe('createPostgresStorage types', () => {
   });
 
   it('has the capabilities the port leaves optional, stream locks only over a pool', () => {
-    expectTypeOf<PostgresStorage['documents']>().toEqualTypeOf<
+    expectTypeOf<PostgresStorage<pg.PoolClient | Transaction>['documents']>().toEqualTypeOf<
       DocumentStore<PostgresTransaction<pg.PoolClient | Transaction>>
     >();
-    expectTypeOf<PostgresStorage['leases']>().toEqualTypeOf<
+    expectTypeOf<PostgresStorage<pg.PoolClient | Transaction>['leases']>().toEqualTypeOf<
       LeaseStore<PostgresTransaction<pg.PoolClient | Transaction>>
     >();
     expectTypeOf<PostgresStorage['admin']>().toEqualTypeOf<StorageAdmin>();
-    expectTypeOf<PostgresStorage['appendFence']>().toEqualTypeOf<
+    expectTypeOf<PostgresStorage<pg.PoolClient | Transaction>['appendFence']>().toEqualTypeOf<
       AppendFence<PostgresTransaction<pg.PoolClient | Transaction>>
     >();
     expectTypeOf<PostgresStorage['streamLocks']>().toEqualTypeOf<StreamLocks | undefined>();

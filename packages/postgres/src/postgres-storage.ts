@@ -1,4 +1,3 @@
-import type { PGliteInterface, Transaction } from '@electric-sql/pglite';
 import {
   type AppendFence,
   type AppendRequest,
@@ -21,7 +20,7 @@ import {
   StreamTypeMismatchError,
   type TransactionHook,
 } from '@hindsight/core';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { createPostgresAdmin } from './admin/postgres-admin.js';
 import { deleteCheckpointStatement } from './checkpoints/delete-checkpoint.js';
 import { type CheckpointRow, loadCheckpointStatement } from './checkpoints/load-checkpoint.js';
@@ -39,6 +38,7 @@ import { isUniqueViolation } from './internal/storage-errors.js';
 import { SessionStreamLocks } from './internal/stream-locks.js';
 import { unstorableJsonError } from './internal/unstorable-json.js';
 import { createPostgresLeases } from './leases/postgres-leases.js';
+import type { PostgresClient, TransactionClientOf } from './postgres-client.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
 import { type MigrationResult, migrateWith } from './schema/migrate.js';
 import { loadSnapshotStatement, type SnapshotRow, toStoredSnapshot } from './snapshots/load-snapshot.js';
@@ -58,38 +58,6 @@ import { maxPosition, readAllCall, readAllStatements } from './streams/read-all.
 import { readHorizonStatements } from './streams/read-horizon.js';
 import { readStreamParams, readStreamStatements } from './streams/read-stream.js';
 import { type StreamInfoRow, streamInfoStatement } from './streams/stream-info.js';
-
-/**
- * A `pg` `Pool`, or a PGlite instance (same SQL, same migrations; for tests and local use).
- *
- * @example
- * ```ts
- * const client: PostgresClient = process.env.DATABASE_URL
- *   ? new pg.Pool({ connectionString: process.env.DATABASE_URL })
- *   : new PGlite();
- * ```
- */
-export type PostgresClient = Pool | PGliteInterface;
-
-/**
- * The driver handle a transaction of a storage over `Client` exposes: a `PoolClient` or a PGlite
- * `Transaction`.
- *
- * @example
- * ```ts
- * type Handle = TransactionClientOf<pg.Pool>; // pg.PoolClient
- * ```
- */
-export type TransactionClientOf<Client extends PostgresClient> = Client extends PgliteShape
-  ? Transaction
-  : PoolClient;
-
-// Told apart by shape rather than by PGlite's own type, which is `any` where PGlite is not
-// installed and would then match a `pg` pool too.
-interface PgliteShape {
-  readonly exec: unknown;
-  readonly listen: unknown;
-}
 
 /**
  * Options of {@link createPostgresStorage}.
@@ -148,7 +116,7 @@ export interface PostgresStorageOptions<Client extends PostgresClient = Postgres
  * });
  * ```
  */
-export interface PostgresStorage<TransactionClient = PoolClient | Transaction>
+export interface PostgresStorage<TransactionClient = unknown>
   extends EventStorage<PostgresTransaction<TransactionClient>> {
   /** The schema holding the tables, as given (unquoted). */
   readonly schema: string;

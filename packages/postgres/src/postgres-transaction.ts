@@ -1,6 +1,3 @@
-import type { Transaction } from '@electric-sql/pglite';
-import type { PoolClient } from 'pg';
-
 /**
  * Rows and affected row count of {@link PostgresTransaction.query}.
  *
@@ -32,7 +29,7 @@ export interface PostgresQueryResult<Row> {
  * });
  * ```
  */
-export interface PostgresTransaction<Client = PoolClient | Transaction> {
+export interface PostgresTransaction<Client = unknown> {
   readonly client: Client;
   /** Runs one parameterised statement in the transaction, with the driver's usual type parsing. */
   query<Row = Record<string, unknown>>(

@@ -1,13 +1,14 @@
 import type { PGliteInterface } from '@electric-sql/pglite';
 import { InvalidArgumentError } from '@hindsight/core';
 import type { Pool } from 'pg';
+/** Recognises the client by shape, so neither driver package is imported at runtime. */
+import type { PostgresClient } from '../postgres-client.js';
 import type { Driver, DriverOptions } from './driver.js';
 import { createPgDriver } from './pg-driver.js';
 import { createPgliteDriver } from './pglite-driver.js';
 
-/** Recognises the client by shape, so neither driver package is imported at runtime. */
-export function createDriver(client: Pool | PGliteInterface, options: DriverOptions): Driver {
-  const candidate = client as Partial<Record<string, unknown>> | null;
+export function createDriver(client: PostgresClient, options: DriverOptions): Driver {
+  const candidate = client as unknown as Partial<Record<string, unknown>> | null;
   if (typeof candidate === 'object' && candidate !== null) {
     if (
       typeof candidate.exec === 'function' &&

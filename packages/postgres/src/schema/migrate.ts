@@ -1,9 +1,8 @@
-import type { PGliteInterface } from '@electric-sql/pglite';
-import type { Pool } from 'pg';
 import { createDriver } from '../internal/create-driver.js';
 import type { Driver } from '../internal/driver.js';
 import { checkSchemaName, quoteIdentifier } from '../internal/identifiers.js';
 import { defineStatement } from '../internal/statement.js';
+import type { PostgresClient } from '../postgres-client.js';
 import { migrations } from './migrations.js';
 
 /**
@@ -49,10 +48,7 @@ export interface MigrationResult {
  * await migrate(pool, { schema: 'hindsight' });
  * ```
  */
-export function migrate(
-  client: Pool | PGliteInterface,
-  options: MigrateOptions = {},
-): Promise<MigrationResult> {
+export function migrate(client: PostgresClient, options: MigrateOptions = {}): Promise<MigrationResult> {
   const schema = options.schema ?? 'hindsight';
   checkSchemaName(schema);
   return migrateWith(createDriver(client, { prepareStatements: options.prepareStatements ?? true }), schema);
