@@ -156,6 +156,7 @@ export {
   type DecodedPage,
   type DocumentQuery,
   type DocumentStore,
+  EventLoopYielder,
   EventReader,
   type EventSource,
   type EventStorage,

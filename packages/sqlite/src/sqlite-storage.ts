@@ -6,6 +6,7 @@ import {
   type AppendRequest,
   type AppendResult,
   type DocumentStore,
+  EventLoopYielder,
   type EventStorage,
   type GlobalPageQuery,
   HindsightError,
@@ -23,7 +24,6 @@ import { createSqliteAdmin } from './admin/sqlite-admin.js';
 import { type DeleteCheckpoint, prepareDeleteCheckpoint } from './checkpoints/delete-checkpoint.js';
 import { prepareSaveCheckpoint, type SaveCheckpoint } from './checkpoints/save-checkpoint.js';
 import { createSqliteDocuments } from './documents/sqlite-documents.js';
-import { EventLoopYielder } from './internal/event-loop.js';
 import { Mutex } from './internal/mutex.js';
 import { prepareReadQueries, type ReadQueries } from './internal/read-queries.js';
 import type { SqliteAccess } from './internal/sqlite-access.js';

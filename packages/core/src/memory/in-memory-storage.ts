@@ -1,8 +1,8 @@
 import { StreamTypeMismatchError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
-import { EventLoopYielder } from '../internal/event-loop.js';
 import { Mutex } from '../internal/mutex.js';
 import { checkExpectedVersionMatches, findAlreadyStored } from '../streams/append-rules.js';
+import { EventLoopYielder } from '../streams/event-loop-yielder.js';
 import type {
   AppendRequest,
   AppendResult,

@@ -11,6 +11,7 @@ export {
   type CheckReport,
   checkEvents,
 } from './check-events.js';
+export { EventLoopYielder } from './event-loop-yielder.js';
 export {
   type DecodedPage,
   EventReader,

@@ -7,6 +7,16 @@ const maxBusyMs = 2;
  * never wait for I/O (memory, SQLite's synchronous driver) call {@link EventLoopYielder.pause}
  * after each append: a loop of `await append(…)` would otherwise run on microtasks alone and
  * starve every timer, lease renewal and SIGTERM handler of the process until it ends.
+ *
+ * @example
+ * ```ts
+ * const yielder = new EventLoopYielder();
+ * async function append(request: AppendRequest): Promise<AppendResult> {
+ *   const result = writeSynchronously(request);
+ *   await yielder.pause();
+ *   return result;
+ * }
+ * ```
  */
 export class EventLoopYielder {
   #since = performance.now();
