@@ -61,6 +61,8 @@ export interface CrashBackend {
 
 type WorkerMessage =
   | { readonly kind: 'ack'; readonly eventIds: readonly string[] }
+  /** From the broken projector: it committed an event's effect and not yet its checkpoint. */
+  | { readonly kind: 'between-commits' }
   /** `pending`: commands a process manager found committed and not yet sent by its predecessor. */
   | { readonly kind: 'started'; readonly pending?: number }
   /** From a process manager: its state (steps) per instance, and commands left unsent. */
@@ -123,7 +125,11 @@ export async function runCrashScenario(
   const projectorOptions = { role: 'projector', broken: options.brokenProjector === true };
   const acknowledged = new Set<string>();
   let appendsAcknowledged = 0;
+  // The broken projector is killed where it does damage, between its two commits: a kill timed at
+  // random could land while it starts (most of the time on a loaded machine) and prove nothing.
+  let betweenCommits: (() => void) | undefined;
   const onMessage = (message: WorkerMessage): void => {
+    if (message.kind === 'between-commits') betweenCommits?.();
     if (message.kind !== 'ack') return;
     appendsAcknowledged += 1;
     for (const eventId of message.eventIds) acknowledged.add(eventId);
@@ -134,7 +140,14 @@ export async function runCrashScenario(
   let writerKills = 0;
 
   for (let kill = 0; kill < kills; kill += 1) {
-    await sleep(50 + random() * 550);
+    if (options.brokenProjector === true) {
+      await new Promise<void>((resolve) => {
+        betweenCommits = resolve;
+      });
+      betweenCommits = undefined;
+    } else {
+      await sleep(50 + random() * 550);
+    }
     const hitProjector = options.brokenProjector === true || random() < 0.7;
     const index = Math.floor(random() * writers.length);
     const victim = hitProjector ? projector : (writers[index] as Worker);
