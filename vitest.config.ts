@@ -20,6 +20,9 @@ export default defineConfig({
     // The explorer serves its page script compiled; this builds it before any test runs.
     globalSetup: ['packages/cli/src/test-support/build-explorer-page.ts'],
     testTimeout: 30_000,
+    // Set-up (a PGlite start, a migration, a build for child processes) takes seconds when the
+    // machine is shared; a hook that outlasts this is stuck, not slow.
+    hookTimeout: 120_000,
     // The note comes last, under the summary, where a reader looks for what did not run.
     reporters:
       note === undefined ? ['default'] : ['default', { onTestRunEnd: () => console.log(`\n${note}\n`) }],
