@@ -417,6 +417,9 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#sleeper?.wake();
     await this.#loop;
     this.#state = 'stopped';
+    // Only here: a failed consumer still reports its lag, which then grows.
+    this.#unobserveLag?.();
+    this.#unobserveLag = undefined;
   }
 
   async status(): Promise<ConsumerStatus> {
@@ -491,8 +494,6 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     } finally {
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
-      this.#unobserveLag?.();
-      this.#unobserveLag = undefined;
       this.#waiting = { kind: 'nothing' };
       // A failed runner lets go too: another process (maybe with fixed code) may carry on.
       await lease?.release();
@@ -641,6 +642,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       outcome = await this.#lock.run(() => this.#commit(page, 1));
     } catch (error) {
       if (isHindsightError(error, 'EVENT_CYCLE') || isHindsightError(error, 'LEASE_LOST')) throw error;
+      this.#failures.add(1, { 'hindsight.consumer': this.name });
       return 'one-by-one';
     }
     this.#unavailable = undefined;
