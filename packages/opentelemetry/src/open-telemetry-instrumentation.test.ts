@@ -6,7 +6,7 @@ import {
   defineAggregate,
   type StoredEvent,
 } from '@hindsight/core';
-import { context, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AggregationTemporality,
@@ -220,7 +220,7 @@ describe('createOpenTelemetryInstrumentation', () => {
     await blocked.stop();
 
     const idle = createSubscription(store, { name: 'idle', handle: () => {} });
-    const lagging = createSubscription(store, { name: 'lagging', handle: () => {} });
+    createSubscription(store, { name: 'lagging', handle: () => {} });
     await idle.start();
     await idle.waitUntilCaughtUp();
     const lag = await metric('hindsight.consumer.lag');
