@@ -82,6 +82,17 @@ export {
   schemaVersionField,
 } from './events/index.js';
 export {
+  type ActiveSpan,
+  type GaugeReading,
+  type Instrumentation,
+  type InstrumentationAttributes,
+  type InstrumentationCounter,
+  noopInstrumentation,
+  type SpanOptions,
+  type TraceContext,
+  traceContextOf,
+} from './instrumentation/index.js';
+export {
   createListenerRunner,
   type DeadLetter,
   type DeadLetterRetryResult,

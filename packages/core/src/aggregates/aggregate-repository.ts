@@ -9,6 +9,7 @@ import {
 } from '../errors/hindsight-error.js';
 import type { EventMetadata, NewEvent, StoredEvent } from '../events/event.js';
 import type { EventCatalog, EventSchemas, StoredEventOf } from '../events/event-catalog.js';
+import type { ActiveSpan } from '../instrumentation/instrumentation.js';
 import { checkStreamId, checkVersion, findNonJson, joinPath } from '../internal/checks.js';
 import { KeyedMutex } from '../internal/keyed-mutex.js';
 import { crossesSnapshotInterval } from '../snapshots/snapshot-policy.js';
@@ -151,6 +152,13 @@ export interface RepositoryOptions {
   readonly onSnapshotError?: (error: unknown, streamId: string) => void;
   /** Default of `ExecuteOptions.lockStream` (default false: optimistic concurrency and retry). */
   readonly lockStream?: boolean;
+}
+
+/** One execute call as its attempts share it. */
+interface Run {
+  readonly options: ExecuteOptions;
+  readonly attempts: number;
+  readonly span: ActiveSpan;
 }
 
 interface CommandCall {
@@ -407,10 +415,30 @@ export function createRepository<
         ? 1
         : (executeOptions.retry?.attempts ?? defaultRetry);
     checkVersion('retry.attempts', attempts, 1);
-    if (!(executeOptions.lockStream ?? options.lockStream ?? false)) {
-      return attemptExecute(id, calls, executeOptions, attempts, 1, false);
-    }
-    return withStreamLock(id, () => attemptExecute(id, calls, executeOptions, attempts, 1, true));
+    const { instrumentation } = store;
+    return instrumentation.span(
+      'hindsight.execute',
+      {
+        attributes: {
+          'hindsight.aggregate': aggregate.name,
+          'hindsight.aggregate_id': id,
+          'hindsight.commands': calls.map((call) => call.name).join(','),
+        },
+      },
+      (span) => {
+        // The events link back to this span, not to the load or decide span they are prepared in.
+        const trace = instrumentation.traceContext();
+        const traced: ExecuteOptions =
+          trace === undefined || executeOptions.metadata?.traceparent !== undefined
+            ? executeOptions
+            : { ...executeOptions, metadata: { ...trace, ...executeOptions.metadata } };
+        const run: Run = { options: traced, attempts, span };
+        if (!(executeOptions.lockStream ?? options.lockStream ?? false)) {
+          return attemptExecute(id, calls, run, 1, false);
+        }
+        return withStreamLock(id, () => attemptExecute(id, calls, run, 1, true));
+      },
+    );
   }
 
   async function withStreamLock<T>(id: string, work: () => Promise<T>): Promise<T> {
@@ -427,20 +455,25 @@ export function createRepository<
   async function attemptExecute(
     id: string,
     calls: readonly CommandCall[],
-    executeOptions: ExecuteOptions,
-    attempts: number,
+    run: Run,
     firstAttempt: number,
     locked: boolean,
   ): Promise<ExecuteResult<unknown, StoredEvent>> {
+    const { options: executeOptions, attempts, span } = run;
+    const { instrumentation } = store;
     const explicitVersion = executeOptions.expectedVersion;
     for (let attempt = firstAttempt; ; attempt += 1) {
-      const loaded = await load(id);
-      const { state, pending } = await decide(
-        loaded,
-        calls,
-        executeOptions.metadata,
-        executeOptions.eventIds,
-      );
+      const loaded = await instrumentation.span('hindsight.load', {}, async (loadSpan) => {
+        const result = await load(id);
+        loadSpan.setAttributes({ 'hindsight.version': result.version });
+        return result;
+      });
+      const { state, pending } = await instrumentation.span('hindsight.decide', {}, async (decideSpan) => {
+        const decided = await decide(loaded, calls, executeOptions.metadata, executeOptions.eventIds);
+        decideSpan.setAttributes({ 'hindsight.event_count': decided.pending.length });
+        return decided;
+      });
+      span.setAttributes({ 'hindsight.attempts': attempt });
       if (pending.length === 0) return { ...loaded, events: [] };
       try {
         const result = await store.appendPrepared({
@@ -454,6 +487,10 @@ export function createRepository<
       } catch (error) {
         const retrying = explicitVersion === undefined && executeOptions.retry !== false;
         if (!isHindsightError(error, 'CONCURRENCY_CONFLICT') || !retrying) throw error;
+        span.addEvent('hindsight.retry', {
+          'hindsight.attempt': attempt,
+          'hindsight.expected_version': loaded.version,
+        });
         if (attempt >= attempts)
           throw new RetriesExhaustedError({ streamId: loaded.streamId, attempts, cause: error });
         // A conflict shows the stream is contended: the remaining attempts queue on its lock, so
@@ -461,7 +498,7 @@ export function createRepository<
         // otherwise let only one of n writers win, and n writers would need n attempts).
         if (!locked) {
           const next = attempt + 1;
-          return withStreamLock(id, () => attemptExecute(id, calls, executeOptions, attempts, next, true));
+          return withStreamLock(id, () => attemptExecute(id, calls, run, next, true));
         }
         await backOff(attempt);
       }

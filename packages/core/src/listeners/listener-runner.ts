@@ -123,6 +123,7 @@ export function createListenerRunner<Tx>(
       streamTypes: listener.streamTypes,
       startFrom: options.startFrom,
       reader,
+      instrumentation: store.instrumentation,
     },
     {
       // Effects outside the storage cannot commit with the checkpoint: the effect goes first.

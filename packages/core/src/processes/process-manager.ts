@@ -179,6 +179,7 @@ export function createProcessManager<
       types: definition.types,
       streamTypes: definition.streamTypes,
       reader: store.reader,
+      instrumentation: store.instrumentation,
     },
     {
       // A page's steps (state, outbox) commit with the checkpoint; a later event of the same

@@ -1,6 +1,7 @@
 import { HindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import type { EventSchemas } from '../events/event-catalog.js';
+import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import { requireDocuments } from '../internal/documents.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage, HeldLog } from '../streams/event-storage.js';
@@ -137,7 +138,13 @@ export function createProjectionRunner<Tx>(
   projection: RunnableProjection<Tx>,
   options: ConsumerOptions = {},
 ): ProjectionRunner {
-  return new AsyncProjectionRunner(store.storage, store.reader ?? EventReader.raw, projection, options);
+  return new AsyncProjectionRunner(
+    store.storage,
+    store.reader ?? EventReader.raw,
+    projection,
+    options,
+    store.instrumentation,
+  );
 }
 
 /**
@@ -172,6 +179,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
   readonly #reader: EventReader;
   readonly #projection: RunnableProjection<Tx>;
   readonly #options: ConsumerOptions;
+  readonly #instrumentation: Instrumentation | undefined;
   #live: Live | undefined;
   #started = false;
   #following = false;
@@ -181,8 +189,10 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
     reader: EventReader,
     projection: RunnableProjection<Tx>,
     options: ConsumerOptions,
+    instrumentation: Instrumentation | undefined,
   ) {
     this.name = projection.name;
+    this.#instrumentation = instrumentation;
     this.#storage = storage;
     this.#reader = reader;
     this.#projection = projection;
@@ -261,6 +271,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
           types: projection.types,
           streamTypes: projection.streamTypes,
           reader: this.#reader,
+          instrumentation: this.#instrumentation,
         },
         {
           delivery: 'exactly-once',

@@ -8,6 +8,8 @@ import type {
   StoredEventOf,
   StreamTypesOf,
 } from '../events/event-catalog.js';
+import type { Instrumentation } from '../instrumentation/instrumentation.js';
+import { noopInstrumentation } from '../instrumentation/instrumentation.js';
 import { checkDate, checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
 import { EventRegistry } from '../internal/event-registry.js';
 import { checkExpectedVersionMatches } from './append-rules.js';
@@ -42,6 +44,13 @@ export interface EventStoreOptions<Catalogs extends readonly EventCatalog[], Tx>
    * in the wrong shape. Turn it off for hot read paths whose data you trust; upcasting still runs.
    */
   readonly validateOnRead?: boolean;
+  /**
+   * Where spans and metrics go (e.g. `createOpenTelemetryInstrumentation()` of
+   * `@hindsight/opentelemetry`); repositories and consumers built on this store use it too. Appends
+   * store the current trace context in each event's metadata (`traceparent`, `tracestate`). Default:
+   * none, at no cost.
+   */
+  readonly instrumentation?: Instrumentation;
 }
 
 /**
@@ -106,6 +115,8 @@ export interface EventStore<
    * decodes stored events with the store's definitions, upcasting and validating them.
    */
   readonly reader: EventReader;
+  /** The store's instrumentation ({@link noopInstrumentation} when none was given). */
+  readonly instrumentation: Instrumentation;
   /**
    * Validates and appends events to one stream atomically.
    *
@@ -189,7 +200,7 @@ export interface EventStore<
  * ```
  */
 export type ReadableStore<Tx> = Pick<EventStore<readonly EventCatalog[], Tx>, 'storage'> &
-  Partial<Pick<EventStore<readonly EventCatalog[], Tx>, 'reader'>>;
+  Partial<Pick<EventStore<readonly EventCatalog[], Tx>, 'reader' | 'instrumentation'>>;
 
 const defaultMaxEventBytes = 1024 * 1024;
 
@@ -211,7 +222,61 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
   const reader = new EventReader(registry, { validate: options.validateOnRead ?? true });
   const { storage } = options;
   const inline = options.inline ?? [];
+  const instrumentation = options.instrumentation ?? noopInstrumentation;
+  const appended = instrumentation.counter('hindsight.events.appended', 'Events appended to the store');
   let closed = false;
+
+  const appendPrepared = async (
+    request: AppendRequest,
+    inTransaction: TransactionHook<Tx> | undefined,
+  ): Promise<AppendResult> => {
+    ensureOpen();
+    checkStreamId(request.streamId);
+    checkExpectedVersion(request.expectedVersion);
+    for (const event of request.events) {
+      if (event.recordedAt !== undefined) checkDate('recordedAt', event.recordedAt);
+    }
+    if (request.events.length === 0) {
+      return emptyAppend(storage, request.streamId, request.streamType, request.expectedVersion);
+    }
+    const result =
+      inline.length === 0
+        ? await storage.append(request, inTransaction)
+        : await storage.append(request, async (transaction, events) => {
+            for (const projection of inline) await projection.applyInline(storage, transaction, events);
+            await inTransaction?.(transaction, events);
+          });
+    if (!result.alreadyStored) {
+      appended.add(result.events.length, { 'hindsight.stream_type': request.streamType });
+    }
+    return result;
+  };
+
+  // One span per append, whether the events come prepared (repositories) or not.
+  const appendSpan = <T extends AppendResult>(
+    streamId: string,
+    streamType: string,
+    count: number,
+    work: () => Promise<T>,
+  ): Promise<T> =>
+    instrumentation.span(
+      'hindsight.append',
+      {
+        attributes: {
+          'hindsight.stream_id': streamId,
+          'hindsight.stream_type': streamType,
+          'hindsight.event_count': count,
+        },
+      },
+      async (span) => {
+        const result = await work();
+        span.setAttributes({
+          'hindsight.version': result.version,
+          'hindsight.already_stored': result.alreadyStored,
+        });
+        return result;
+      },
+    );
 
   const ensureOpen = (): void => {
     if (closed) throw new HindsightError('STORE_CLOSED', 'The event store is closed');
@@ -221,22 +286,23 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
     storage,
     catalogs: options.events,
     reader,
+    instrumentation,
 
     async append(streamId, events, appendOptions) {
       const { streamType } = appendOptions;
-      const prepared = await this.prepare(streamId, streamType, events, appendOptions.metadata);
-      const request = {
-        streamId,
-        streamType,
-        // Only an absent option means 'any': `??` would also turn a stray null into 'any' and
-        // silently drop the concurrency check, where checkExpectedVersion refuses it.
-        expectedVersion: appendOptions.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion,
-        events: prepared,
-      };
-      const result = await this.appendPrepared(
-        request,
-        appendOptions.inTransaction as TransactionHook<Tx> | undefined,
-      );
+      const result = await appendSpan(streamId, streamType, events.length, async () => {
+        const prepared = await this.prepare(streamId, streamType, events, appendOptions.metadata);
+        const request = {
+          streamId,
+          streamType,
+          // Only an absent option means 'any': `??` would also turn a stray null into 'any' and
+          // silently drop the concurrency check, where checkExpectedVersion refuses it.
+          expectedVersion:
+            appendOptions.expectedVersion === undefined ? 'any' : appendOptions.expectedVersion,
+          events: prepared,
+        };
+        return appendPrepared(request, appendOptions.inTransaction as TransactionHook<Tx> | undefined);
+      });
       // Omit first: intersecting both `events` array types typed `.map` and `for of` items as plain StoredEvent.
       return result as Omit<AppendResult, 'events'> & {
         events: readonly StoredEventOf<SchemasOf<Catalogs>>[];
@@ -246,24 +312,21 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
     prepare(streamId, streamType, events, metadata) {
       ensureOpen();
       checkStreamId(streamId);
-      return registry.prepare(streamId, streamType, events, metadata);
+      // The span the events come from, so a consumer handling them can link back to it; trace
+      // context already in the metadata (a repository's command span) wins.
+      const trace = metadata?.traceparent === undefined ? instrumentation.traceContext() : undefined;
+      return registry.prepare(
+        streamId,
+        streamType,
+        events,
+        trace === undefined ? metadata : { ...trace, ...metadata },
+      );
     },
 
-    async appendPrepared(request, inTransaction) {
-      ensureOpen();
-      checkStreamId(request.streamId);
-      checkExpectedVersion(request.expectedVersion);
-      for (const event of request.events) {
-        if (event.recordedAt !== undefined) checkDate('recordedAt', event.recordedAt);
-      }
-      if (request.events.length === 0) {
-        return emptyAppend(storage, request.streamId, request.streamType, request.expectedVersion);
-      }
-      if (inline.length === 0) return storage.append(request, inTransaction);
-      return storage.append(request, async (transaction, events) => {
-        for (const projection of inline) await projection.applyInline(storage, transaction, events);
-        await inTransaction?.(transaction, events);
-      });
+    appendPrepared(request, inTransaction) {
+      return appendSpan(request.streamId, request.streamType, request.events.length, () =>
+        appendPrepared(request, inTransaction),
+      );
     },
 
     readStream(streamId, readOptions = {}) {

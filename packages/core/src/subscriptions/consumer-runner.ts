@@ -1,6 +1,13 @@
 import { type FailedEventRef, HandlerFailedError } from '../errors/consumer-errors.js';
 import { HindsightError, InvalidArgumentError, isHindsightError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
+import {
+  type Instrumentation,
+  type InstrumentationCounter,
+  noopInstrumentation,
+  type TraceContext,
+  traceContextOf,
+} from '../instrumentation/instrumentation.js';
 import { checkVersion } from '../internal/checks.js';
 import { Mutex } from '../internal/mutex.js';
 import { EventReader } from '../streams/event-reader.js';
@@ -268,6 +275,8 @@ export interface RunnerSpec {
   readonly startFrom?: StartOptions['startFrom'];
   /** The read gate pages go through (the store's: upcasting, validation); raw when absent. */
   readonly reader?: EventReader | undefined;
+  /** Where the runner's spans and metrics go (the store's); none when absent. */
+  readonly instrumentation?: Instrumentation | undefined;
 }
 
 interface Sleeper {
@@ -314,6 +323,9 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   readonly #initialDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #clock: () => Date;
+  readonly #instrumentation: Instrumentation;
+  readonly #failures: InstrumentationCounter;
+  #unobserveLag: (() => void) | undefined;
   // Serialises the loop's steps with outside operations (replays, dead-letter retries, deadlines).
   readonly #lock = new Mutex();
   #state: ConsumerState = 'stopped';
@@ -346,6 +358,11 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#initialDelayMs = options.retry?.initialDelayMs ?? defaults.initialDelayMs;
     this.#maxDelayMs = options.retry?.maxDelayMs ?? defaults.maxDelayMs;
     this.#clock = options.clock ?? (() => new Date());
+    this.#instrumentation = spec.instrumentation ?? noopInstrumentation;
+    this.#failures = this.#instrumentation.counter(
+      'hindsight.consumer.failures',
+      'Failed attempts of consumers at a page or an event',
+    );
     checkVersion('batchSize', this.#batchSize, 1);
     checkVersion('pollIntervalMs', this.#pollIntervalMs, 1);
     checkVersion('retry.attempts', this.#attempts, 1);
@@ -385,6 +402,13 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       throw error;
     }
     this.#state = 'catching_up';
+    this.#unobserveLag ??= this.#instrumentation.observeGauge(
+      'hindsight.consumer.lag',
+      'Positions between a consumer and the head of the log, as the consumer last saw them',
+      () => [
+        { value: Math.max(0, this.#head - this.#position), attributes: { 'hindsight.consumer': this.name } },
+      ],
+    );
     this.#loop = this.#run();
   }
 
@@ -393,6 +417,9 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#sleeper?.wake();
     await this.#loop;
     this.#state = 'stopped';
+    // Only here: a failed consumer still reports its lag, which then grows.
+    this.#unobserveLag?.();
+    this.#unobserveLag = undefined;
   }
 
   async status(): Promise<ConsumerStatus> {
@@ -537,15 +564,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     });
     if (read === false) return;
     const { head, page, exhausted, last } = read;
-    const lease = this.#lease;
-    const batched = await this.#handlePage(page);
-    if (batched === 'stopped' || batched === 'superseded') return;
-    for (const event of batched === 'done' ? [] : page) {
-      // A renewal found the lease gone: the fence would refuse the commit anyway.
-      if (lease !== undefined && !lease.held) return;
-      if (this.#stopping || (await this.#handle(event)) !== 'committed') return;
-      this.#advance(Math.max(this.#position, event.position));
-    }
+    if (page.length > 0 && !(await this.#consume(page))) return;
     if (this.#stopping) return;
     // Decoding may have dropped stored events of the page (parts of a split outside the filter):
     // read on after them. The checkpoint stays at the last event handled, so a restart reads them
@@ -571,6 +590,42 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   }
 
   /**
+   * Handles a page inside a `hindsight.consume` span linked to the spans that caused its events
+   * (the trace context their metadata carries); false when the step should end here.
+   */
+  #consume(page: readonly StoredEvent[]): Promise<boolean> {
+    const links = new Map<string, TraceContext>();
+    for (const event of page) {
+      const trace = traceContextOf(event.metadata);
+      if (trace !== undefined) links.set(trace.traceparent, trace);
+    }
+    return this.#instrumentation.span(
+      'hindsight.consume',
+      {
+        attributes: {
+          'hindsight.consumer': this.name,
+          'hindsight.event_count': page.length,
+          'hindsight.position.first': page[0]?.position ?? 0,
+          'hindsight.position.last': page.at(-1)?.position ?? 0,
+        },
+        links: [...links.values()],
+      },
+      async () => {
+        const lease = this.#lease;
+        const batched = await this.#handlePage(page);
+        if (batched === 'stopped' || batched === 'superseded') return false;
+        for (const event of batched === 'done' ? [] : page) {
+          // A renewal found the lease gone: the fence would refuse the commit anyway.
+          if (lease !== undefined && !lease.held) return false;
+          if (this.#stopping || (await this.#handle(event)) !== 'committed') return false;
+          this.#advance(Math.max(this.#position, event.position));
+        }
+        return true;
+      },
+    );
+  }
+
+  /**
    * Tries the page in one transaction: 'done' (handled, checkpoint moved), 'one-by-one' (an
    * at-least-once kind, a single event, or the page failed: the caller handles the page event by
    * event, with retries, and so finds the event at fault), 'superseded' or 'stopped'.
@@ -587,6 +642,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       outcome = await this.#lock.run(() => this.#commit(page, 1));
     } catch (error) {
       if (isHindsightError(error, 'EVENT_CYCLE') || isHindsightError(error, 'LEASE_LOST')) throw error;
+      this.#failures.add(1, { 'hindsight.consumer': this.name });
       return 'one-by-one';
     }
     this.#unavailable = undefined;
@@ -682,6 +738,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
           continue;
         }
         this.#lastError = toError(error);
+        this.#failures.add(1, { 'hindsight.consumer': this.name });
         if (attempt >= this.#attempts) {
           const recovered =
             recover === undefined ? undefined : await this.#lock.run(() => recover(error, attempt));

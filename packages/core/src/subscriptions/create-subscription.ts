@@ -85,6 +85,7 @@ export function createSubscription<const Catalogs extends readonly EventCatalog[
       streamTypes: options.streamTypes,
       startFrom: options.startFrom,
       reader: store.reader,
+      instrumentation: store.instrumentation,
     },
     {
       // A page, its effects and its checkpoint in one transaction: one commit per page, so a
