@@ -194,6 +194,8 @@ export {
 export {
   type BackoffOptions,
   type Consumer,
+  type ConsumerFailure,
+  type ConsumerFailureRecord,
   type ConsumerKindName,
   type ConsumerLeaseStatus,
   type ConsumerOptions,
@@ -203,6 +205,7 @@ export {
   consumerCheckpointId,
   createSubscription,
   type LeaseOptions,
+  listConsumerFailures,
   type ShutdownOnSignalsOptions,
   type ShutdownOutcome,
   type SignalSource,

@@ -5,6 +5,7 @@ import { checkVersion } from '../internal/checks.js';
 import { Mutex } from '../internal/mutex.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage } from '../streams/event-storage.js';
+import { type ConsumerFailure, consumerFailures, failureRecord } from './consumer-failures.js';
 import { ConsumerLease, type ConsumerLeaseStatus, type LeaseOptions } from './consumer-lease.js';
 
 /**
@@ -95,6 +96,11 @@ export interface ConsumerStatus {
   };
   /** The most recent error, kept after the consumer recovers from it; undefined before any. */
   readonly lastError: Error | undefined;
+  /**
+   * Why it gave up, while `failed` and after a restart until it gets past the failing event;
+   * undefined otherwise.
+   */
+  readonly failure: ConsumerFailure | undefined;
   readonly waitingFor: ConsumerWait;
   /** Events handled since the consumer was last started. */
   readonly handled: number;
@@ -174,6 +180,12 @@ export interface ConsumerOptions {
    * (every runner of the name would then handle events: only for consumers known to run once).
    */
   readonly lease?: LeaseOptions | false;
+  /**
+   * Called once each time the consumer gives up (state `failed`), after the failure is recorded
+   * in the store (see `listConsumerFailures`). What it throws is ignored: the consumer has failed
+   * already. Wire it to your alerting.
+   */
+  readonly onError?: (failure: ConsumerFailure) => void | Promise<void>;
 }
 
 /**
@@ -314,6 +326,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   readonly #initialDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #clock: () => Date;
+  readonly #onError: ConsumerOptions['onError'];
   // Serialises the loop's steps with outside operations (replays, dead-letter retries, deadlines).
   readonly #lock = new Mutex();
   #state: ConsumerState = 'stopped';
@@ -324,6 +337,10 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   #head = 0;
   #handled = 0;
   #lastError: Error | undefined;
+  #failure: ConsumerFailure | undefined;
+  // The position the consumer must reach to count as recovered while a failure is recorded in
+  // the store (by this process or a previous owner), so the owner that gets past it clears it.
+  #recoveredAt: number | undefined;
   #waiting: ConsumerWait = { kind: 'nothing' };
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -346,6 +363,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#initialDelayMs = options.retry?.initialDelayMs ?? defaults.initialDelayMs;
     this.#maxDelayMs = options.retry?.maxDelayMs ?? defaults.maxDelayMs;
     this.#clock = options.clock ?? (() => new Date());
+    this.#onError = options.onError;
     checkVersion('batchSize', this.#batchSize, 1);
     checkVersion('pollIntervalMs', this.#pollIntervalMs, 1);
     checkVersion('retry.attempts', this.#attempts, 1);
@@ -425,6 +443,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       head,
       lag: { events: Math.max(0, head - position), ms: lagMs },
       lastError: this.#lastError,
+      failure: this.#failure,
       waitingFor: this.#readsHeldBack() ?? this.#waiting,
       handled: this.#handled,
       lease: await this.#lease?.status(),
@@ -463,6 +482,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     } catch (error) {
       this.#state = 'failed';
       this.#lastError = toError(error);
+      await this.#reportFailure(this.#lastError);
       this.#settleWaiters(this.#lastError);
     } finally {
       this.#unsubscribe?.();
@@ -472,6 +492,55 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       await lease?.release();
       this.#loop = undefined;
     }
+  }
+
+  /**
+   * Records the failure in the store while this runner still holds the lease, then tells
+   * `onError`. Both best effort: neither may hide the failure itself, which status and the
+   * consumer's waiters carry anyway.
+   */
+  async #reportFailure(error: Error): Promise<void> {
+    const failed = isHindsightError(error, 'HANDLER_FAILED') ? error : undefined;
+    const event = failed?.event;
+    const failure: ConsumerFailure = {
+      consumer: this.name,
+      checkpointId: this.#spec.checkpointId,
+      event,
+      error,
+      attempts: failed?.attempts ?? 1,
+      position: this.#position,
+      failedAt: this.#clock(),
+      owner: this.#lease?.owner,
+    };
+    this.#failure = failure;
+    this.#recoveredAt = event?.position ?? this.#position;
+    try {
+      await this.storage.documents?.put(consumerFailures, failure.checkpointId, failureRecord(failure));
+    } catch {
+      // Unreachable storage or a lost lease: the next owner's status is what operators see then.
+    }
+    try {
+      await this.#onError?.(failure);
+    } catch {
+      // The hook's own failure must not turn into the consumer's.
+    }
+  }
+
+  /**
+   * Once past the failing event, the failure is history: removed from status and from the store,
+   * where this owner or a previous one recorded it.
+   */
+  async #clearFailure(): Promise<void> {
+    if (this.#recoveredAt === undefined || this.#position < this.#recoveredAt) return;
+    try {
+      await this.storage.documents?.delete(consumerFailures, this.#spec.checkpointId);
+    } catch (error) {
+      // Tried again after the next step.
+      if (isUnavailable(error)) return;
+      throw error;
+    }
+    this.#recoveredAt = undefined;
+    this.#failure = undefined;
   }
 
   /**
@@ -503,6 +572,11 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   async #loadPosition(owner: boolean): Promise<number> {
     const { checkpointId, startFrom } = this.#spec;
     const saved = await this.storage.loadCheckpoint(checkpointId);
+    if (owner && this.#recoveredAt === undefined) {
+      // A failure a previous owner recorded: this owner clears it once past its event.
+      const recorded = await this.storage.documents?.get(consumerFailures, checkpointId);
+      if (recorded !== undefined) this.#recoveredAt = recordedPosition(recorded.value) ?? saved ?? 0;
+    }
     if (saved !== undefined || startFrom === undefined || startFrom === 'beginning' || !owner) {
       return saved ?? 0;
     }
@@ -546,6 +620,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       if (this.#stopping || (await this.#handle(event)) !== 'committed') return;
       this.#advance(Math.max(this.#position, event.position));
     }
+    await this.#clearFailure();
     if (this.#stopping) return;
     // Decoding may have dropped stored events of the page (parts of a split outside the filter):
     // read on after them. The checkpoint stays at the last event handled, so a restart reads them
@@ -804,6 +879,12 @@ export function eventRef(event: StoredEvent): FailedEventRef {
 /** A retryable storage failure (the database unreachable), as opposed to one of the consumer's. */
 function isUnavailable(error: unknown): boolean {
   return isHindsightError(error, 'STORAGE_UNAVAILABLE') && error.retryable;
+}
+
+/** The failing event's position in a stored failure record, if it names one. */
+function recordedPosition(value: unknown): number | undefined {
+  const position = (value as { event?: { position?: unknown } } | null)?.event?.position;
+  return typeof position === 'number' ? position : undefined;
 }
 
 function toError(error: unknown): Error {

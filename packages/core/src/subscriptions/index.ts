@@ -1,4 +1,10 @@
 export { type ConsumerKindName, consumerCheckpointId } from './checkpoint-id.js';
+export {
+  type ConsumerFailure,
+  type ConsumerFailureRecord,
+  consumerFailures,
+  listConsumerFailures,
+} from './consumer-failures.js';
 export type { ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
 export type {
   BackoffOptions,
