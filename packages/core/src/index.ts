@@ -91,6 +91,7 @@ export {
   type ListenerHandler,
   type ListenerOptions,
   type ListenerRunner,
+  listDeadLetters,
 } from './listeners/index.js';
 export {
   createInMemoryStorage,
