@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isHindsightError } from '@hindsight/core';
 import { checkCommand } from './commands/check.js';
+import { consumersCommand } from './commands/consumers.js';
 import { eventsCommand } from './commands/events.js';
 import { exploreCommand } from './commands/explore.js';
 import { exportCommand } from './commands/export.js';
@@ -72,6 +73,7 @@ export const commands: readonly Command[] = [
   importCommand,
   rebuildCommand,
   projectionsCommand,
+  consumersCommand,
   pruneCommand,
   checkCommand,
   exploreCommand,

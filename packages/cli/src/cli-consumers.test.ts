@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import { createEventStore, createListenerRunner, createSubscription } from '@hindsight/core';
+import { createSqliteStorage } from '@hindsight/sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Account } from './test-support/account.js';
+import { cli, seed, temporaryFolder } from './test-support/cli-harness.js';
+import { Mailer, mailbox } from './test-support/hindsight.config.js';
+
+let folder: ReturnType<typeof temporaryFolder>;
+let file: string;
+const store = (): string[] => ['--file', file];
+const fast = { retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 2 } };
+
+beforeEach(async () => {
+  folder = temporaryFolder();
+  file = join(folder.path, 'events.db');
+  const storage = createSqliteStorage({ path: file });
+  await seed(storage);
+  await storage.close();
+});
+afterEach(() => folder.remove());
+
+/** Runs, in this process, what an application process would: one consumer failing on a deposit, a listener dead-lettering. */
+async function runFailingApp(): Promise<void> {
+  const storage = createSqliteStorage({ path: file });
+  const app = createEventStore({ storage, events: [Account] });
+  const audit = createSubscription(app, {
+    name: 'audit',
+    ...fast,
+    lease: { owner: 'app-1' },
+    handle: (event) => {
+      if (event.type === 'Deposited') throw new Error('audit table missing');
+    },
+  });
+  await audit.start();
+  await expect(audit.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+  await audit.stop();
+  mailbox.down = true;
+  const mailer = createListenerRunner(app, Mailer, fast);
+  await mailer.start();
+  await mailer.waitUntilCaughtUp();
+  await mailer.stop();
+  await storage.close();
+}
+
+describe('consumers', () => {
+  it("shows every consumer of the store with its state, lag, owner, last error and its event, and listeners' dead letters", async () => {
+    await runFailingApp();
+    // A consumer running in another process while the CLI looks.
+    const storage = createSqliteStorage({ path: file });
+    const running = createSubscription(createEventStore({ storage, events: [Account] }), {
+      name: 'tail',
+      lease: { owner: 'app-2' },
+      handle: () => undefined,
+    });
+    await running.start();
+    await running.waitUntilCaughtUp();
+    try {
+      const json = await cli(['consumers', ...store(), '--json']);
+      expect(json.code).toBe(0);
+      const reports = JSON.parse(json.stdout) as Record<string, unknown>[];
+      expect(reports.map((r) => r.consumerId)).toEqual([
+        'balances',
+        'listener:mailer',
+        'subscription:audit',
+        'subscription:tail',
+      ]);
+      expect(reports[1]).toMatchObject({
+        kind: 'listener',
+        name: 'mailer',
+        state: 'stopped',
+        lag: 0,
+        deadLetters: 2,
+      });
+      expect(reports[2]).toMatchObject({
+        kind: 'subscription',
+        name: 'audit',
+        state: 'failed',
+        position: 1,
+        head: 7,
+        lag: 6,
+        owner: null,
+        lastError: {
+          message: 'audit table missing',
+          event: { type: 'Deposited', streamId: 'Account-a-1', position: 2 },
+          attempts: 2,
+          owner: 'app-1',
+        },
+      });
+      expect(reports[3]).toMatchObject({
+        state: 'running',
+        owner: 'app-2',
+        position: 7,
+        lag: 0,
+        lastError: null,
+      });
+
+      const text = await cli(['consumers', ...store()]);
+      expect(text.stdout).toMatch(/subscription:audit\s+failed\s+1\s+6\s+-\s+-/);
+      expect(text.stdout).toMatch(/subscription:tail\s+running\s+7\s+0\s+app-2/);
+      expect(text.stdout).toMatch(/listener:mailer\s+stopped\s+7\s+0\s+-\s+2/);
+      expect(text.stdout).toMatch(
+        /subscription:audit failed on Deposited event \S+ \(stream Account-a-1, position 2\) after 2 attempt\(s\) at \S+ \(owner app-1\): audit table missing/,
+      );
+    } finally {
+      await running.stop();
+      await storage.close();
+    }
+  });
+
+  it('info names the failed consumers', async () => {
+    expect((await cli(['info', ...store()])).stdout).not.toContain('failed');
+    await runFailingApp();
+    const info = await cli(['info', ...store()]);
+    expect(info.stdout).toContain('failed     1: subscription:audit (see `hindsight consumers`)');
+    const json = JSON.parse((await cli(['info', ...store(), '--json'])).stdout);
+    expect(json.failures).toMatchObject([{ checkpointId: 'subscription:audit', event: { position: 2 } }]);
+  });
+});
