@@ -3,7 +3,7 @@ import { createEventStore, createListenerRunner, createSubscription } from '@hin
 import { createSqliteStorage } from '@hindsight/sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Account } from './test-support/account.js';
-import { cli, seed, temporaryFolder } from './test-support/cli-harness.js';
+import { cli, configModule, seed, temporaryFolder } from './test-support/cli-harness.js';
 import { Mailer, mailbox } from './test-support/hindsight.config.js';
 
 let folder: ReturnType<typeof temporaryFolder>;
@@ -115,5 +115,75 @@ describe('consumers', () => {
     expect(info.stdout).toContain('failed     1: subscription:audit (see `hindsight consumers`)');
     const json = JSON.parse((await cli(['info', ...store(), '--json'])).stdout);
     expect(json.failures).toMatchObject([{ checkpointId: 'subscription:audit', event: { position: 2 } }]);
+  });
+});
+
+describe('dead-letters', () => {
+  it("lists a listener's dead letters and retries them through the config's listener", async () => {
+    await runFailingApp();
+    const listed = await cli(['dead-letters', 'mailer', ...store()]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/1\s+AccountOpened\s+Account-a-1\s+2\s+\S+\s+mail server down \(Ada\)/);
+    expect(listed.stdout).toMatch(/5\s+AccountOpened\s+Account-a-2\s+2\s+\S+\s+mail server down \(Bob\)/);
+    const letters = JSON.parse((await cli(['dead-letters', 'mailer', ...store(), '--json'])).stdout);
+    expect(letters).toMatchObject([
+      { listener: 'mailer', event: { position: 1 }, attempts: 2 },
+      { listener: 'mailer', event: { position: 5 }, attempts: 2 },
+    ]);
+    const config = ['--config', configModule];
+
+    // Still down: the letter stays, with one attempt more.
+    const failed = await cli(['dead-letters', 'mailer', ...store(), ...config, '--retry', '--position', '5']);
+    expect(failed.stdout).toContain(
+      'Retried 1 dead letter(s) of listener "mailer": 0 succeeded, 1 failed again',
+    );
+    mailbox.down = false;
+    mailbox.sent = [];
+    const one = await cli([
+      'dead-letters',
+      'mailer',
+      ...store(),
+      ...config,
+      '--retry',
+      '--position',
+      '5',
+      '--json',
+    ]);
+    expect(JSON.parse(one.stdout)).toEqual({ listener: 'mailer', succeeded: 1, failed: 0 });
+    expect(mailbox.sent).toEqual(['Bob']);
+    const rest = await cli(['dead-letters', 'mailer', ...store(), ...config, '--retry']);
+    expect(rest.stdout).toContain('1 succeeded, 0 failed again');
+    expect(mailbox.sent).toEqual(['Bob', 'Ada']);
+    expect((await cli(['dead-letters', 'mailer', ...store()])).stdout).toContain(
+      'no dead letters for listener "mailer"',
+    );
+    const consumers = JSON.parse((await cli(['consumers', ...store(), '--json'])).stdout);
+    expect(consumers).toContainEqual(
+      expect.objectContaining({ consumerId: 'listener:mailer', deadLetters: 0 }),
+    );
+  });
+
+  it('refuses a listener the config lacks and a position without a dead letter', async () => {
+    await runFailingApp();
+    const config = ['--config', configModule];
+    const unknown = await cli(['dead-letters', 'nope', ...store(), ...config, '--retry']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      '[UNKNOWN_LISTENER] no listener named "nope" in the config (it has: mailer)',
+    );
+    const missing = await cli([
+      'dead-letters',
+      'mailer',
+      ...store(),
+      ...config,
+      '--retry',
+      '--position',
+      '3',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('has no dead letter at position 3');
+    expect((await cli(['dead-letters', 'mailer', ...store(), '--position', '3'])).stderr).toContain(
+      '--position applies to --retry',
+    );
   });
 });
