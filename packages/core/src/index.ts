@@ -207,6 +207,7 @@ export {
   createSubscription,
   type LeaseOptions,
   listConsumerFailures,
+  requestConsumerRestart,
   type ShutdownOnSignalsOptions,
   type ShutdownOutcome,
   type SignalSource,

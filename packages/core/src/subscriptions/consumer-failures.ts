@@ -1,8 +1,12 @@
 import type { FailedEventRef } from '../errors/consumer-errors.js';
+import { isHindsightError } from '../errors/hindsight-error.js';
 import type { EventStorage } from '../streams/event-storage.js';
 
 /** The documents collection holding one failure record per failed consumer, keyed by checkpoint id. */
 export const consumerFailures = 'hindsight.consumer-failures';
+
+/** The documents collection of restart requests for failed consumers, keyed by checkpoint id. */
+export const consumerRestarts = 'hindsight.consumer-restarts';
 
 /**
  * What a consumer reports when it gives up: the event it stopped at (undefined when the failing
@@ -45,6 +49,7 @@ export interface ConsumerFailureRecord {
   readonly state: 'failed';
   readonly position: number;
   readonly event: FailedEventRef | undefined;
+  /** The handler's last error (for a `HANDLER_FAILED`, its cause), as plain data. */
   readonly error: { readonly name: string; readonly code: string | undefined; readonly message: string };
   readonly attempts: number;
   /** ISO 8601. */
@@ -54,7 +59,8 @@ export interface ConsumerFailureRecord {
 
 /** The JSON record of a failure (undefined fields dropped, as JSON would). */
 export function failureRecord(failure: ConsumerFailure): ConsumerFailureRecord {
-  const { error } = failure;
+  // A handler's failure is recorded as the handler's own error: event and attempts have fields.
+  const error = unwrap(failure.error);
   const code = (error as { code?: unknown }).code;
   return {
     consumer: failure.consumer,
@@ -67,6 +73,12 @@ export function failureRecord(failure: ConsumerFailure): ConsumerFailureRecord {
     failedAt: failure.failedAt.toISOString(),
     owner: failure.owner,
   };
+}
+
+function unwrap(error: Error): Error {
+  if (!isHindsightError(error, 'HANDLER_FAILED')) return error;
+  const { cause } = error;
+  return cause instanceof Error ? cause : new Error(String(cause));
 }
 
 /**
@@ -94,4 +106,29 @@ export async function listConsumerFailures<Tx>(store: {
     if (page.length < 100) return records;
     after = page.at(-1)?.key;
   }
+}
+
+/**
+ * Asks the failed consumer `checkpointId` to start again, from another process (`hindsight
+ * consumers --restart`): every runner of it that failed and is still in its process looks for
+ * such a request every poll interval and, when one came after its failure, starts again at the
+ * event it failed on. Returns false, writing nothing, when no failure of it is recorded.
+ *
+ * @example
+ * ```ts
+ * // After deploying a fix the handler needed, or repairing what it depends on:
+ * await requestConsumerRestart(store, 'subscription:audit');
+ * ```
+ */
+export async function requestConsumerRestart<Tx>(
+  store: { readonly storage: EventStorage<Tx> },
+  checkpointId: string,
+  requestedAt: Date = new Date(),
+): Promise<boolean> {
+  const { documents } = store.storage;
+  if (documents === undefined || (await documents.get(consumerFailures, checkpointId)) === undefined) {
+    return false;
+  }
+  await documents.put(consumerRestarts, checkpointId, { requestedAt: requestedAt.toISOString() });
+  return true;
 }

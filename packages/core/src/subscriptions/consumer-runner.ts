@@ -5,7 +5,12 @@ import { checkVersion } from '../internal/checks.js';
 import { Mutex } from '../internal/mutex.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage } from '../streams/event-storage.js';
-import { type ConsumerFailure, consumerFailures, failureRecord } from './consumer-failures.js';
+import {
+  type ConsumerFailure,
+  consumerFailures,
+  consumerRestarts,
+  failureRecord,
+} from './consumer-failures.js';
 import { ConsumerLease, type ConsumerLeaseStatus, type LeaseOptions } from './consumer-lease.js';
 
 /**
@@ -342,6 +347,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   // the store (by this process or a previous owner), so the owner that gets past it clears it.
   #recoveredAt: number | undefined;
   #waiting: ConsumerWait = { kind: 'nothing' };
+  // While failed: the next look for a restart request from another process.
+  #restartWatch: ReturnType<typeof setTimeout> | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
   #appended = false;
@@ -379,6 +386,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
 
   async start(): Promise<void> {
     if (this.#loop !== undefined) return;
+    clearTimeout(this.#restartWatch);
+    this.#restartWatch = undefined;
     this.#stopping = false;
     this.#handled = 0;
     // Subscribe before reading the head, so no append between the two goes unnoticed.
@@ -407,6 +416,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#restartWatch);
+    this.#restartWatch = undefined;
     this.#stopping = true;
     this.#sleeper?.wake();
     await this.#loop;
@@ -491,7 +502,36 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       // A failed runner lets go too: another process (maybe with fixed code) may carry on.
       await lease?.release();
       this.#loop = undefined;
+      if (this.#state === 'failed' && !this.#stopping) this.#watchForRestart();
     }
+  }
+
+  /**
+   * While failed, looks every poll interval for a restart request (`requestConsumerRestart`) made
+   * after the failure, and starts again when it finds one. A request older than the failure is
+   * left alone: it was meant for an earlier one.
+   */
+  #watchForRestart(): void {
+    const documents = this.storage.documents;
+    const failure = this.#failure;
+    if (documents === undefined || failure === undefined) return;
+    const look = async (): Promise<void> => {
+      this.#restartWatch = undefined;
+      if (this.#state !== 'failed' || this.#loop !== undefined || this.#stopping) return;
+      try {
+        const request = await documents.get(consumerRestarts, failure.checkpointId);
+        const at = Date.parse(String((request?.value as { requestedAt?: unknown } | undefined)?.requestedAt));
+        if (request !== undefined && at >= failure.failedAt.getTime()) {
+          await documents.delete(consumerRestarts, failure.checkpointId);
+          if (this.#state === 'failed' && this.#loop === undefined && !this.#stopping) await this.start();
+          return;
+        }
+      } catch {
+        // Unreachable storage, or start() refused: look again at the next interval.
+      }
+      if (this.#state === 'failed' && this.#loop === undefined && !this.#stopping) this.#watchForRestart();
+    };
+    this.#restartWatch = setTimeout(() => void look(), this.#pollIntervalMs);
   }
 
   /**

@@ -4,6 +4,7 @@ export {
   type ConsumerFailureRecord,
   consumerFailures,
   listConsumerFailures,
+  requestConsumerRestart,
 } from './consumer-failures.js';
 export type { ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
 export type {
