@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createEventStore, createListenerRunner, createSubscription } from '@hindsight/core';
 import { createSqliteStorage } from '@hindsight/sqlite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Account } from './test-support/account.js';
 import { cli, configModule, seed, temporaryFolder } from './test-support/cli-harness.js';
 import { Mailer, mailbox } from './test-support/hindsight.config.js';
@@ -185,5 +185,46 @@ describe('dead-letters', () => {
     expect((await cli(['dead-letters', 'mailer', ...store(), '--position', '3'])).stderr).toContain(
       '--position applies to --retry',
     );
+  });
+});
+
+describe('consumers --restart', () => {
+  it('restarts a failed consumer in another process (another handle on the SQLite file) at its event', async () => {
+    const storage = createSqliteStorage({ path: file });
+    const app = createEventStore({ storage, events: [Account] });
+    let broken = true;
+    const seen: number[] = [];
+    const audit = createSubscription(app, {
+      name: 'audit',
+      ...fast,
+      pollIntervalMs: 10,
+      handle: (event) => {
+        if (broken && event.type === 'Deposited') throw new Error('audit table missing');
+        seen.push(event.position);
+      },
+    });
+    try {
+      await audit.start();
+      await expect(audit.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+      const refused = await cli(['consumers', ...store(), '--restart', 'subscription:tail']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('consumer "subscription:tail" has no recorded failure');
+
+      broken = false;
+      seen.length = 0;
+      const asked = await cli(['consumers', ...store(), '--restart', 'subscription:audit']);
+      expect(asked.code).toBe(0);
+      expect(asked.stdout).toContain('Restart of subscription:audit requested');
+      await vi.waitFor(async () => expect((await audit.status()).state).toBe('running'));
+      await audit.waitUntilCaughtUp();
+      expect(seen).toEqual([2, 3, 4, 5, 6, 7]);
+      const [report] = JSON.parse((await cli(['consumers', ...store(), '--json'])).stdout).filter(
+        (r: { consumerId: string }) => r.consumerId === 'subscription:audit',
+      );
+      expect(report).toMatchObject({ state: 'running', position: 7, lastError: null });
+    } finally {
+      await audit.stop();
+      await storage.close();
+    }
   });
 });

@@ -1,24 +1,50 @@
+import { requestConsumerRestart } from '@hindsight/core';
+import { CliError } from '../internal/cli-error.js';
 import type { Command } from '../internal/command.js';
 import { type ConsumerReport, reportConsumers } from '../internal/consumer-report.js';
 import { TablePrinter } from '../internal/output.js';
+import { stringValue } from '../internal/values.js';
 
 export const consumersCommand: Command = {
   name: 'consumers',
   summary: 'Every consumer the store knows: state, position, lag, owner, last error, dead letters',
   arguments: [],
-  options: {},
+  options: {
+    restart: {
+      type: 'string',
+      value: 'CONSUMER',
+      description: 'ask the failed consumer CONSUMER (its id, e.g. subscription:audit) to start again',
+    },
+  },
   details:
     'Read from the store, so it shows consumers run by other processes. STATE is failed (it gave\n' +
     'up on an event and has not got past it since: the event and the error follow the table),\n' +
     'running (a process holds its lease), stopped (no process holds its lease) or retired (a\n' +
     "projection version replaced by a rebuild). DEAD counts a listener's dead letters (see\n" +
     '`hindsight dead-letters`).\n' +
+    '--restart records a request in the store: the processes where that consumer failed look for\n' +
+    'one every poll interval and start it again at the event it failed on (fix the cause first).\n' +
     'Examples:\n' +
     '  hindsight consumers\n' +
-    '  hindsight consumers --json',
+    '  hindsight consumers --json\n' +
+    '  hindsight consumers --restart subscription:audit',
   async run(context) {
+    const restart = stringValue(context.values.restart);
     const opened = await context.openStore();
     try {
+      if (restart !== undefined) {
+        if (!(await requestConsumerRestart(opened, restart))) {
+          throw new CliError(`consumer "${restart}" has no recorded failure: nothing to restart`, {
+            code: 'INVALID_ARGUMENT',
+          });
+        }
+        if (context.json) await context.out.json({ consumer: restart, restartRequested: true });
+        else
+          await context.out.line(
+            `Restart of ${restart} requested: its processes start it again within their poll interval.`,
+          );
+        return;
+      }
       const reports = await reportConsumers(opened);
       if (context.json) {
         await context.out.json(reports);
