@@ -164,6 +164,10 @@ export function createExplorerApp(
   app.get('/explorer.js', serveStatic({ path: explorerScriptFile }));
 
   app.get('/api/info', query(infoQuery), async (c) => sendJson(c, 200, await api.info()));
+  app.get('/api/consumers', query(infoQuery), async (c) => sendJson(c, 200, await api.consumers()));
+  app.get('/api/dead-letters/:listener', query(infoQuery), async (c) =>
+    sendJson(c, 200, await api.deadLetters(c.req.param('listener'))),
+  );
   app.get('/api/streams', query(streamsQuery), async (c) =>
     sendJson(c, 200, await api.streams(c.req.valid('query'))),
   );
