@@ -1,6 +1,8 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isHindsightError } from '@hindsight/core';
 import { checkCommand } from './commands/check.js';
+import { consumersCommand } from './commands/consumers.js';
+import { deadLettersCommand } from './commands/dead-letters.js';
 import { eventsCommand } from './commands/events.js';
 import { exploreCommand } from './commands/explore.js';
 import { exportCommand } from './commands/export.js';
@@ -22,7 +24,7 @@ import {
 } from './internal/cli-error.js';
 import type { Command, CommandContext, OptionSpec } from './internal/command.js';
 import { commandHelp, globalOptions, mainHelp } from './internal/help.js';
-import { findConfig, loadAggregates, loadProjections } from './internal/load-config.js';
+import { findConfig, loadAggregates, loadListeners, loadProjections } from './internal/load-config.js';
 import { locateStore, type OpenedStore, openStore } from './internal/open-store.js';
 import { type CliOutput, Printer } from './internal/output.js';
 import { version } from './version.js';
@@ -72,6 +74,8 @@ export const commands: readonly Command[] = [
   importCommand,
   rebuildCommand,
   projectionsCommand,
+  consumersCommand,
+  deadLettersCommand,
   pruneCommand,
   checkCommand,
   exploreCommand,
@@ -152,6 +156,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       },
       loadAggregates: (configOption, options) => loadAggregates(findConfig(configOption, cwd), options),
       loadProjections: (configOption, storage) => loadProjections(findConfig(configOption, cwd), storage),
+      loadListeners: (configOption) => loadListeners(findConfig(configOption, cwd)),
     };
     await command.run(context);
     return 0;

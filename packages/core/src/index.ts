@@ -102,6 +102,7 @@ export {
   type ListenerHandler,
   type ListenerOptions,
   type ListenerRunner,
+  listDeadLetters,
 } from './listeners/index.js';
 export {
   createInMemoryStorage,
@@ -205,6 +206,8 @@ export {
 export {
   type BackoffOptions,
   type Consumer,
+  type ConsumerFailure,
+  type ConsumerFailureRecord,
   type ConsumerKindName,
   type ConsumerLeaseStatus,
   type ConsumerOptions,
@@ -214,6 +217,8 @@ export {
   consumerCheckpointId,
   createSubscription,
   type LeaseOptions,
+  listConsumerFailures,
+  requestConsumerRestart,
   type ShutdownOnSignalsOptions,
   type ShutdownOutcome,
   type SignalSource,

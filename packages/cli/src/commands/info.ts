@@ -8,8 +8,10 @@ export const infoCommand: Command = {
   arguments: [],
   options: {},
   details:
-    "A consumer's lag is how many positions it is behind the head. A projection version replaced\n" +
-    'by a rebuild shows as retired, with no lag (see `hindsight projections` and `hindsight prune`).',
+    "A consumer's lag is how many positions it is behind the head. Failed consumers (they gave up\n" +
+    'on an event and have not got past it since) are named; `hindsight consumers` says why.\n' +
+    'A projection version replaced by a rebuild shows as retired, with no lag (see `hindsight\n' +
+    'projections` and `hindsight prune`).',
   async run(context) {
     const opened = await context.openStore();
     try {
@@ -24,6 +26,11 @@ export const infoCommand: Command = {
       await context.out.line(`head       ${summary.head}`);
       await context.out.line(`streams    ${summary.streams ?? unknown}`);
       await context.out.line(`events     ${summary.events ?? unknown}`);
+      const { failures } = summary;
+      if (failures.length > 0) {
+        const names = failures.map((failure) => failure.checkpointId).join(', ');
+        await context.out.line(`failed     ${failures.length}: ${names} (see \`hindsight consumers\`)`);
+      }
       if (opened.storage.admin === undefined) {
         await context.out.line('consumers  unknown (the storage cannot list checkpoints)');
         return;

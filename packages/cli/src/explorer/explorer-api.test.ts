@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { createEventStore, createListenerRunner, createSubscription } from '@hindsight/core';
+import { createSqliteStorage } from '@hindsight/sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Account } from '../test-support/account.js';
 import { cli, configModule, type Seeded, temporaryFolder } from '../test-support/cli-harness.js';
 import {
   awkwardId,
@@ -10,6 +13,7 @@ import {
   seedExplorerStore,
   startExplore,
 } from '../test-support/explorer-harness.js';
+import { Mailer, mailbox } from '../test-support/hindsight.config.js';
 
 let folder: ReturnType<typeof temporaryFolder>;
 let file: string;
@@ -48,6 +52,47 @@ const eventsOf = (body: Record<string, unknown>) => body.events as Record<string
 const streamPath = (streamId: string) => `/api/streams/${encodeURIComponent(streamId)}/events`;
 
 describe('explore: the JSON API', () => {
+  it("reports consumers (state, lag, last error with its event) and a listener's dead letters", async () => {
+    const storage = createSqliteStorage({ path: file });
+    const app = createEventStore({ storage, events: [Account] });
+    const fast = { retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 2 } };
+    const audit = createSubscription(app, {
+      name: 'audit',
+      ...fast,
+      handle: (event) => {
+        if (event.type === 'Deposited') throw new Error('audit table missing');
+      },
+    });
+    await audit.start();
+    await expect(audit.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    await audit.stop();
+    mailbox.down = true;
+    const mailer = createListenerRunner(app, Mailer, fast);
+    await mailer.start();
+    await mailer.waitUntilCaughtUp();
+    await mailer.stop();
+    await storage.close();
+    await start();
+    const consumers = (await get('/api/consumers')).body as unknown as Record<string, unknown>[];
+    expect(consumers.map((consumer) => consumer.consumerId)).toEqual([
+      'balances',
+      'listener:mailer',
+      'subscription:audit',
+    ]);
+    expect(consumers[1]).toMatchObject({ state: 'stopped', deadLetters: 3, lag: 0 });
+    expect(consumers[2]).toMatchObject({
+      state: 'failed',
+      position: 1,
+      lag: 8,
+      lastError: { message: 'audit table missing', attempts: 2, event: { type: 'Deposited', position: 2 } },
+    });
+    const letters = (await get('/api/dead-letters/mailer')).body as unknown as Record<string, unknown>[];
+    expect(letters).toHaveLength(3);
+    expect(letters[0]).toMatchObject({ listener: 'mailer', event: { type: 'AccountOpened', position: 1 } });
+    expect((await get('/api/dead-letters/nobody')).body).toEqual([]);
+    expect((await ok('/api/info')).failures).toMatchObject([{ checkpointId: 'subscription:audit' }]);
+  });
+
   it('describes the store: head, counts, consumers with their lag, and the aggregates of the config', async () => {
     await start('--config', configModule);
     expect(await ok('/api/info')).toEqual({
@@ -56,6 +101,7 @@ describe('explore: the JSON API', () => {
       streams: 4,
       events: 9,
       consumers: [{ consumerId: 'balances', position: 4, lag: 5 }],
+      failures: [],
       aggregates: [{ name: 'Account', streamType: 'Account' }],
     });
   });

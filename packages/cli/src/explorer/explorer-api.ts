@@ -3,11 +3,13 @@ import {
   createEventStore,
   type EventStore,
   type LoadOptions,
+  listDeadLetters,
   type StoredEvent,
   type StreamInfo,
 } from '@hindsight/core';
 import { aggregateIdOf, aggregateState, locateAggregate } from '../internal/aggregate-state.js';
 import { CliError, usageError } from '../internal/cli-error.js';
+import { reportConsumers } from '../internal/consumer-report.js';
 import { eventToJson } from '../internal/event-json.js';
 import type { OpenedStore } from '../internal/open-store.js';
 import { listStreamPage, summarizeStore } from '../internal/store-queries.js';
@@ -58,6 +60,16 @@ export class ExplorerApi {
       ...summary,
       aggregates: (this.#aggregates ?? []).map(({ name, streamType }) => ({ name, streamType })),
     };
+  }
+
+  /** Every consumer the store knows, as `hindsight consumers --json` prints them. */
+  consumers(): Promise<unknown> {
+    return reportConsumers(this.#opened);
+  }
+
+  /** A listener's dead letters, as `hindsight dead-letters --json` prints them. */
+  deadLetters(listener: string): Promise<unknown> {
+    return listDeadLetters(this.#opened, listener);
   }
 
   /**

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { createEventStore, createRepository } from '@hindsight/core';
+import {
+  createEventStore,
+  createListenerRunner,
+  createRepository,
+  createSubscription,
+  type EventStorage,
+} from '@hindsight/core';
 import { createSqliteStorage } from '@hindsight/sqlite';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +19,7 @@ import {
   seedExplorerStore,
   startExplore,
 } from '../test-support/explorer-harness.js';
+import { Mailer, mailbox } from '../test-support/hindsight.config.js';
 
 // Debian's Chromium: CI installs it (.ci/run). There its absence is a failure; on a developer's
 // machine without it the test is skipped, saying so.
@@ -54,6 +61,7 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
         },
       ],
     });
+    await failSomeConsumers(storage);
     await storage.close();
     explorer = await startExplore(['--file', file, '--config', configModule]);
     browser = await chromium.launch({
@@ -95,7 +103,42 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
     expect(await text('#head')).toBe('10');
     expect(await text('#stream-count')).toBe('5');
     expect(await text('#event-count')).toBe('10');
-    expect(await page.locator('#consumers tbody tr').allInnerTexts()).toEqual(['balances\t4\t6']);
+    expect(await page.locator('#consumers tr[data-consumer="balances"]').innerText()).toBe(
+      'balances\tstopped\t4\t6\t-\t-\t',
+    );
+  });
+
+  it("shows a failed consumer's state and last error, linked to its event, and a listener's dead letters", async () => {
+    const failed = page.locator('#consumers tr[data-consumer="subscription:audit"]');
+    await failed.waitFor();
+    expect(await failed.locator('td').allInnerTexts()).toEqual([
+      'subscription:audit',
+      'failed',
+      '1',
+      '9',
+      '-',
+      '-',
+      'audit table missing (after 2 attempt(s)) on Deposited at position 2',
+    ]);
+    expect(await page.locator('#consumers tr[data-consumer="listener:mailer"] td').nth(5).innerText()).toBe(
+      '3',
+    );
+    await page.locator('#dead-letters-panel').waitFor();
+    expect(await column('#dead-letters', 1)).toEqual(['mailer', 'mailer', 'mailer']);
+    expect(await column('#dead-letters', 3)).toEqual(['AccountOpened', 'AccountOpened', 'AccountOpened']);
+    expect((await column('#dead-letters', 7))[0]).toMatch(/^mail server down/);
+
+    const other = await browser.newPage();
+    other.on('pageerror', (error) => problems.push(error.message));
+    try {
+      await other.goto(explorer.url);
+      await other.getByRole('link', { name: 'Deposited at position 2' }).click();
+      await other.locator('#log tbody tr').first().waitFor();
+      expect(await other.locator('#log tbody tr td:nth-child(1)').first().innerText()).toBe('2');
+      expect(new URL(other.url()).searchParams.get('logAfter')).toBe('1');
+    } finally {
+      await other.close();
+    }
   });
 
   it("shows a stream's events when it is clicked, data as pretty JSON", async () => {
@@ -361,3 +404,24 @@ describe.skipIf(skip)('explore: a long stream, and a narrow window, in Chromium'
     expect(problems).toEqual([]);
   });
 });
+
+/** What the application did before the explorer opened: a subscription gave up, a listener dead-lettered. */
+async function failSomeConsumers(storage: EventStorage<unknown>): Promise<void> {
+  const app = createEventStore({ storage, events: [Account], validateOnRead: false });
+  const fast = { retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 2 } };
+  const audit = createSubscription(app, {
+    name: 'audit',
+    ...fast,
+    handle: (event) => {
+      if (event.type === 'Deposited') throw new Error('audit table missing');
+    },
+  });
+  await audit.start();
+  await audit.waitUntilCaughtUp().catch(() => undefined);
+  await audit.stop();
+  mailbox.down = true;
+  const mailer = createListenerRunner(app, Mailer, fast);
+  await mailer.start();
+  await mailer.waitUntilCaughtUp();
+  await mailer.stop();
+}

@@ -66,11 +66,18 @@ const body = `
 
 <section>
   <h2>Consumers</h2>
-  <p id="no-consumers" class="note" hidden>No consumer has saved a checkpoint.</p>
-  <table id="consumers" hidden>
-    <thead><tr><th>Consumer</th><th class="number">Position</th><th class="number">Lag</th></tr></thead>
+  <p id="no-consumers" class="note" hidden>No consumer has saved a checkpoint or recorded a failure.</p>
+  <div class="scroll"><table id="consumers" hidden>
+    <thead><tr><th>Consumer</th><th>State</th><th class="number">Position</th><th class="number">Lag</th><th>Owner</th><th class="number">Dead letters</th><th>Last error</th></tr></thead>
     <tbody></tbody>
-  </table>
+  </table></div>
+  <div id="dead-letters-panel" hidden>
+    <h3>Dead letters</h3>
+    <div class="scroll"><table id="dead-letters">
+      <thead><tr><th>Listener</th><th class="number">Position</th><th>Type</th><th>Stream</th><th class="number">Attempts</th><th>Failed at</th><th>Error</th></tr></thead>
+      <tbody></tbody>
+    </table></div>
+  </div>
 </section>
 
 <nav role="tablist">

@@ -70,6 +70,7 @@ const statusByCode: Readonly<Record<CliErrorCode, number>> = {
   CONFIG_MISSING: 404,
   UNKNOWN_AGGREGATE: 404,
   UNKNOWN_PROJECTION: 404,
+  UNKNOWN_LISTENER: 404,
   STREAM_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -163,6 +164,10 @@ export function createExplorerApp(
   app.get('/explorer.js', serveStatic({ path: explorerScriptFile }));
 
   app.get('/api/info', query(infoQuery), async (c) => sendJson(c, 200, await api.info()));
+  app.get('/api/consumers', query(infoQuery), async (c) => sendJson(c, 200, await api.consumers()));
+  app.get('/api/dead-letters/:listener', query(infoQuery), async (c) =>
+    sendJson(c, 200, await api.deadLetters(c.req.param('listener'))),
+  );
   app.get('/api/streams', query(streamsQuery), async (c) =>
     sendJson(c, 200, await api.streams(c.req.valid('query'))),
   );

@@ -1,4 +1,9 @@
-import type { AggregateDefinition, EventStorage, RunnableProjection } from '@hindsight/core';
+import type {
+  AggregateDefinition,
+  EventStorage,
+  ListenerDefinition,
+  RunnableProjection,
+} from '@hindsight/core';
 import type { OpenedStore } from './open-store.js';
 import type { CliOutput, Printer } from './output.js';
 
@@ -34,6 +39,8 @@ export interface CommandContext {
     configOption: string | undefined,
     storage: EventStorage<unknown>,
   ): Promise<readonly RunnableProjection<unknown>[]>;
+  /** Loads the listeners of the `--config` module (or the default config file). */
+  loadListeners(configOption: string | undefined): Promise<readonly ListenerDefinition[]>;
 }
 
 /** A subcommand of `hindsight`. */

@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AggregateDefinition, EventStorage, RunnableProjection } from '@hindsight/core';
+import type {
+  AggregateDefinition,
+  EventStorage,
+  ListenerDefinition,
+  RunnableProjection,
+} from '@hindsight/core';
 import { CliError, describeError } from './cli-error.js';
 
 /** Module names tried when no `--config` is given, in the working directory. */
@@ -59,6 +64,20 @@ export async function loadProjections(
   });
 }
 
+/**
+ * Imports a config module and returns its `listeners`, checked to be listener definitions (made
+ * by `defineListener`): what `hindsight dead-letters --retry` runs the handlers of.
+ */
+export async function loadListeners(path: string): Promise<readonly ListenerDefinition[]> {
+  const module = await importConfig(path);
+  return exportedList(module, path, {
+    name: 'listeners',
+    example: 'export const listeners = [Receipts]',
+    made: 'a listener definition (made with defineListener)',
+    check: isListener,
+  });
+}
+
 async function importConfig(path: string): Promise<Record<string, unknown>> {
   if (!existsSync(path))
     throw new CliError(`config module ${path} does not exist`, { code: 'CONFIG_MISSING' });
@@ -103,6 +122,18 @@ function isProjection(value: unknown): value is RunnableProjection<unknown> {
     typeof candidate.handlePage === 'function' &&
     typeof candidate.reset === 'function' &&
     typeof candidate.activate === 'function'
+  );
+}
+
+function isListener(value: unknown): value is ListenerDefinition {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate.name === 'string' &&
+    Array.isArray(candidate.types) &&
+    Array.isArray(candidate.streamTypes) &&
+    typeof candidate.handle === 'function' &&
+    typeof candidate.on === 'function'
   );
 }
 

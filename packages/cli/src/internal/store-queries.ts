@@ -1,5 +1,7 @@
 import {
+  type ConsumerFailureRecord,
   type EventStorage,
+  listConsumerFailures,
   NotSupportedError,
   projectionVersions,
   type StoredCheckpoint,
@@ -29,6 +31,8 @@ export interface StoreSummary {
   readonly events: number | null;
   /** Empty too when the storage cannot list checkpoints. */
   readonly consumers: readonly ConsumerLag[];
+  /** Consumers that gave up on an event and have not got past it since (see `hindsight consumers`). */
+  readonly failures: readonly ConsumerFailureRecord[];
 }
 
 export async function summarizeStore(opened: OpenedStore): Promise<StoreSummary> {
@@ -42,6 +46,7 @@ export async function summarizeStore(opened: OpenedStore): Promise<StoreSummary>
     streams: stats?.streams ?? null,
     events: stats?.events ?? null,
     consumers: await withRetired(opened, checkpoints, head),
+    failures: await listConsumerFailures(opened),
   };
 }
 

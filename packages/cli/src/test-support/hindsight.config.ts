@@ -1,4 +1,4 @@
-import { defineProjection } from '@hindsight/core';
+import { defineListener, defineProjection } from '@hindsight/core';
 import type { SqliteTransaction } from '@hindsight/sqlite';
 import { Account } from './account.js';
 
@@ -28,3 +28,20 @@ const Balances = defineProjection('balances', { from: [Account] })
 /** The config module the tests pass to `hindsight state --config` and `hindsight rebuild --config`. */
 export const aggregates = [Account];
 export const projections = [Balances];
+
+/**
+ * What the mailer "sent"; while `down`, every send fails (its dead letters are what the tests
+ * retry). Kept on globalThis: the CLI imports this module by its file URL, the tests by path, and
+ * both must see one mailbox.
+ */
+const shared = globalThis as { hindsightTestMailbox?: { down: boolean; sent: string[] } };
+shared.hindsightTestMailbox ??= { down: true, sent: [] };
+export const mailbox = shared.hindsightTestMailbox;
+
+/** A listener mailing each new account's owner: fails while the mailbox is down. */
+export const Mailer = defineListener('mailer', { from: [Account] }).on('AccountOpened', (event) => {
+  if (mailbox.down) throw new Error(`mail server down (${event.data.owner})`);
+  mailbox.sent.push(event.data.owner);
+});
+
+export const listeners = [Mailer];

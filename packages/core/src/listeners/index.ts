@@ -10,4 +10,5 @@ export {
   type DeadLetter,
   type DeadLetterRetryResult,
   type ListenerRunner,
+  listDeadLetters,
 } from './listener-runner.js';

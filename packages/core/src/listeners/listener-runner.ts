@@ -144,7 +144,7 @@ export function createListenerRunner<Tx>(
   // Its writes need the lease while it runs, so a listener that lost it moves nothing.
   const { storage } = runner;
   const documents = requireDocuments(storage, `Listener "${listener.name}"`);
-  const collection = `hindsight.dead-letters:${listener.name}`;
+  const collection = deadLetterCollection(listener.name);
   const clock = options.clock ?? (() => new Date());
 
   const retry = async (position: number): Promise<boolean> => {
@@ -193,6 +193,31 @@ export function createListenerRunner<Tx>(
         return { succeeded, failed };
       }),
   };
+}
+
+/**
+ * A listener's dead letters as the store keeps them, oldest event first, read without running the
+ * listener (from another process: `hindsight consumers`, the explorer). Empty on a storage
+ * without documents.
+ *
+ * @example
+ * ```ts
+ * const letters = await listDeadLetters(store, 'receipts');
+ * console.log(`${letters.length} dead letter(s)`, letters[0]?.error.message);
+ * ```
+ */
+export async function listDeadLetters<Tx>(
+  store: { readonly storage: EventStorage<Tx> },
+  listener: string,
+): Promise<DeadLetter[]> {
+  const { documents } = store.storage;
+  if (documents === undefined) return [];
+  const letters = await allLetters(documents as DocumentStore<unknown>, deadLetterCollection(listener));
+  return letters.map((letter) => toDeadLetter(listener, letter));
+}
+
+function deadLetterCollection(listener: string): string {
+  return `hindsight.dead-letters:${listener}`;
 }
 
 async function allLetters(

@@ -4,7 +4,7 @@ import { defineStreamType } from '../events/event-catalog.js';
 import { createInMemoryStorage } from '../memory/in-memory-storage.js';
 import { createEventStore } from '../streams/event-store.js';
 import { defineListener } from './define-listener.js';
-import { createListenerRunner } from './listener-runner.js';
+import { createListenerRunner, listDeadLetters } from './listener-runner.js';
 
 const Customer = defineStreamType('Customer', {
   CustomerRegistered: z.object({ email: z.string() }),
@@ -98,6 +98,9 @@ describe('listeners', () => {
       expect.objectContaining({ event: expect.objectContaining({ position: 3 }), attempts: 3 }),
     ]);
     expect(await store.storage.loadCheckpoint('listener:welcome')).toBe(3);
+    // Readable without the runner, as another process (the CLI) reads them.
+    expect(await listDeadLetters(store, 'welcome')).toEqual(letters);
+    expect(await listDeadLetters(store, 'someone-else')).toEqual([]);
 
     // Still failing: the record stays and counts the attempt.
     expect(await runner.retryDeadLetter(1)).toBe(false);

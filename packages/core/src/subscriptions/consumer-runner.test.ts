@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { StoredEvent } from '../events/event.js';
 import { defineStreamType } from '../events/event-catalog.js';
@@ -8,6 +8,7 @@ import { createInMemoryStorage, type InMemoryTransaction } from '../memory/in-me
 import type { EventStorage } from '../streams/event-storage.js';
 import { createEventStore } from '../streams/event-store.js';
 import { consumerCheckpointId } from './checkpoint-id.js';
+import { type ConsumerFailure, listConsumerFailures, requestConsumerRestart } from './consumer-failures.js';
 import { createSubscription } from './create-subscription.js';
 
 const Counter = defineStreamType('Counter', { Added: z.object({ n: z.number() }) });
@@ -109,5 +110,156 @@ describe('delivery modes', () => {
     ]);
     expect(await runner.deadLetters()).toEqual([]);
     expect(await inner.loadCheckpoint('listener:mailer')).toBe(1);
+  });
+});
+
+describe('failures', () => {
+  it('a consumer that gives up reports it to onError and records it in the store; start() resumes at the event and clears it', async () => {
+    const { store, add } = setup();
+    for (const n of [1, 2, 3]) await add(n);
+    let broken = true;
+    const seen: number[] = [];
+    const reported: ConsumerFailure[] = [];
+    const subscription = createSubscription(store, {
+      name: 'audit',
+      ...fast,
+      onError: (failure) => void reported.push(failure),
+      handle: (event) => {
+        if (broken && event.position === 2) throw new Error('audit table missing');
+        seen.push(event.position);
+      },
+    });
+    await subscription.start();
+    await expect(subscription.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    const status = await subscription.status();
+    expect(status.state).toBe('failed');
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({
+      consumer: 'audit',
+      checkpointId: 'subscription:audit',
+      event: { position: 2, type: 'Added', streamId: 'c-2' },
+      attempts: 2,
+      position: 1,
+    });
+    expect(reported[0]?.error.message).toContain('audit table missing');
+    expect(status.failure).toBe(reported[0]);
+    const [record] = await listConsumerFailures(store);
+    expect(record).toMatchObject({
+      consumer: 'audit',
+      checkpointId: 'subscription:audit',
+      state: 'failed',
+      position: 1,
+      event: { position: 2, type: 'Added', streamId: 'c-2' },
+      error: { name: 'Error', message: 'audit table missing' },
+      attempts: 2,
+      owner: status.lease?.owner,
+    });
+    expect(new Date(record?.failedAt ?? '').getTime()).toBe(reported[0]?.failedAt.getTime());
+
+    broken = false;
+    seen.length = 0;
+    await subscription.start();
+    await subscription.waitUntilCaughtUp();
+    await subscription.stop();
+    // Restarted in the same process, at the event it failed on.
+    expect(seen).toEqual([2, 3]);
+    expect((await subscription.status()).failure).toBeUndefined();
+    expect(await listConsumerFailures(store)).toEqual([]);
+  });
+
+  it("the owner that gets past the failing event clears a previous owner's record", async () => {
+    const { store, add } = setup();
+    for (const n of [1, 2]) await add(n);
+    const failing = createSubscription(store, {
+      name: 'audit',
+      ...fast,
+      handle: (event) => {
+        if (event.position === 2) throw new Error('bug');
+      },
+    });
+    await failing.start();
+    await expect(failing.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    expect(await listConsumerFailures(store)).toHaveLength(1);
+    // The fixed code, deployed as another runner (another process), takes over the released lease.
+    const fixed = createSubscription(store, { name: 'audit', ...fast, handle: () => undefined });
+    await fixed.start();
+    // Before the failing event the record stays: the consumer has not recovered yet.
+    expect(await listConsumerFailures(store)).toHaveLength(1);
+    await fixed.waitUntilCaughtUp();
+    await fixed.stop();
+    expect(await listConsumerFailures(store)).toEqual([]);
+  });
+
+  it('an onError hook that throws does not hide the failure', async () => {
+    const { store, add } = setup();
+    await add(1);
+    const subscription = createSubscription(store, {
+      name: 'audit',
+      ...fast,
+      onError: () => {
+        throw new Error('alerting down');
+      },
+      handle: () => {
+        throw new Error('bug');
+      },
+    });
+    await subscription.start();
+    await expect(subscription.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    expect((await subscription.status()).state).toBe('failed');
+    expect(await listConsumerFailures(store)).toHaveLength(1);
+    await subscription.stop();
+  });
+
+  it('a restart request from another process starts a failed consumer again at its event', async () => {
+    const { store, add } = setup();
+    for (const n of [1, 2, 3]) await add(n);
+    // Nothing failed yet: nothing to restart, and no request is left to act on a later failure.
+    expect(await requestConsumerRestart(store, 'subscription:audit')).toBe(false);
+    let broken = true;
+    const seen: number[] = [];
+    const subscription = createSubscription(store, {
+      name: 'audit',
+      ...fast,
+      pollIntervalMs: 5,
+      handle: (event) => {
+        if (broken && event.position === 2) throw new Error('bug');
+        seen.push(event.position);
+      },
+    });
+    await subscription.start();
+    await expect(subscription.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    broken = false;
+    seen.length = 0;
+    expect(await requestConsumerRestart(store, 'subscription:audit')).toBe(true);
+    await vi.waitFor(async () => expect((await subscription.status()).state).toBe('running'));
+    await subscription.waitUntilCaughtUp();
+    expect(seen).toEqual([2, 3]);
+    expect(await listConsumerFailures(store)).toEqual([]);
+    // The request was consumed: a later failure stays failed until asked again.
+    expect(await store.storage.documents?.list('hindsight.consumer-restarts', { limit: 10 })).toEqual([]);
+    await subscription.stop();
+  });
+
+  it('a stopped failed consumer no longer looks for restart requests', async () => {
+    const { store, add } = setup();
+    await add(1);
+    const subscription = createSubscription(store, {
+      name: 'audit',
+      ...fast,
+      pollIntervalMs: 1,
+      handle: () => {
+        throw new Error('bug');
+      },
+    });
+    await subscription.start();
+    await expect(subscription.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    await subscription.stop();
+    expect(await requestConsumerRestart(store, 'subscription:audit')).toBe(true);
+    // Twenty poll intervals: time enough for a watcher left behind to act.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await subscription.status()).state).toBe('stopped');
+    expect(
+      await store.storage.documents?.get('hindsight.consumer-restarts', 'subscription:audit'),
+    ).toBeDefined();
   });
 });

@@ -12,6 +12,12 @@ import { checkVersion } from '../internal/checks.js';
 import { Mutex } from '../internal/mutex.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage } from '../streams/event-storage.js';
+import {
+  type ConsumerFailure,
+  consumerFailures,
+  consumerRestarts,
+  failureRecord,
+} from './consumer-failures.js';
 import { ConsumerLease, type ConsumerLeaseStatus, type LeaseOptions } from './consumer-lease.js';
 
 /**
@@ -102,6 +108,11 @@ export interface ConsumerStatus {
   };
   /** The most recent error, kept after the consumer recovers from it; undefined before any. */
   readonly lastError: Error | undefined;
+  /**
+   * Why it gave up, while `failed` and after a restart until it gets past the failing event;
+   * undefined otherwise.
+   */
+  readonly failure: ConsumerFailure | undefined;
   readonly waitingFor: ConsumerWait;
   /** Events handled since the consumer was last started. */
   readonly handled: number;
@@ -181,6 +192,12 @@ export interface ConsumerOptions {
    * (every runner of the name would then handle events: only for consumers known to run once).
    */
   readonly lease?: LeaseOptions | false;
+  /**
+   * Called once each time the consumer gives up (state `failed`), after the failure is recorded
+   * in the store (see `listConsumerFailures`). What it throws is ignored: the consumer has failed
+   * already. Wire it to your alerting.
+   */
+  readonly onError?: (failure: ConsumerFailure) => void | Promise<void>;
 }
 
 /**
@@ -326,6 +343,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   readonly #instrumentation: Instrumentation;
   readonly #failures: InstrumentationCounter;
   #unobserveLag: (() => void) | undefined;
+  readonly #onError: ConsumerOptions['onError'];
   // Serialises the loop's steps with outside operations (replays, dead-letter retries, deadlines).
   readonly #lock = new Mutex();
   #state: ConsumerState = 'stopped';
@@ -336,7 +354,13 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   #head = 0;
   #handled = 0;
   #lastError: Error | undefined;
+  #failure: ConsumerFailure | undefined;
+  // The position the consumer must reach to count as recovered while a failure is recorded in
+  // the store (by this process or a previous owner), so the owner that gets past it clears it.
+  #recoveredAt: number | undefined;
   #waiting: ConsumerWait = { kind: 'nothing' };
+  // While failed: the next look for a restart request from another process.
+  #restartWatch: ReturnType<typeof setTimeout> | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
   #appended = false;
@@ -363,6 +387,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       'hindsight.consumer.failures',
       'Failed attempts of consumers at a page or an event',
     );
+    this.#onError = options.onError;
     checkVersion('batchSize', this.#batchSize, 1);
     checkVersion('pollIntervalMs', this.#pollIntervalMs, 1);
     checkVersion('retry.attempts', this.#attempts, 1);
@@ -378,6 +403,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
 
   async start(): Promise<void> {
     if (this.#loop !== undefined) return;
+    clearTimeout(this.#restartWatch);
+    this.#restartWatch = undefined;
     this.#stopping = false;
     this.#handled = 0;
     // Subscribe before reading the head, so no append between the two goes unnoticed.
@@ -413,6 +440,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#restartWatch);
+    this.#restartWatch = undefined;
     this.#stopping = true;
     this.#sleeper?.wake();
     await this.#loop;
@@ -452,6 +481,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       head,
       lag: { events: Math.max(0, head - position), ms: lagMs },
       lastError: this.#lastError,
+      failure: this.#failure,
       waitingFor: this.#readsHeldBack() ?? this.#waiting,
       handled: this.#handled,
       lease: await this.#lease?.status(),
@@ -490,6 +520,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     } catch (error) {
       this.#state = 'failed';
       this.#lastError = toError(error);
+      await this.#reportFailure(this.#lastError);
       this.#settleWaiters(this.#lastError);
     } finally {
       this.#unsubscribe?.();
@@ -498,7 +529,85 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       // A failed runner lets go too: another process (maybe with fixed code) may carry on.
       await lease?.release();
       this.#loop = undefined;
+      if (this.#state === 'failed' && !this.#stopping) this.#watchForRestart();
     }
+  }
+
+  /**
+   * While failed, looks every poll interval for a restart request (`requestConsumerRestart`) made
+   * after the failure, and starts again when it finds one. A request older than the failure is
+   * left alone: it was meant for an earlier one.
+   */
+  #watchForRestart(): void {
+    const documents = this.storage.documents;
+    const failure = this.#failure;
+    if (documents === undefined || failure === undefined) return;
+    const look = async (): Promise<void> => {
+      this.#restartWatch = undefined;
+      if (this.#state !== 'failed' || this.#loop !== undefined || this.#stopping) return;
+      try {
+        const request = await documents.get(consumerRestarts, failure.checkpointId);
+        const at = Date.parse(String((request?.value as { requestedAt?: unknown } | undefined)?.requestedAt));
+        if (request !== undefined && at >= failure.failedAt.getTime()) {
+          await documents.delete(consumerRestarts, failure.checkpointId);
+          if (this.#state === 'failed' && this.#loop === undefined && !this.#stopping) await this.start();
+          return;
+        }
+      } catch {
+        // Unreachable storage, or start() refused: look again at the next interval.
+      }
+      if (this.#state === 'failed' && this.#loop === undefined && !this.#stopping) this.#watchForRestart();
+    };
+    this.#restartWatch = setTimeout(() => void look(), this.#pollIntervalMs);
+  }
+
+  /**
+   * Records the failure in the store while this runner still holds the lease, then tells
+   * `onError`. Both best effort: neither may hide the failure itself, which status and the
+   * consumer's waiters carry anyway.
+   */
+  async #reportFailure(error: Error): Promise<void> {
+    const failed = isHindsightError(error, 'HANDLER_FAILED') ? error : undefined;
+    const event = failed?.event;
+    const failure: ConsumerFailure = {
+      consumer: this.name,
+      checkpointId: this.#spec.checkpointId,
+      event,
+      error,
+      attempts: failed?.attempts ?? 1,
+      position: this.#position,
+      failedAt: this.#clock(),
+      owner: this.#lease?.owner,
+    };
+    this.#failure = failure;
+    this.#recoveredAt = event?.position ?? this.#position;
+    try {
+      await this.storage.documents?.put(consumerFailures, failure.checkpointId, failureRecord(failure));
+    } catch {
+      // Unreachable storage or a lost lease: the next owner's status is what operators see then.
+    }
+    try {
+      await this.#onError?.(failure);
+    } catch {
+      // The hook's own failure must not turn into the consumer's.
+    }
+  }
+
+  /**
+   * Once past the failing event, the failure is history: removed from status and from the store,
+   * where this owner or a previous one recorded it.
+   */
+  async #clearFailure(): Promise<void> {
+    if (this.#recoveredAt === undefined || this.#position < this.#recoveredAt) return;
+    try {
+      await this.storage.documents?.delete(consumerFailures, this.#spec.checkpointId);
+    } catch (error) {
+      // Tried again after the next step.
+      if (isUnavailable(error)) return;
+      throw error;
+    }
+    this.#recoveredAt = undefined;
+    this.#failure = undefined;
   }
 
   /**
@@ -530,6 +639,11 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   async #loadPosition(owner: boolean): Promise<number> {
     const { checkpointId, startFrom } = this.#spec;
     const saved = await this.storage.loadCheckpoint(checkpointId);
+    if (owner && this.#recoveredAt === undefined) {
+      // A failure a previous owner recorded: this owner clears it once past its event.
+      const recorded = await this.storage.documents?.get(consumerFailures, checkpointId);
+      if (recorded !== undefined) this.#recoveredAt = recordedPosition(recorded.value) ?? saved ?? 0;
+    }
     if (saved !== undefined || startFrom === undefined || startFrom === 'beginning' || !owner) {
       return saved ?? 0;
     }
@@ -565,6 +679,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     if (read === false) return;
     const { head, page, exhausted, last } = read;
     if (page.length > 0 && !(await this.#consume(page))) return;
+    await this.#clearFailure();
     if (this.#stopping) return;
     // Decoding may have dropped stored events of the page (parts of a split outside the filter):
     // read on after them. The checkpoint stays at the last event handled, so a restart reads them
@@ -861,6 +976,12 @@ export function eventRef(event: StoredEvent): FailedEventRef {
 /** A retryable storage failure (the database unreachable), as opposed to one of the consumer's. */
 function isUnavailable(error: unknown): boolean {
   return isHindsightError(error, 'STORAGE_UNAVAILABLE') && error.retryable;
+}
+
+/** The failing event's position in a stored failure record, if it names one. */
+function recordedPosition(value: unknown): number | undefined {
+  const position = (value as { event?: { position?: unknown } } | null)?.event?.position;
+  return typeof position === 'number' ? position : undefined;
 }
 
 function toError(error: unknown): Error {

@@ -1,4 +1,11 @@
 export { type ConsumerKindName, consumerCheckpointId } from './checkpoint-id.js';
+export {
+  type ConsumerFailure,
+  type ConsumerFailureRecord,
+  consumerFailures,
+  listConsumerFailures,
+  requestConsumerRestart,
+} from './consumer-failures.js';
 export type { ConsumerLeaseStatus, LeaseOptions } from './consumer-lease.js';
 export type {
   BackoffOptions,

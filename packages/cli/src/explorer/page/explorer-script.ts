@@ -21,6 +21,38 @@ interface Info {
   readonly aggregates: readonly { name: string; streamType: string }[];
 }
 
+interface EventRef {
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly type: string;
+  readonly position: number;
+}
+
+/** One consumer as `/api/consumers` reports it. */
+interface ConsumerReport {
+  readonly consumerId: string;
+  readonly kind: string | null;
+  readonly name: string;
+  readonly state: string;
+  readonly position: number | null;
+  readonly lag: number | null;
+  readonly owner: string | null;
+  readonly lastError: {
+    readonly message: string;
+    readonly event: EventRef | null;
+    readonly attempts: number;
+  } | null;
+  readonly deadLetters?: number;
+}
+
+interface DeadLetter {
+  readonly listener: string;
+  readonly event: EventRef;
+  readonly attempts: number;
+  readonly error: { readonly message: string };
+  readonly failedAt: string;
+}
+
 interface StreamSummary {
   readonly streamId: string;
   readonly streamType: string;
@@ -262,17 +294,73 @@ async function loadInfo(): Promise<void> {
   byId('head').textContent = String(answer.head);
   byId('stream-count').textContent = answer.streams === null ? 'unknown' : String(answer.streams);
   byId('event-count').textContent = answer.events === null ? 'unknown' : String(answer.events);
+  await loadConsumers();
+}
+
+/** The global log opened at `event`, so the event a consumer failed on is one click away. */
+const eventLink = (event: EventRef, text: string): HTMLAnchorElement =>
+  viewLink(
+    text,
+    { tab: 'log', types: [], logAfter: String(event.position - 1), stream: undefined },
+    'event-link',
+  );
+
+function positionCell(event: EventRef): HTMLTableCellElement {
+  const td = element('td', undefined, 'number');
+  td.append(eventLink(event, String(event.position)));
+  return td;
+}
+
+function lastErrorCell(consumer: ConsumerReport): HTMLTableCellElement {
+  const td = element('td');
+  const error = consumer.lastError;
+  if (error === null) return td;
+  td.classList.add('error');
+  td.append(`${error.message} (after ${error.attempts} attempt(s))`);
+  if (error.event !== null) {
+    td.append(' on ', eventLink(error.event, `${error.event.type} at position ${error.event.position}`));
+  }
+  return td;
+}
+
+async function loadConsumers(): Promise<void> {
+  const consumers = await api<ConsumerReport[]>('consumers');
   tbody('consumers').replaceChildren(
-    ...answer.consumers.map((consumer) =>
-      row([
+    ...consumers.map((consumer) => {
+      const tr = row([
         textCell(consumer.consumerId),
-        numberCell(consumer.position),
-        consumer.lag === null ? textCell('retired') : numberCell(consumer.lag),
+        textCell(consumer.state),
+        consumer.position === null ? textCell('-') : numberCell(consumer.position),
+        consumer.lag === null ? textCell('-') : numberCell(consumer.lag),
+        textCell(consumer.owner ?? '-'),
+        consumer.deadLetters === undefined ? textCell('-') : numberCell(consumer.deadLetters),
+        lastErrorCell(consumer),
+      ]);
+      tr.dataset.consumer = consumer.consumerId;
+      return tr;
+    }),
+  );
+  byId('consumers').hidden = consumers.length === 0;
+  byId('no-consumers').hidden = consumers.length > 0;
+  const listeners = consumers.filter((consumer) => (consumer.deadLetters ?? 0) > 0);
+  const letters: DeadLetter[] = [];
+  for (const listener of listeners) {
+    letters.push(...(await api<DeadLetter[]>(`dead-letters/${encodeURIComponent(listener.name)}`)));
+  }
+  tbody('dead-letters').replaceChildren(
+    ...letters.map((letter) =>
+      row([
+        textCell(letter.listener),
+        positionCell(letter.event),
+        textCell(letter.event.type),
+        textCell(letter.event.streamId),
+        numberCell(letter.attempts),
+        textCell(letter.failedAt),
+        textCell(letter.error.message),
       ]),
     ),
   );
-  byId('consumers').hidden = answer.consumers.length === 0;
-  byId('no-consumers').hidden = answer.consumers.length > 0;
+  byId('dead-letters-panel').hidden = letters.length === 0;
 }
 
 async function loadStreams(): Promise<void> {

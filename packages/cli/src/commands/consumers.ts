@@ -1,0 +1,95 @@
+import { requestConsumerRestart } from '@hindsight/core';
+import { CliError } from '../internal/cli-error.js';
+import type { Command } from '../internal/command.js';
+import { type ConsumerReport, reportConsumers } from '../internal/consumer-report.js';
+import { TablePrinter } from '../internal/output.js';
+import { stringValue } from '../internal/values.js';
+
+export const consumersCommand: Command = {
+  name: 'consumers',
+  summary: 'Every consumer the store knows: state, position, lag, owner, last error, dead letters',
+  arguments: [],
+  options: {
+    restart: {
+      type: 'string',
+      value: 'CONSUMER',
+      description: 'ask the failed consumer CONSUMER (its id, e.g. subscription:audit) to start again',
+    },
+  },
+  details:
+    'Read from the store, so it shows consumers run by other processes. STATE is failed (it gave\n' +
+    'up on an event and has not got past it since: the event and the error follow the table),\n' +
+    'running (a process holds its lease), stopped (no process holds its lease) or retired (a\n' +
+    "projection version replaced by a rebuild). DEAD counts a listener's dead letters (see\n" +
+    '`hindsight dead-letters`).\n' +
+    '--restart records a request in the store: the processes where that consumer failed look for\n' +
+    'one every poll interval and start it again at the event it failed on (fix the cause first).\n' +
+    'Examples:\n' +
+    '  hindsight consumers\n' +
+    '  hindsight consumers --json\n' +
+    '  hindsight consumers --restart subscription:audit',
+  async run(context) {
+    const restart = stringValue(context.values.restart);
+    const opened = await context.openStore();
+    try {
+      if (restart !== undefined) {
+        if (!(await requestConsumerRestart(opened, restart))) {
+          throw new CliError(`consumer "${restart}" has no recorded failure: nothing to restart`, {
+            code: 'INVALID_ARGUMENT',
+          });
+        }
+        if (context.json) await context.out.json({ consumer: restart, restartRequested: true });
+        else
+          await context.out.line(
+            `Restart of ${restart} requested: its processes start it again within their poll interval.`,
+          );
+        return;
+      }
+      const reports = await reportConsumers(opened);
+      if (context.json) {
+        await context.out.json(reports);
+        return;
+      }
+      if (reports.length === 0) {
+        await context.out.line('no consumers (no checkpoint and no recorded failure in the store)');
+        return;
+      }
+      const table = new TablePrinter(
+        context.out,
+        ['CONSUMER', 'STATE', 'POSITION', 'LAG', 'OWNER', 'DEAD'],
+        ['left', 'left', 'right', 'right', 'left', 'right'],
+      );
+      for (const report of reports) {
+        await table.row([
+          report.consumerId,
+          report.state,
+          String(report.position ?? '-'),
+          String(report.lag ?? '-'),
+          report.owner ?? '-',
+          String(report.deadLetters ?? '-'),
+        ]);
+      }
+      await table.flush();
+      for (const report of reports) {
+        if (report.lastError !== null) await context.out.line(`\n${describeFailure(report)}`);
+      }
+    } finally {
+      await opened.close();
+    }
+  },
+};
+
+/** One line on why a consumer failed, naming its event. */
+export function describeFailure(report: ConsumerReport): string {
+  const error = report.lastError;
+  if (error === null) return `${report.consumerId}: no failure`;
+  const { event } = error;
+  const where =
+    event === null
+      ? ''
+      : ` on ${event.type} event ${event.eventId} (stream ${event.streamId}, position ${event.position})`;
+  return (
+    `${report.consumerId} failed${where} after ${error.attempts} attempt(s) at ${error.failedAt}` +
+    `${error.owner === null ? '' : ` (owner ${error.owner})`}: ${error.message}`
+  );
+}
