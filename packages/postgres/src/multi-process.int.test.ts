@@ -118,7 +118,7 @@ describe('one async projection run by several processes on PostgreSQL', () => {
     appending = false;
     await writer;
     const head = await storage.headPosition();
-    await waitFor(async () => (await storage.loadCheckpoint('projection:totals@1')) === head, 20_000);
+    await waitFor(async () => (await storage.loadCheckpoint('projection:totals@1')) === head, 90_000);
 
     // Every event applied exactly once, in position order, each by the one owner of its moment.
     const { rows: applied } = await pool.query<{ position: string; worker: string }>(
@@ -180,5 +180,5 @@ describe('one async projection run by several processes on PostgreSQL', () => {
       }
     }
     await storage.close();
-  }, 60_000);
+  }, 180_000);
 });
