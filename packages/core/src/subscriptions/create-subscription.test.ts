@@ -230,6 +230,8 @@ describe('createSubscription', () => {
     });
     release();
     await subscription.waitUntilCaughtUp();
+    // Caught up resolves once the position is reached; the loop goes idle a few turns later.
+    await vi.waitFor(async () => expect((await subscription.status()).state).toBe('running'));
     const idle = await subscription.status();
     expect(idle).toMatchObject({
       state: 'running',
