@@ -44,7 +44,9 @@ export class AppendNotifier {
 
   add(listener: (head: number) => void): () => void {
     this.#listeners.add(listener);
-    if (this.#listeners.size === 1) this.#listen(this.#generation, false);
+    // Commits between this call and LISTEN taking effect notify nobody: the read of the head once
+    // it does finds them, so a listener added before reading the head never misses one.
+    if (this.#listeners.size === 1) this.#listen(this.#generation);
     return () => {
       if (this.#listeners.delete(listener) && this.#listeners.size === 0) {
         this.#stop().catch(this.#onError);
@@ -100,7 +102,7 @@ export class AppendNotifier {
     await this.#stop();
   }
 
-  #listen(generation: number, catchUp: boolean): void {
+  #listen(generation: number): void {
     this.#driver
       .listen(
         this.#channel,
@@ -111,7 +113,7 @@ export class AppendNotifier {
         if (generation !== this.#generation) return unlisten();
         this.#unlisten = unlisten;
         this.#failures = 0;
-        if (catchUp) this.publish(await this.#readHead());
+        this.publish(await this.#readHead());
       })
       .catch((error: unknown) => {
         if (generation !== this.#generation) return;
@@ -132,7 +134,7 @@ export class AppendNotifier {
     this.#failures += 1;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      if (generation === this.#generation) this.#listen(generation, true);
+      if (generation === this.#generation) this.#listen(generation);
     }, delay);
     this.#retryTimer.unref?.();
   }
