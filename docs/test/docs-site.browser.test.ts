@@ -1,19 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, skipWithoutChromium } from '../../test-support/chromium.js';
 import { buildSite, type ServedSite, serveSite } from './build-site.js';
 
-// Debian's Chromium: CI installs it (.ci/run). There its absence is a failure; on a developer's
-// machine without it the test is skipped, saying so.
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-const skip = !hasChromium && !inCi;
-if (skip) {
-  console.warn(`docs site browser test skipped: no ${chromiumPath} (apt-get install chromium to run it)`);
-}
+const skip = skipWithoutChromium('docs site browser test');
 
 describe.skipIf(skip)('the documentation site in Chromium', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'hindsight-docs-'));
@@ -23,22 +16,9 @@ describe.skipIf(skip)('the documentation site in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`Chromium is missing at ${chromiumPath}: CI must install it (.ci/run)`);
     await buildSite(outDir);
     site = await serveSite(outDir);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (error) => problems.push(error.message));
     page.on('console', (message) => {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -9,8 +8,9 @@ import {
   type EventStorage,
 } from '@hindsight/core';
 import { createSqliteStorage } from '@hindsight/sqlite';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, skipWithoutChromium } from '../../../../test-support/chromium.js';
 import { Account } from '../test-support/account.js';
 import { configModule, type Seeded, temporaryFolder } from '../test-support/cli-harness.js';
 import {
@@ -21,15 +21,7 @@ import {
 } from '../test-support/explorer-harness.js';
 import { Mailer, mailbox } from '../test-support/hindsight.config.js';
 
-// Debian's Chromium: CI installs it (.ci/run). There its absence is a failure; on a developer's
-// machine without it the test is skipped, saying so.
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-const skip = !hasChromium && !inCi;
-if (skip) {
-  console.warn(`explorer browser test skipped: no ${chromiumPath} (apt-get install chromium to run it)`);
-}
+const skip = skipWithoutChromium('explorer browser test');
 
 /** Markup in a stream id and in event data: it must show as text, never become elements. */
 const markupStream = '<b id="injected">bold</b>';
@@ -43,7 +35,6 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`Chromium is missing at ${chromiumPath}: CI must install it (.ci/run)`);
     folder = temporaryFolder();
     const file = join(folder.path, 'events.db');
     seeded = await seedExplorerStore(file);
@@ -64,19 +55,7 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
     await failSomeConsumers(storage);
     await storage.close();
     explorer = await startExplore(['--file', file, '--config', configModule]);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     // A script error or a blocked inline script (wrong policy hash) shows up here.
     page.on('pageerror', (error) => problems.push(error.message));
@@ -317,7 +296,6 @@ describe.skipIf(skip)('explore: a long stream, and a narrow window, in Chromium'
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`Chromium is missing at ${chromiumPath}: CI must install it (.ci/run)`);
     folder = temporaryFolder();
     const file = join(folder.path, 'events.db');
     await seedExplorerStore(file);
@@ -331,7 +309,7 @@ describe.skipIf(skip)('explore: a long stream, and a narrow window, in Chromium'
     });
     await storage.close();
     explorer = await startExplore(['--file', file, '--config', configModule]);
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
