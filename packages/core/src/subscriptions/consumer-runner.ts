@@ -296,6 +296,13 @@ export interface RunnerSpec {
   readonly instrumentation?: Instrumentation | undefined;
 }
 
+/** Events handled and retried together; the checkpoint moves to `position` once it `closesPosition`. */
+interface UnitOfWork {
+  readonly events: readonly StoredEvent[];
+  readonly position: number;
+  readonly closesPosition: boolean;
+}
+
 interface Sleeper {
   readonly wakeOnAppend: boolean;
   wake(): void;
@@ -729,15 +736,37 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
         const lease = this.#lease;
         const batched = await this.#handlePage(page);
         if (batched === 'stopped' || batched === 'superseded') return false;
-        for (const event of batched === 'done' ? [] : page) {
+        for (const unit of batched === 'done' ? [] : this.#units(page)) {
           // A renewal found the lease gone: the fence would refuse the commit anyway.
           if (lease !== undefined && !lease.held) return false;
-          if (this.#stopping || (await this.#handle(event)) !== 'committed') return false;
-          this.#advance(Math.max(this.#position, event.position));
+          if (this.#stopping || (await this.#handle(unit)) !== 'committed') return false;
+          if (unit.closesPosition) this.#advance(Math.max(this.#position, unit.position));
         }
         return true;
       },
     );
+  }
+
+  /**
+   * The page as units of work, one at a time. The parts of a split stored event share its position,
+   * and a checkpoint at that position means all of them are handled: exactly once, they commit in one
+   * transaction; at least once, each is handled (and retried) alone, and only the last part saves the
+   * checkpoint, so a crash between two parts reads the whole split again.
+   */
+  *#units(page: readonly StoredEvent[]): Generator<UnitOfWork> {
+    for (let start = 0; start < page.length; ) {
+      const position = (page[start] as StoredEvent).position;
+      let end = start + 1;
+      while (page[end]?.position === position) end += 1;
+      if (this.#kind.delivery === 'exactly-once') {
+        yield { events: page.slice(start, end), position, closesPosition: true };
+      } else {
+        for (let part = start; part < end; part += 1) {
+          yield { events: [page[part] as StoredEvent], position, closesPosition: part === end - 1 };
+        }
+      }
+      start = end;
+    }
   }
 
   /**
@@ -772,15 +801,22 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
    * already committed (their after-commit work failed and is retried) only get that work again.
    * The caller moves the position once this resolves, so waiters see the after-commit work done.
    */
-  async #commit(events: readonly StoredEvent[], attempt: number): Promise<'committed' | 'superseded'> {
+  async #commit(
+    events: readonly StoredEvent[],
+    attempt: number,
+    closesPosition = true,
+  ): Promise<'committed' | 'superseded'> {
     const kind = this.#kind;
     const { checkpointId } = this.#spec;
     if (kind.delivery === 'at-least-once') {
       for (const event of events) {
         await kind.applyEvent(event, attempt);
-        await this.storage.saveCheckpoint(checkpointId, event.position);
-        this.#committed = event.position;
         this.#handled += 1;
+      }
+      const last = events.at(-1);
+      if (closesPosition && last !== undefined) {
+        await this.storage.saveCheckpoint(checkpointId, last.position);
+        this.#committed = last.position;
       }
       return 'committed';
     }
@@ -802,23 +838,29 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     return 'committed';
   }
 
-  /** Handles one event with retries; false when stopped while backing off. */
-  #handle(event: StoredEvent): Promise<'committed' | 'superseded' | false> {
+  /** Handles one unit of work with retries; false when stopped while backing off. */
+  #handle(unit: UnitOfWork): Promise<'committed' | 'superseded' | false> {
     const kind = this.#kind;
     const { giveUp } = kind;
+    const { events, closesPosition } = unit;
+    const [event] = events;
+    // Only at-least-once kinds give up, and their units hold one event.
+    const single = events.length === 1 ? event : undefined;
     return this.#attempt(
       event,
-      (attempt) => this.#commit([event], attempt),
-      giveUp === undefined
+      (attempt) => this.#commit(events, attempt, closesPosition),
+      giveUp === undefined || single === undefined
         ? undefined
         : async (error, attempts) => {
             const dealtWith = await this.storage.transaction(async (transaction) => {
-              if (!(await giveUp.call(kind, event, error, attempts, transaction))) return false;
-              await this.storage.saveCheckpoint(this.#spec.checkpointId, event.position, transaction);
+              if (!(await giveUp.call(kind, single, error, attempts, transaction))) return false;
+              if (closesPosition) {
+                await this.storage.saveCheckpoint(this.#spec.checkpointId, single.position, transaction);
+              }
               return true;
             });
             if (!dealtWith) return undefined;
-            this.#committed = event.position;
+            if (closesPosition) this.#committed = single.position;
             this.#handled += 1;
             return 'committed' as const;
           },
