@@ -269,6 +269,20 @@ describe('aggregate repository: executing commands', () => {
     expect((await store.streamInfo('Account-a1'))?.version).toBe(1);
   });
 
+  it('re-executed with the ids of events already stored, appends nothing and returns the stored state', async () => {
+    const { store } = setup();
+    const accounts = createRepository(store, Account);
+    await accounts.execute('a1', 'open', { owner: 'ada' });
+    const eventIds = (index: number) => `00000000-0000-4000-8000-00000000000${index}`;
+    const first = await accounts.execute('a1', 'deposit', { amount: 5 }, { eventIds });
+    // A retry after a crash: the command decides again on a state that already holds its event.
+    const retried = await accounts.execute('a1', 'deposit', { amount: 5 }, { eventIds });
+    expect(retried.version).toBe(2);
+    expect(retried.state).toEqual(first.state);
+    expect(retried.events.map((event) => event.eventId)).toEqual(first.events.map((event) => event.eventId));
+    expect((await accounts.load('a1')).state.cents).toBe(500);
+  });
+
   it('propagates execute metadata to every event appended', async () => {
     const { store } = setup();
     const accounts = createRepository(store, Account);

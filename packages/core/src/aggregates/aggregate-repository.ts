@@ -64,7 +64,8 @@ export interface ExecuteOptions {
   /**
    * Ids for the emitted events, by index (0, 1, … across all commands of the call), for events
    * whose command set none. Deterministic ids make re-executing after a crash idempotent: an
-   * append whose ids are already stored is a no-op (process managers use this).
+   * append whose ids are already stored is a no-op, and the result is the stream's current state
+   * with the events stored the first time (process managers use this).
    */
   readonly eventIds?: (index: number) => string | Promise<string>;
 }
@@ -77,7 +78,7 @@ export interface RetryOptions {
 
 /** What executing commands did. */
 export interface ExecuteResult<State, Event> extends LoadedAggregate<State> {
-  /** The events appended (empty when the commands emitted none). */
+  /** The events appended (empty when the commands emitted none; the stored ones on a retry by id). */
   readonly events: readonly Event[];
 }
 
@@ -482,7 +483,10 @@ export function createRepository<
           expectedVersion: explicitVersion ?? loaded.version,
           events: pending,
         });
-        if (!result.alreadyStored) await saveSnapshot(loaded.streamId, loaded.version, result.version, state);
+        // A retry of an append already stored: the loaded state holds its events, and deciding
+        // again on it would count them twice.
+        if (result.alreadyStored) return { ...loaded, events: result.events };
+        await saveSnapshot(loaded.streamId, loaded.version, result.version, state);
         return { id, streamId: loaded.streamId, version: result.version, state, events: result.events };
       } catch (error) {
         const retrying = explicitVersion === undefined && executeOptions.retry !== false;
