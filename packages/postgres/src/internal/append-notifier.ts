@@ -110,7 +110,8 @@ export class AppendNotifier {
         (error) => this.#lost(generation, error),
       )
       .then(async (unlisten) => {
-        if (generation !== this.#generation) return unlisten();
+        // Stopped meanwhile, or listening already: this connection would never be given back.
+        if (generation !== this.#generation || this.#unlisten !== undefined) return unlisten();
         this.#unlisten = unlisten;
         this.#failures = 0;
         this.publish(await this.#readHead());
@@ -132,6 +133,7 @@ export class AppendNotifier {
   #retry(generation: number): void {
     const delay = Math.min(firstRetryMs * 2 ** this.#failures, maxRetryMs);
     this.#failures += 1;
+    clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       if (generation === this.#generation) this.#listen(generation);

@@ -53,6 +53,8 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
     async listen(channel, onNotify, onLost) {
       const { client, release } = await checkOut(pool);
       let over = false;
+      // A connection lost before LISTEN answered is reported once, by the rejection, not also as lost.
+      let listening = false;
       const onNotification = (message: Notification): void => {
         if (message.channel === channel && message.payload !== undefined) onNotify(message.payload);
       };
@@ -66,7 +68,7 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
         over = true;
         detach();
         release(true);
-        onLost(error ?? new Error('the notification connection ended'));
+        if (listening) onLost(error ?? new Error('the notification connection ended'));
       }
       client.on('notification', onNotification);
       client.on('error', lose);
@@ -74,11 +76,15 @@ export function createPgDriver(pool: Pool, options: DriverOptions): Driver {
       try {
         await client.query(`LISTEN ${quoteIdentifier(channel)}`);
       } catch (error) {
-        over = true;
-        detach();
-        release(true);
+        if (!over) {
+          over = true;
+          detach();
+          release(true);
+        }
         throw toStorageError(error);
       }
+      if (over) throw toStorageError(new Error('the notification connection ended'));
+      listening = true;
       return async () => {
         if (over) return;
         over = true;
