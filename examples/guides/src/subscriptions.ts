@@ -16,7 +16,6 @@ export async function subscriptionsTour(path: string, print: (line: string) => v
     name: 'large-movements', // checkpoint subscription:large-movements: keep the name stable
     types: ['MoneyDeposited', 'MoneyWithdrawn'],
     handle: (event, { transaction }) => {
-      if (event.type === 'AccountOpened' || event.type === 'AccountClosed') return;
       if (event.data.amount < 1_000) return;
       // Written in the transaction that saves the checkpoint: exactly once.
       transaction.db

@@ -35,16 +35,19 @@ export interface SubscriptionContext<Tx> {
  * const options: SubscriptionOptions<[typeof Order], PgClient> = { name: 'audit', handle: audit };
  * ```
  */
-export interface SubscriptionOptions<Catalogs extends readonly EventCatalog[], Tx>
-  extends ConsumerOptions,
+export interface SubscriptionOptions<
+  Catalogs extends readonly EventCatalog[],
+  Tx,
+  Types extends keyof SchemasOf<Catalogs> & string = keyof SchemasOf<Catalogs> & string,
+> extends ConsumerOptions,
     StartOptions {
   /**
    * The consumer's name; its checkpoint id is `subscription:<name>`. Keep it stable across
    * deployments.
    */
   readonly name: string;
-  /** Only these event types (default: all). */
-  readonly types?: readonly (keyof SchemasOf<Catalogs> & string)[];
+  /** Only these event types (default: all); the handler is typed for them alone. */
+  readonly types?: readonly Types[];
   /** Only events of streams of these types (default: all). */
   readonly streamTypes?: readonly StreamTypesOf<Catalogs>[];
   /**
@@ -53,7 +56,7 @@ export interface SubscriptionOptions<Catalogs extends readonly EventCatalog[], T
    * event by event): what it writes through `context.transaction` happens exactly once.
    */
   readonly handle: (
-    event: StoredEventOf<SchemasOf<Catalogs>>,
+    event: StoredEventOf<Pick<SchemasOf<Catalogs>, Types>>,
     context: SubscriptionContext<Tx>,
   ) => void | Promise<void>;
 }
@@ -72,10 +75,11 @@ export interface SubscriptionOptions<Catalogs extends readonly EventCatalog[], T
  * await audit.start();
  * ```
  */
-export function createSubscription<const Catalogs extends readonly EventCatalog[], Tx>(
-  store: EventStore<Catalogs, Tx>,
-  options: SubscriptionOptions<Catalogs, Tx>,
-): Consumer {
+export function createSubscription<
+  const Catalogs extends readonly EventCatalog[],
+  Tx,
+  const Types extends keyof SchemasOf<Catalogs> & string = keyof SchemasOf<Catalogs> & string,
+>(store: EventStore<Catalogs, Tx>, options: SubscriptionOptions<Catalogs, Tx, Types>): Consumer {
   const runner = new ConsumerRunner(
     store.storage,
     {
@@ -93,7 +97,11 @@ export function createSubscription<const Catalogs extends readonly EventCatalog[
       delivery: 'exactly-once',
       async applyPage(events, { transaction, attempt }) {
         for (const event of events) {
-          await options.handle(event as StoredEventOf<SchemasOf<Catalogs>>, { transaction, attempt });
+          // The reader hands over only the subscribed types.
+          await options.handle(event as StoredEventOf<Pick<SchemasOf<Catalogs>, Types>>, {
+            transaction,
+            attempt,
+          });
         }
       },
     },
