@@ -51,6 +51,7 @@ export {
   RetriesExhaustedError,
   StoredEventInvalidError,
   StreamTypeMismatchError,
+  SubjectKeyUnavailableError,
   UnknownCommandError,
   UnknownEventTypeError,
   type ValidationIssue,
@@ -109,6 +110,25 @@ export {
   type InMemoryStorageOptions,
   type InMemoryTransaction,
 } from './memory/index.js';
+export {
+  createDocumentKeyStore,
+  type EncryptedValue,
+  type ForgetContext,
+  type ForgetResult,
+  type Forgotten,
+  isEncryptedValue,
+  isForgotten,
+  type PersonalDataOptions,
+  type PersonalFields,
+  type PersonalSchema,
+  personal,
+  type SubjectKey,
+  type SubjectKeyStore,
+  subjectField,
+  subjectKeysCollection,
+  subjectStreamsCollection,
+  type WithForgotten,
+} from './personal/index.js';
 export {
   type CommandRejection,
   type CommandTarget,
