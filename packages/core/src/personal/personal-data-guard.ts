@@ -131,7 +131,12 @@ export class PersonalDataGuard {
       const data: Record<string, unknown> = { ...event.data };
       let encrypted = false;
       for (const field of personal.fields) {
+        // An envelope is already encrypted (events imported from an export): kept as it is.
         if (!Object.hasOwn(data, field) || data[field] === undefined) continue;
+        if (isEncryptedValue(data[field])) {
+          encrypted = true;
+          continue;
+        }
         const key = await this.#currentKey(subject);
         data[field] = seal(subject, key, data[field]);
         encrypted = true;

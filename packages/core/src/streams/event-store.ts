@@ -268,27 +268,46 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
   let closed = false;
 
   const appendPrepared = async (
-    request: AppendRequest,
+    plainRequest: AppendRequest,
     inTransaction: TransactionHook<Tx> | undefined,
   ): Promise<AppendResult> => {
     ensureOpen();
-    checkStreamId(request.streamId);
-    checkExpectedVersion(request.expectedVersion);
-    for (const event of request.events) {
+    checkStreamId(plainRequest.streamId);
+    checkExpectedVersion(plainRequest.expectedVersion);
+    for (const event of plainRequest.events) {
       if (event.recordedAt !== undefined) checkDate('recordedAt', event.recordedAt);
     }
-    if (request.events.length === 0) {
-      return emptyAppend(storage, request.streamId, request.streamType, request.expectedVersion);
+    if (plainRequest.events.length === 0) {
+      return emptyAppend(
+        storage,
+        plainRequest.streamId,
+        plainRequest.streamType,
+        plainRequest.expectedVersion,
+      );
     }
+    // Prepared events stay plaintext (repositories fold state from them); personal fields are
+    // encrypted here, last, so that nothing else is written in the clear. Envelopes stay as they are.
+    const request = personalKnown
+      ? {
+          ...plainRequest,
+          events: await guard.encrypt(plainRequest.streamId, plainRequest.events, (type) =>
+            registry.schemaOf(plainRequest.streamType, type),
+          ),
+        }
+      : plainRequest;
     // Streams holding a subject's events are recorded with them, so forget finds their snapshots.
     const { documents } = storage;
     const tracks =
       documents !== undefined && request.events.some((event) => event.metadata[subjectField] !== undefined);
     let tracked: string[] = [];
+    // Appended events come back as stored: hooks, projections and callers get them decrypted.
+    const decrypts =
+      personalKnown && request.events.some((event) => event.metadata[subjectField] !== undefined);
     const hook: TransactionHook<Tx> | undefined =
-      inline.length === 0 && !tracks
+      inline.length === 0 && !tracks && !(decrypts && inTransaction !== undefined)
         ? inTransaction
-        : async (transaction, events) => {
+        : async (transaction, stored) => {
+            const events = decrypts ? await guard.decrypt(stored) : stored;
             if (tracks && documents !== undefined) {
               tracked = await recordSubjectStreams(
                 documents,
@@ -301,8 +320,11 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
             for (const projection of inline) await projection.applyInline(storage, transaction, events);
             await inTransaction?.(transaction, events);
           };
-    const result = await storage.append(request, hook);
+    const appendedResult = await storage.append(request, hook);
     for (const key of tracked) subjectStreamsSeen.add(key);
+    const result = decrypts
+      ? { ...appendedResult, events: await guard.decrypt(appendedResult.events) }
+      : appendedResult;
     if (!result.alreadyStored) {
       appended.add(result.events.length, { 'hindsight.stream_type': request.streamType });
     }
@@ -372,15 +394,11 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
       // The span the events come from, so a consumer handling them can link back to it; trace
       // context already in the metadata (a repository's command span) wins.
       const trace = metadata?.traceparent === undefined ? instrumentation.traceContext() : undefined;
-      const prepared = registry.prepare(
+      return registry.prepare(
         streamId,
         streamType,
         events,
         trace === undefined ? metadata : { ...trace, ...metadata },
-      );
-      if (!personalKnown) return prepared;
-      return prepared.then((ready) =>
-        guard.encrypt(streamId, ready, (type) => registry.schemaOf(streamType, type)),
       );
     },
 
