@@ -63,7 +63,7 @@ describe('personal data in a SQLite file', () => {
     await patients.execute('p-1', 'admit', { patientId: 'p-1', name: plaintext, ward: 'B' });
     await storage.documents.put('patient-names', 'p-1', { name: plaintext });
     const [keyDocument] = await storage.documents.list(subjectKeysCollection, { limit: 10 });
-    const keyText = (keyDocument?.value as { key: string }).key;
+    const keyText = String((keyDocument?.value as { key?: string } | undefined)?.key);
     storage.db.pragma('wal_checkpoint(TRUNCATE)');
     // The scan sees what it looks for before forget: the snapshot and the read model hold the name.
     expect(fileBytes(path).includes(plaintext)).toBe(true);

@@ -78,7 +78,7 @@ export function shreddingCases<Tx>(): Record<string, (storage: EventStorage<Tx>)
         await members.execute('m-1', 'register', { memberId: 'm-1', name: plaintext, plan: 'pro' });
         await members.execute('m-2', 'register', { memberId: 'm-2', name: 'Kept Person', plan: 'free' });
         const raw = await storage.readAll({ after: 0, limit: 10 });
-        assert.ok(isEncryptedValue((raw[0]?.data as { name?: unknown }).name));
+        assert.ok(isEncryptedValue((raw[0]?.data as { name?: unknown } | undefined)?.name));
         assert.ok(!JSON.stringify(raw).includes(plaintext), 'events hold no plaintext');
         assert.equal((await members.load('m-1')).state.name, plaintext);
         assert.ok(await storage.loadSnapshot(Member.streamIdOf('m-1')));
