@@ -119,6 +119,7 @@ export {
   isEncryptedValue,
   isForgotten,
   type PersonalDataOptions,
+  type PersonalEventContext,
   type PersonalFields,
   type PersonalSchema,
   personal,

@@ -2,6 +2,7 @@ export type { ForgetResult } from './forget-subject.js';
 export {
   type Forgotten,
   isForgotten,
+  type PersonalEventContext,
   type PersonalFields,
   type PersonalSchema,
   personal,

@@ -127,7 +127,9 @@ export class PersonalDataGuard {
         result.push(event);
         continue;
       }
-      const subject = checkSubject(streamId, event.type, () => personal.subject(event.data));
+      const subject = checkSubject(streamId, event.type, () =>
+        personal.subject(event.data, { streamId, type: event.type }),
+      );
       const data: Record<string, unknown> = { ...event.data };
       let encrypted = false;
       for (const field of personal.fields) {

@@ -45,10 +45,19 @@ export type WithForgotten<Data, Fields extends keyof Data> = Data extends object
   ? { [Key in keyof Data]: Key extends Fields ? Data[Key] | Forgotten : Data[Key] }
   : Data;
 
+/** The event a `subject` function is asked about, beside its data. */
+export interface PersonalEventContext {
+  readonly streamId: string;
+  readonly type: string;
+}
+
 /** Which fields of an event are personal, and whose they are. See {@link personal}. */
 export interface PersonalFields<Data = unknown> {
-  /** The data subject (a customer, a user) the fields belong to: an id, never personal itself. */
-  readonly subject: (data: Data) => string;
+  /**
+   * The data subject (a customer, a user) the fields belong to: an id, never personal itself.
+   * From the event's data, or its stream (for an aggregate whose id is the subject's).
+   */
+  readonly subject: (data: Data, event: PersonalEventContext) => string;
   /** Top-level fields holding personal data. A whole object or array may be one field. */
   readonly fields: readonly string[];
 }
@@ -83,7 +92,7 @@ export function personal<
 >(
   schema: Schema,
   options: {
-    readonly subject: (data: SchemaOutput<Schema>) => string;
+    readonly subject: (data: SchemaOutput<Schema>, event: PersonalEventContext) => string;
     readonly fields: readonly Field[];
   },
 ): PersonalSchema<SchemaInput<Schema>, WithForgotten<SchemaOutput<Schema>, Field>> {
@@ -110,7 +119,7 @@ export function personal<
   return Object.freeze({
     '~standard': schema['~standard'],
     personal: Object.freeze({
-      subject: options.subject as (data: unknown) => string,
+      subject: options.subject as PersonalFields['subject'],
       fields: Object.freeze([...(fields as string[])]),
     }),
     // Keep an evolving schema's history, so `personal(evolving(…))` still upcasts.
