@@ -132,6 +132,24 @@ describe('personal data', () => {
     });
   });
 
+  it('gives appends, their transaction hooks and inline work the events decrypted', async () => {
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Customer] });
+    const seen: unknown[] = [];
+    const result = await store.append(
+      'Customer-c-9',
+      [
+        {
+          type: 'CustomerRegistered',
+          data: { customerId: 'c-9', name: 'Emmy Noether', email: 'e@n.de', tier: 't' },
+        },
+      ],
+      { streamType: 'Customer', inTransaction: (_tx, events) => void seen.push(events[0]?.data) },
+    );
+    const plain = { customerId: 'c-9', name: 'Emmy Noether', email: 'e@n.de', tier: 't' };
+    expect(result.events[0]?.data).toEqual(plain);
+    expect(seen).toEqual([plain]);
+  });
+
   it('forgets one subject only', async () => {
     const { store, customers } = await registered();
     await customers.execute('c-2', (customer) =>
