@@ -70,6 +70,18 @@ describe('personal data from the command line', () => {
     expect(await readEmail(copy)).toBe(email);
   });
 
+  it('shows personal fields in tables as encrypted or forgotten', async () => {
+    const before = await cli(['stream', 'Member-m1', '--file', file]);
+    expect(before.stdout).toContain('"email":"‹encrypted›"');
+    await cli(['forget', 'm-1', '--yes', '--file', file]);
+    const events = await cli(['events', '--file', file]);
+    expect(events.stdout).toContain('"email":"‹encrypted›"');
+    const json = await cli(['events', '--file', file, '--json']);
+    expect(isEncryptedValue((ndjson(json.stdout)[0]?.data as { email?: unknown } | undefined)?.email)).toBe(
+      true,
+    );
+  });
+
   it('forget needs --yes, then the field reads as forgotten', async () => {
     const refused = await cli(['forget', 'm-1', '--file', file]);
     expect(refused.code).toBe(1);
