@@ -63,10 +63,29 @@ export function isEncryptedValue(value: unknown): value is EncryptedValue {
   );
 }
 
-/** The documents collection recording which streams hold events of which subject (for snapshots). */
+/**
+ * The documents collection recording which streams hold events of which subject (keyed
+ * `<subject>/<stream id>`), so that `forget` finds the snapshots to drop.
+ *
+ * @example
+ * ```ts
+ * const streams = await storage.documents!.list(subjectStreamsCollection, { after: 'c-1/', upTo: 'c-1/\u{10ffff}', limit: 100 });
+ * ```
+ */
 export const subjectStreamsCollection = 'hindsight.subject-streams';
 
-/** Options of a store's personal data (`createEventStore({ personalData })`). */
+/**
+ * Options of a store's personal data (`createEventStore({ personalData })`).
+ *
+ * @example
+ * ```ts
+ * const store = createEventStore({
+ *   storage,
+ *   events: [Customer],
+ *   personalData: { keyCacheMs: 10_000, onForget: [({ subjectId }) => customerRows.delete(subjectId)] },
+ * });
+ * ```
+ */
 export interface PersonalDataOptions<Tx = unknown> {
   /** Where subject keys live. Default: the storage's documents ({@link createDocumentKeyStore}). */
   readonly keys?: SubjectKeyStore;
@@ -82,7 +101,16 @@ export interface PersonalDataOptions<Tx = unknown> {
   readonly onForget?: readonly ((context: ForgetContext<Tx>) => void | Promise<void>)[];
 }
 
-/** What an `onForget` hook is told. */
+/**
+ * What an `onForget` hook is told.
+ *
+ * @example
+ * ```ts
+ * const eraseNames = async ({ subjectId, storage }: ForgetContext) => {
+ *   await storage.documents?.delete('customer-names', subjectId);
+ * };
+ * ```
+ */
 export interface ForgetContext<Tx = unknown> {
   readonly subjectId: string;
   /** Streams holding events of the subject (as far as this store recorded them). */

@@ -143,7 +143,7 @@ describe('personal data', () => {
           data: { customerId: 'c-9', name: 'Emmy Noether', email: 'e@n.de', tier: 't' },
         },
       ],
-      { streamType: 'Customer', inTransaction: (_tx, events) => void seen.push(events[0]?.data) },
+      { streamType: 'Customer', inTransaction: async (_tx, events) => void seen.push(events[0]?.data) },
     );
     const plain = { customerId: 'c-9', name: 'Emmy Noether', email: 'e@n.de', tier: 't' };
     expect(result.events[0]?.data).toEqual(plain);

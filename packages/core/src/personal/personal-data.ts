@@ -40,18 +40,39 @@ export function forgottenValue(subject: string): Forgotten {
   return { $forgotten: true, subject };
 }
 
-/** `Data` with each of `Fields` possibly {@link Forgotten}: how personal events read. */
+/**
+ * `Data` with each of `Fields` possibly {@link Forgotten}: how personal events read.
+ *
+ * @example
+ * ```ts
+ * type Read = WithForgotten<{ id: string; email: string }, 'email'>; // { id: string; email: string | Forgotten }
+ * ```
+ */
 export type WithForgotten<Data, Fields extends keyof Data> = Data extends object
   ? { [Key in keyof Data]: Key extends Fields ? Data[Key] | Forgotten : Data[Key] }
   : Data;
 
-/** The event a `subject` function is asked about, beside its data. */
+/**
+ * The event a `subject` function is asked about, beside its data.
+ *
+ * @example
+ * ```ts
+ * const subject = (_data: unknown, { streamId }: PersonalEventContext) => streamId.slice('Customer-'.length);
+ * ```
+ */
 export interface PersonalEventContext {
   readonly streamId: string;
   readonly type: string;
 }
 
-/** Which fields of an event are personal, and whose they are. See {@link personal}. */
+/**
+ * Which fields of an event are personal, and whose they are. See {@link personal}.
+ *
+ * @example
+ * ```ts
+ * const fields: PersonalFields<{ customerId: string }> = { subject: (data) => data.customerId, fields: ['email'] };
+ * ```
+ */
 export interface PersonalFields<Data = unknown> {
   /**
    * The data subject (a customer, a user) the fields belong to: an id, never personal itself.
@@ -65,6 +86,15 @@ export interface PersonalFields<Data = unknown> {
 /**
  * An event schema whose fields `fields` are personal: encrypted per data subject when appended,
  * decrypted on read, and {@link Forgotten} once the subject is forgotten. Built by {@link personal}.
+ *
+ * @example
+ * ```ts
+ * const schema: PersonalSchema = personal(z.object({ id: z.string(), email: z.string() }), {
+ *   subject: (data) => data.id,
+ *   fields: ['email'],
+ * });
+ * console.log(schema.personal.fields); // ['email']
+ * ```
  */
 export interface PersonalSchema<Input = unknown, Output = Input> extends StandardSchemaV1<Input, Output> {
   readonly personal: PersonalFields;

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { DocumentStore } from '../streams/capabilities/documents.js';
 
-/** One key of a data subject: 32 random bytes for AES-256-GCM, and its id (stored in each envelope). */
+/**
+ * One key of a data subject: 32 random bytes for AES-256-GCM, and its id (stored in each envelope).
+ *
+ * @example
+ * ```ts
+ * const key: SubjectKey = { id: crypto.randomUUID(), key: crypto.getRandomValues(new Uint8Array(32)) };
+ * ```
+ */
 export interface SubjectKey {
   readonly id: string;
   readonly key: Uint8Array;
@@ -33,7 +40,15 @@ export interface SubjectKeyStore {
   delete(subject: string): Promise<void>;
 }
 
-/** The documents collection of {@link createDocumentKeyStore}. */
+/**
+ * The documents collection of {@link createDocumentKeyStore}: one document per key, keyed
+ * `<subject>/<key id>`.
+ *
+ * @example
+ * ```ts
+ * const keys = await storage.documents!.list(subjectKeysCollection, { limit: 100 });
+ * ```
+ */
 export const subjectKeysCollection = 'hindsight.subject-keys';
 
 interface KeyDocument {
