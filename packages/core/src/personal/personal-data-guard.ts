@@ -8,7 +8,7 @@ import { isPlainObject } from '../internal/checks.js';
 import type { DocumentStore } from '../streams/capabilities/documents.js';
 import type { EventStorage } from '../streams/event-storage.js';
 import type { PreparedEvent } from '../streams/storage-records.js';
-import { type Forgotten, forgottenValue, personalFieldsOf } from './personal-data.js';
+import { forgottenValue, isForgotten, personalFieldsOf } from './personal-data.js';
 import type { SubjectKey, SubjectKeyStore } from './subject-keys.js';
 
 /**
@@ -375,13 +375,9 @@ function open(event: StoredEvent, field: string, value: EncryptedValue, key: Sub
 export function isForgottenPath(data: unknown, path: readonly PropertyKey[]): boolean {
   let value = data;
   for (const segment of path) {
-    if (isForgottenValue(value)) return true;
+    if (isForgotten(value)) return true;
     if (typeof value !== 'object' || value === null) return false;
     value = (value as Record<PropertyKey, unknown>)[segment];
   }
-  return isForgottenValue(value);
-}
-
-function isForgottenValue(value: unknown): value is Forgotten {
-  return isPlainObject(value) && value.$forgotten === true && typeof value.subject === 'string';
+  return isForgotten(value);
 }
