@@ -6,7 +6,6 @@ import {
   isSubjectId,
   type PersonalDataGuard,
   subjectStreams,
-  subjectStreamsCollection,
 } from './personal-data-guard.js';
 
 /**
@@ -32,8 +31,9 @@ export interface ForgetResult {
  * Forgets a data subject: deletes its keys first (from then on its personal fields read as
  * Forgotten, in every process once their key caches expire), then drops the snapshots of the
  * streams holding its events (they were folded from plaintext), then runs the `onForget` hooks so
- * read models erase their copies, and last deletes the record of those streams. Each step may run
- * again, so a forget that failed half-way is simply retried.
+ * read models erase their copies. The record of those streams stays (ids only): events appended for
+ * the subject later, under a new key, are found by the next forget. Each step may run again, so a
+ * forget that failed half-way is simply retried.
  */
 export async function forgetSubject<Tx>(
   storage: EventStorage<Tx>,
@@ -50,8 +50,7 @@ export async function forgetSubject<Tx>(
   }
   await guard.forgetKeys(subjectId);
   const { documents } = storage;
-  const recorded = documents === undefined ? [] : await subjectStreams(documents, subjectId);
-  const streamIds = [...new Set(recorded.map((record) => record.streamId))];
+  const streamIds = documents === undefined ? [] : await subjectStreams(documents, subjectId);
   let snapshotsDropped = 0;
   if (streamIds.length > 0) {
     const { deleteSnapshot } = storage;
@@ -69,6 +68,5 @@ export async function forgetSubject<Tx>(
     }
   }
   for (const hook of hooks) await hook({ subjectId, streamIds, storage });
-  for (const record of recorded) await documents?.delete(subjectStreamsCollection, record.key);
   return { subjectId, streamIds, snapshotsDropped, hooks: hooks.length };
 }

@@ -284,13 +284,10 @@ export async function recordSubjectStreams<Tx>(
   return recorded;
 }
 
-/** The streams recorded as holding events of `subject`, with their document keys. */
-export async function subjectStreams(
-  documents: DocumentStore<unknown>,
-  subject: string,
-): Promise<{ readonly key: string; readonly streamId: string }[]> {
+/** The streams recorded as holding events of `subject`. */
+export async function subjectStreams(documents: DocumentStore<unknown>, subject: string): Promise<string[]> {
   const prefix = `${subject}/`;
-  const found: { key: string; streamId: string }[] = [];
+  const found: string[] = [];
   let after = prefix;
   for (;;) {
     const page = await documents.list(subjectStreamsCollection, {
@@ -298,11 +295,9 @@ export async function subjectStreams(
       upTo: `${prefix}\u{10ffff}`,
       limit: 500,
     });
-    for (const { key, value } of page) {
+    for (const { value } of page) {
       const record = value as { subject?: unknown; streamId?: unknown };
-      if (record.subject === subject && typeof record.streamId === 'string') {
-        found.push({ key, streamId: record.streamId });
-      }
+      if (record.subject === subject && typeof record.streamId === 'string') found.push(record.streamId);
     }
     if (page.length < 500) return found;
     after = (page.at(-1) as { key: string }).key;

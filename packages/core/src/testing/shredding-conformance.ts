@@ -97,7 +97,8 @@ export function shreddingCases<Tx>(): Record<string, (storage: EventStorage<Tx>)
         );
         assert.deepEqual(
           (await documents.list(subjectStreamsCollection, { limit: 10 })).map((document) => document.key),
-          ['m-2/Member-m-2'],
+          ['m-1/Member-m-1', 'm-2/Member-m-2'],
+          'the record of which streams hold a subject stays: ids only',
         );
 
         const after = await storage.readAll({ after: 0, limit: 10 });
