@@ -239,6 +239,18 @@ describe('personal data', () => {
     expect(await store.headPosition()).toBe(0);
   });
 
+  it('refuses a personal() without fields or subject function, and forget without a subject id', async () => {
+    const schema = z.object({ id: z.string(), email: z.string() });
+    expect(() => personal(schema, { subject: (data) => data.id, fields: [] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'personal fields' }),
+    );
+    expect(() => personal(schema, { subject: 'id' as never, fields: ['email'] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'personal subject' }),
+    );
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Customer] });
+    await expect(store.forget('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'subjectId' });
+  });
+
   it('reports a failing key store as SUBJECT_KEY_UNAVAILABLE, storing nothing', async () => {
     const failing: SubjectKeyStore = {
       get: () => Promise.reject(new Error('KMS timeout')),
