@@ -17,6 +17,7 @@ const guides: DefaultTheme.SidebarItem[] = [
   { text: 'Subscriptions', link: '/guide/subscriptions' },
   { text: 'Testing', link: '/guide/testing' },
   { text: 'Storage and deployment', link: '/guide/storage-and-deployment' },
+  { text: 'Personal data (GDPR)', link: '/guide/personal-data' },
 ];
 
 const migrating: DefaultTheme.SidebarItem[] = [

@@ -1,4 +1,4 @@
-import { defineAggregate, evolving } from '@hindsight/core';
+import { defineAggregate, evolving, isForgotten, personal } from '@hindsight/core';
 import { z } from 'zod';
 
 /**
@@ -11,7 +11,11 @@ const CustomerRegisteredV1 = z.object({ name: z.string().min(1) });
 
 const CustomerRegistered = evolving(CustomerRegisteredV1).to(
   2,
-  z.object({ firstName: z.string().min(1), lastName: z.string() }),
+  // Personal data: stored encrypted with the customer's key, erased by `store.forget(customerId)`.
+  personal(z.object({ firstName: z.string().min(1), lastName: z.string() }), {
+    subject: (_data, { streamId }) => streamId.slice('Customer-'.length),
+    fields: ['firstName', 'lastName'],
+  }),
   // Pure, and total over every v1 event ever stored: "Ada Lovelace" → Ada / Lovelace, "Cher" → Cher / "".
   ({ name }) => {
     const [firstName = name, ...rest] = name.trim().split(/\s+/);
@@ -31,7 +35,11 @@ export const Customer = defineAggregate('Customer')
     CustomerRegistered: (state, { data }) => ({
       ...state,
       status: 'active',
-      name: `${data.firstName} ${data.lastName}`.trim(),
+      // A forgotten customer's name reads as a placeholder: the state says so instead.
+      name:
+        isForgotten(data.firstName) || isForgotten(data.lastName)
+          ? '(forgotten)'
+          : `${data.firstName} ${data.lastName}`.trim(),
     }),
     CustomerRemoved: (state) => ({ ...state, status: 'removed' }),
   })

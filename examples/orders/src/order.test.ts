@@ -282,5 +282,22 @@ describe('the orders story', () => {
         expect.stringMatching(/^orders view rebuilt beside the live one: v1 -> v2 from \d+ event\(s\)$/),
       ]),
     );
+
+    const forgetLines = lines.slice(
+      lines.indexOf('== Forgetting a customer: their key is deleted, the log stays'),
+    );
+    expect(forgetLines.slice(1, 7)).toEqual([
+      'stored: firstName is an encrypted envelope',
+      expect.stringMatching(/^before: customer cust-\w+ is named "Grace Hopper"$/),
+      expect.stringMatching(/^forget\(cust-\w+\): keys deleted, 1 stream\(s\) hold their events$/),
+      expect.stringMatching(/^after: customer cust-\w+ loads at version 2: removed, name "\(forgotten\)"$/),
+      'read: CustomerRegistered {"firstName":{"$forgotten":true,"subject":"' +
+        forgetLines[2]?.match(/customer (cust-\w+)/)?.[1] +
+        '"},"lastName":{"$forgotten":true,"subject":"' +
+        forgetLines[2]?.match(/customer (cust-\w+)/)?.[1] +
+        '"}}',
+      expect.stringMatching(/^their order order-a-\w+ still loads: shipped, 1 item\(s\), total 12$/),
+    ]);
+    expect(lines.join('\n')).not.toContain('Grace Hopper"}');
   });
 });

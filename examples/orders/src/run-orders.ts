@@ -118,6 +118,9 @@ export async function runOrdersStory(
   });
 
   print('');
+  await tellForgetting(app, runId, print);
+
+  print('');
   print('== The global log');
   for await (const event of store.readAll({ after: 0 })) {
     if (event.streamId.endsWith(runId)) print(describeEvent(event));
@@ -148,6 +151,30 @@ async function tellEvolution(app: OrdersApp, runId: string, print: Print) {
   }
   const customer = await app.customers.load(customerId);
   print(`customer ${customerId}: ${customer.state.status}, name "${customer.state.name}"`);
+}
+
+/** The customer of the workflows asks to be forgotten (GDPR erasure): crypto-shredding. */
+async function tellForgetting(app: OrdersApp, runId: string, print: Print) {
+  print('== Forgetting a customer: their key is deleted, the log stays');
+  const customerId = `cust-${runId}`;
+  const streamId = Customer.streamIdOf(customerId);
+  const [stored] = await app.store.storage.readStream(streamId, { direction: 'forward', limit: 1 });
+  const firstName = (stored?.data as { firstName?: { $enc?: string } } | undefined)?.firstName;
+  print(
+    `stored: firstName is ${firstName?.$enc === 'v1' ? 'an encrypted envelope' : JSON.stringify(firstName)}`,
+  );
+  print(`before: customer ${customerId} is named "${(await app.customers.load(customerId)).state.name}"`);
+  const forgotten = await app.store.forget(customerId);
+  print(`forget(${customerId}): keys deleted, ${forgotten.streamIds.length} stream(s) hold their events`);
+  const customer = await app.customers.load(customerId);
+  print(
+    `after: customer ${customerId} loads at version ${customer.version}: ${customer.state.status}, name "${customer.state.name}"`,
+  );
+  for await (const event of app.store.readStream(streamId, { toVersion: 1 })) {
+    print(`read: ${event.type} ${JSON.stringify(event.data)}`);
+  }
+  const order = await app.orders.load(`order-a-${runId}`);
+  print(`their order order-a-${runId} still loads: ${describeState(order.state)}`);
 }
 
 async function tellWorkflows(

@@ -6,6 +6,7 @@ import { deadLettersCommand } from './commands/dead-letters.js';
 import { eventsCommand } from './commands/events.js';
 import { exploreCommand } from './commands/explore.js';
 import { exportCommand } from './commands/export.js';
+import { forgetCommand } from './commands/forget.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -77,6 +78,7 @@ export const commands: readonly Command[] = [
   consumersCommand,
   deadLettersCommand,
   pruneCommand,
+  forgetCommand,
   checkCommand,
   exploreCommand,
 ];

@@ -41,6 +41,7 @@ import { createPostgresLeases } from './leases/postgres-leases.js';
 import type { PostgresClient, TransactionClientOf } from './postgres-client.js';
 import type { PostgresTransaction } from './postgres-transaction.js';
 import { type MigrationResult, migrateWith } from './schema/migrate.js';
+import { deleteSnapshotStatement } from './snapshots/delete-snapshot.js';
 import { loadSnapshotStatement, type SnapshotRow, toStoredSnapshot } from './snapshots/load-snapshot.js';
 import { saveSnapshotParams, saveSnapshotStatement } from './snapshots/save-snapshot.js';
 import {
@@ -222,6 +223,7 @@ function statementsFor(schema: string) {
     headPosition: headPositionStatement(quoted),
     loadSnapshot: loadSnapshotStatement(quoted),
     saveSnapshot: saveSnapshotStatement(quoted),
+    deleteSnapshot: deleteSnapshotStatement(quoted),
     loadCheckpoint: loadCheckpointStatement(quoted),
     saveCheckpoint: saveCheckpointStatement(quoted),
     deleteCheckpoint: deleteCheckpointStatement(quoted),
@@ -438,6 +440,11 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   async saveSnapshot(snapshot: StoredSnapshot): Promise<void> {
     this.#ensureOpen();
     await this.#driver.run(this.#sql.saveSnapshot, saveSnapshotParams(snapshot));
+  }
+
+  async deleteSnapshot(streamId: string): Promise<void> {
+    this.#ensureOpen();
+    await this.#driver.run(this.#sql.deleteSnapshot, [streamId]);
   }
 
   async loadCheckpoint(consumerId: string): Promise<number | undefined> {

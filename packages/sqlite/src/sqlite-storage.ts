@@ -30,6 +30,7 @@ import type { SqliteAccess } from './internal/sqlite-access.js';
 import { isBusy, translateError } from './internal/sqlite-errors.js';
 import { createSqliteLeases } from './leases/leases.js';
 import { migrate } from './schema/migrate.js';
+import { type DeleteSnapshot, prepareDeleteSnapshot } from './snapshots/delete-snapshot.js';
 import { prepareSaveSnapshot, type SaveSnapshot } from './snapshots/save-snapshot.js';
 import type { SqliteTransaction } from './sqlite-transaction.js';
 import { type AppendEvents, prepareAppendEvents } from './streams/append-events.js';
@@ -165,6 +166,9 @@ export function createSqliteStorage(options: SqliteStorageOptions = {}): SqliteS
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma('foreign_keys = ON');
+    // Deleted rows (a forgotten subject's key and snapshots) are overwritten with zeros, not left
+    // readable in free pages of the file.
+    db.pragma('secure_delete = ON');
     migrate(db);
     return new SqliteEventStorage({
       db,
@@ -219,6 +223,7 @@ class SqliteEventStorage implements SqliteStorage {
   readonly #queries: ReadQueries;
   readonly #appendEvents: AppendEvents;
   readonly #saveSnapshot: SaveSnapshot;
+  readonly #deleteSnapshot: DeleteSnapshot;
   readonly #saveCheckpoint: SaveCheckpoint;
   readonly documents: DocumentStore<SqliteTransaction>;
   readonly leases: LeaseStore<SqliteTransaction>;
@@ -244,6 +249,7 @@ class SqliteEventStorage implements SqliteStorage {
     this.#queries = prepareReadQueries(db);
     this.#appendEvents = prepareAppendEvents(db);
     this.#saveSnapshot = prepareSaveSnapshot(db);
+    this.#deleteSnapshot = prepareDeleteSnapshot(db);
     this.#saveCheckpoint = prepareSaveCheckpoint(db);
     this.#deleteCheckpoint = prepareDeleteCheckpoint(db);
     this.#begin = db.prepare('BEGIN IMMEDIATE');
@@ -311,6 +317,10 @@ class SqliteEventStorage implements SqliteStorage {
 
   saveSnapshot(snapshot: StoredSnapshot): Promise<void> {
     return this.#write(() => this.#saveSnapshot(snapshot));
+  }
+
+  deleteSnapshot(streamId: string): Promise<void> {
+    return this.#write(() => this.#deleteSnapshot(streamId));
   }
 
   loadCheckpoint(consumerId: string): Promise<number | undefined> {

@@ -47,7 +47,12 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
         {
           eventId: crypto.randomUUID(),
           type: 'Noted',
-          data: { note: '<img src=x onerror=alert(1)>' },
+          data: {
+            note: '<img src=x onerror=alert(1)>',
+            // Personal fields as a store without the definitions reads them, and as forgotten.
+            email: { $enc: 'v1', subject: 's-1', kid: 'k', iv: 'aXY=', tag: 'dGFn', data: 'ZGF0YQ==' },
+            name: { $forgotten: true, subject: 's-1' },
+          },
           metadata: {},
         },
       ],
@@ -172,7 +177,7 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
     expect(JSON.parse(await text('#state-json'))).toEqual({ status: 'open', owner: 'Quinn', balance: 3 });
   });
 
-  it('shows markup from the store as text', async () => {
+  it('shows markup from the store as text, and personal fields as encrypted or forgotten', async () => {
     await page.getByRole('link', { name: markupStream, exact: true }).click();
     await page.locator('#stream-title', { hasText: markupStream }).waitFor();
     expect(await text('#stream-title')).toBe(markupStream);
@@ -180,6 +185,8 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
     expect(await page.locator('img').count()).toBe(0);
     expect(JSON.parse(await text('#stream-events tbody pre'))).toEqual({
       note: '<img src=x onerror=alert(1)>',
+      email: '‹encrypted: personal data of s-1›',
+      name: '‹forgotten: data subject s-1›',
     });
     expect(await text('#state-unavailable')).toContain('No aggregate of the config has stream type Audit');
   });

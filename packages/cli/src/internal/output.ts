@@ -108,7 +108,17 @@ export class TablePrinter {
   }
 }
 
-/** Compact JSON for a table cell. */
+/** Compact JSON for a table cell; personal fields show as encrypted or forgotten, not as their JSON. */
 export function compact(value: unknown): string {
-  return JSON.stringify(value) ?? 'undefined';
+  return JSON.stringify(value, personalValue) ?? 'undefined';
+}
+
+function personalValue(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const fields = value as Record<string, unknown>;
+  if (fields.$forgotten === true && typeof fields.subject === 'string') return '‹forgotten›';
+  if (fields.$enc === 'v1' && typeof fields.subject === 'string' && typeof fields.data === 'string') {
+    return '‹encrypted›';
+  }
+  return value;
 }

@@ -28,3 +28,4 @@ export {
   UnknownEventTypeError,
   type ValidationIssue,
 } from './hindsight-error.js';
+export { SubjectKeyUnavailableError } from './personal-data-errors.js';

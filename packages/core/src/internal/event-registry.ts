@@ -11,6 +11,7 @@ import type { EventMetadata, NewEvent, StoredEvent } from '../events/event.js';
 import type { EventCatalog, RetiredEvent } from '../events/event-catalog.js';
 import { type SchemaVersion, schemaHistory, schemaVersionField } from '../events/evolving-schema.js';
 import type { StandardIssue, StandardResult, StandardSchemaV1 } from '../events/standard-schema.js';
+import { isForgottenPath } from '../personal/personal-data-guard.js';
 import type { PreparedEvent } from '../streams/event-storage.js';
 import { checkEventId, checkMetadata, findNonJson, isPlainObject, joinPath } from './checks.js';
 
@@ -145,6 +146,12 @@ export class EventRegistry {
     if (!Object.hasOwn(metadata, schemaVersionField)) return metadata;
     const { [schemaVersionField]: _ignored, ...rest } = metadata;
     return rest;
+  }
+
+  /** The current schema of an event type of a stream type (undefined when not declared). */
+  schemaOf(streamType: string, type: string): StandardSchemaV1 | undefined {
+    const schemas = this.#catalogs.get(streamType)?.schemas;
+    return schemas !== undefined && Object.hasOwn(schemas, type) ? schemas[type] : undefined;
   }
 
   /** Whether a stored event's stream type is registered, and its type declared (current or retired). */
@@ -314,11 +321,14 @@ export class EventRegistry {
   }
 }
 
-function toValidationIssue(issue: StandardIssue): { path: string; message: string } {
-  const path = (issue.path ?? []).map((segment) =>
+function issuePath(issue: StandardIssue): PropertyKey[] {
+  return (issue.path ?? []).map((segment) =>
     typeof segment === 'object' && segment !== null ? segment.key : segment,
   );
-  return { path: joinPath(path), message: issue.message };
+}
+
+function toValidationIssue(issue: StandardIssue): { path: string; message: string } {
+  return { path: joinPath(issuePath(issue)), message: issue.message };
 }
 
 function readingOf(catalog: EventCatalog): CatalogReading {
@@ -374,14 +384,16 @@ function validated(
   storedVersionNumber: number,
 ): StoredEvent | Promise<StoredEvent> {
   const settle = (result: StandardResult<unknown>): StoredEvent => {
-    if (result.issues !== undefined) {
+    // A forgotten personal field holds its placeholder, which no schema of the field accepts.
+    const issues = result.issues?.filter((issue) => !isForgottenPath(event.data, issuePath(issue)));
+    if (issues !== undefined && issues.length > 0) {
       throw new StoredEventInvalidError({
         streamId: stored.streamId,
         version: stored.version,
         position: stored.position,
         eventType: stored.type,
         schemaVersion: storedVersionNumber,
-        issues: result.issues.map(toValidationIssue),
+        issues: issues.map(toValidationIssue),
       });
     }
     return event;

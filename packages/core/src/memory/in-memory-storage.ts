@@ -213,6 +213,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     this.#snapshots.set(snapshot.streamId, { ...snapshot, state: jsonCopy(snapshot.state) });
   }
 
+  async deleteSnapshot(streamId: string): Promise<void> {
+    this.#snapshots.delete(streamId);
+  }
+
   async loadCheckpoint(consumerId: string): Promise<number | undefined> {
     return this.#checkpoints.get(consumerId);
   }

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors/hindsight-error.js';
 import type { StoredEvent } from '../events/event.js';
 import { checkDate, checkVersion } from '../internal/checks.js';
 import { EventRegistry } from '../internal/event-registry.js';
+import type { PersonalDataGuard } from '../personal/personal-data-guard.js';
 import type { EventStorage, GlobalPageQuery, StreamPageQuery } from './event-storage.js';
 
 /** Where a reader reads stored events from: a storage, a lease-guarded one, or a held log. */
@@ -57,8 +58,9 @@ const defaultPageSize = 500;
 /**
  * The read gate: every read of stored events (streams, the global log, aggregates and time travel,
  * consumers, rebuilds, process managers, the CLI and the explorer) passes through one reader, which
- * decodes each page once: upcasting to the current schema versions and, unless turned off,
- * validating against the current schemas. A store has one (`store.reader`).
+ * decodes each page once: decrypting personal fields (placeholders where the subject was
+ * forgotten), upcasting to the current schema versions and, unless turned off, validating against
+ * the current schemas. A store has one (`store.reader`).
  *
  * @example
  * ```ts
@@ -73,10 +75,16 @@ export class EventReader {
 
   readonly #registry: EventRegistry;
   readonly #validate: boolean;
+  readonly #personal: (() => PersonalDataGuard | undefined) | undefined;
 
-  constructor(registry: EventRegistry, options: { readonly validate: boolean }) {
+  /** `personal`: the store's crypto-shredding, when its definitions declare personal data. */
+  constructor(
+    registry: EventRegistry,
+    options: { readonly validate: boolean; readonly personal?: () => PersonalDataGuard | undefined },
+  ) {
     this.#registry = registry;
     this.#validate = options.validate;
+    this.#personal = options.personal;
   }
 
   /** Whether events are validated against their current schema on read. */
@@ -85,14 +93,18 @@ export class EventReader {
   }
 
   /**
-   * Decodes stored events (upcasting, validation) as every read does; for tools such as
+   * Decodes stored events (decryption, upcasting, validation) as every read does; for tools such as
    * `checkEvents`, which validate whatever the store's setting (`validate: true`).
    */
   decode(
     events: readonly StoredEvent[],
     options: { readonly validate?: boolean } = {},
   ): Promise<readonly StoredEvent[]> {
-    return this.#registry.decode(events, options.validate ?? this.#validate);
+    const validate = options.validate ?? this.#validate;
+    const guard = this.#personal?.();
+    // Decryption comes first: upcasters and schemas see plaintext (or Forgotten placeholders).
+    if (guard === undefined) return this.#registry.decode(events, validate);
+    return guard.decrypt(events).then((plain) => this.#registry.decode(plain, validate));
   }
 
   /** How the reader's definitions know an event: its stream type and type are declared, or not. */

@@ -98,6 +98,11 @@ export interface EventStorage<Tx = unknown> {
   loadSnapshot(streamId: string): Promise<StoredSnapshot | undefined>;
   /** Keeps the newest snapshot per stream: an older version than the stored one is ignored. */
   saveSnapshot(snapshot: StoredSnapshot): Promise<void>;
+  /**
+   * Optional: deletes a stream's snapshot (forgetting a data subject drops the snapshots holding
+   * its data); the next load folds the stream from its events. Deleting none does nothing.
+   */
+  deleteSnapshot?(streamId: string): Promise<void>;
   loadCheckpoint(consumerId: string): Promise<number | undefined>;
   /** Saves a consumer's position; with `transaction`, as part of that transaction. */
   saveCheckpoint(consumerId: string, position: number, transaction?: Tx): Promise<void>;

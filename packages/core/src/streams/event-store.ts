@@ -11,7 +11,17 @@ import type {
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import { noopInstrumentation } from '../instrumentation/instrumentation.js';
 import { checkDate, checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
+import { requireDocuments } from '../internal/documents.js';
 import { EventRegistry } from '../internal/event-registry.js';
+import { type ForgetResult, forgetSubject } from '../personal/forget-subject.js';
+import { personalFieldsOf } from '../personal/personal-data.js';
+import {
+  PersonalDataGuard,
+  type PersonalDataOptions,
+  recordSubjectStreams,
+  subjectField,
+} from '../personal/personal-data-guard.js';
+import { createDocumentKeyStore, type SubjectKeyStore } from '../personal/subject-keys.js';
 import { checkExpectedVersionMatches } from './append-rules.js';
 import { EventReader } from './event-reader.js';
 import type {
@@ -51,6 +61,12 @@ export interface EventStoreOptions<Catalogs extends readonly EventCatalog[], Tx>
    * none, at no cost.
    */
   readonly instrumentation?: Instrumentation;
+  /**
+   * Crypto-shredding of personal data: where subject keys live and what `forget` must also erase.
+   * Fields marked with `personal()` are encrypted whether or not this is given; give it to choose
+   * the key store or add `onForget` hooks, or to decrypt in a store whose definitions mark none.
+   */
+  readonly personalData?: PersonalDataOptions<Tx>;
 }
 
 /**
@@ -187,6 +203,19 @@ export interface EventStore<
    * ```
    */
   deleteCheckpoint(consumerId: string): Promise<void>;
+  /**
+   * Forgets a data subject (crypto-shredding): deletes its keys, so its personal fields read as
+   * `Forgotten` placeholders everywhere while events, versions and positions stay; drops the
+   * snapshots of streams holding its events; runs the `personalData.onForget` hooks, where your
+   * read models erase their copies. Safe to retry.
+   *
+   * @example
+   * ```ts
+   * await store.forget('c-1');
+   * const order = await orders.load('Order-o1'); // still loads; the customer's name reads as Forgotten
+   * ```
+   */
+  forget(subjectId: string): Promise<ForgetResult>;
   close(): Promise<void>;
 }
 
@@ -219,33 +248,83 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
   const maxEventBytes = options.maxEventBytes ?? defaultMaxEventBytes;
   checkVersion('maxEventBytes', maxEventBytes, 1);
   const registry = new EventRegistry(options.events, maxEventBytes);
-  const reader = new EventReader(registry, { validate: options.validateOnRead ?? true });
   const { storage } = options;
+  const personalData = options.personalData;
+  let keys: SubjectKeyStore | undefined = personalData?.keys;
+  const guard = new PersonalDataGuard(
+    () => (keys ??= createDocumentKeyStore(requireDocuments(storage, 'Personal data'))),
+    personalData?.keyCacheMs ?? 60_000,
+  );
+  // Only a store that knows personal data decrypts: one without (an export) reads envelopes as stored.
+  let personalKnown = personalData !== undefined || options.events.some(declaresPersonalData);
+  const reader = new EventReader(registry, {
+    validate: options.validateOnRead ?? true,
+    personal: () => (personalKnown ? guard : undefined),
+  });
+  const subjectStreamsSeen = new Set<string>();
   const inline = options.inline ?? [];
   const instrumentation = options.instrumentation ?? noopInstrumentation;
   const appended = instrumentation.counter('hindsight.events.appended', 'Events appended to the store');
   let closed = false;
 
   const appendPrepared = async (
-    request: AppendRequest,
+    plainRequest: AppendRequest,
     inTransaction: TransactionHook<Tx> | undefined,
   ): Promise<AppendResult> => {
     ensureOpen();
-    checkStreamId(request.streamId);
-    checkExpectedVersion(request.expectedVersion);
-    for (const event of request.events) {
+    checkStreamId(plainRequest.streamId);
+    checkExpectedVersion(plainRequest.expectedVersion);
+    for (const event of plainRequest.events) {
       if (event.recordedAt !== undefined) checkDate('recordedAt', event.recordedAt);
     }
-    if (request.events.length === 0) {
-      return emptyAppend(storage, request.streamId, request.streamType, request.expectedVersion);
+    if (plainRequest.events.length === 0) {
+      return emptyAppend(
+        storage,
+        plainRequest.streamId,
+        plainRequest.streamType,
+        plainRequest.expectedVersion,
+      );
     }
-    const result =
-      inline.length === 0
-        ? await storage.append(request, inTransaction)
-        : await storage.append(request, async (transaction, events) => {
+    // Prepared events stay plaintext (repositories fold state from them); personal fields are
+    // encrypted here, last, so that nothing else is written in the clear. Envelopes stay as they are.
+    const request = personalKnown
+      ? {
+          ...plainRequest,
+          events: await guard.encrypt(plainRequest.streamId, plainRequest.events, (type) =>
+            registry.schemaOf(plainRequest.streamType, type),
+          ),
+        }
+      : plainRequest;
+    // Streams holding a subject's events are recorded with them, so forget finds their snapshots.
+    const { documents } = storage;
+    const tracks =
+      documents !== undefined && request.events.some((event) => event.metadata[subjectField] !== undefined);
+    let tracked: string[] = [];
+    // Appended events come back as stored: hooks, projections and callers get them decrypted.
+    const decrypts =
+      personalKnown && request.events.some((event) => event.metadata[subjectField] !== undefined);
+    const hook: TransactionHook<Tx> | undefined =
+      inline.length === 0 && !tracks && !(decrypts && inTransaction !== undefined)
+        ? inTransaction
+        : async (transaction, stored) => {
+            const events = decrypts ? await guard.decrypt(stored) : stored;
+            if (tracks && documents !== undefined) {
+              tracked = await recordSubjectStreams(
+                documents,
+                transaction,
+                request.streamId,
+                request.events,
+                subjectStreamsSeen,
+              );
+            }
             for (const projection of inline) await projection.applyInline(storage, transaction, events);
             await inTransaction?.(transaction, events);
-          });
+          };
+    const appendedResult = await storage.append(request, hook);
+    for (const key of tracked) subjectStreamsSeen.add(key);
+    const result = decrypts
+      ? { ...appendedResult, events: await guard.decrypt(appendedResult.events) }
+      : appendedResult;
     if (!result.alreadyStored) {
       appended.add(result.events.length, { 'hindsight.stream_type': request.streamType });
     }
@@ -355,6 +434,7 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     register(catalog) {
       registry.register(catalog);
+      personalKnown ||= declaresPersonalData(catalog);
     },
     knows(catalog) {
       return registry.knowsCatalog(catalog);
@@ -370,6 +450,11 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
         });
       }
       return storage.deleteCheckpoint(consumerId);
+    },
+
+    forget(subjectId) {
+      ensureOpen();
+      return forgetSubject(storage, guard, subjectId, personalData?.onForget ?? []);
     },
 
     async close() {
@@ -392,4 +477,8 @@ async function emptyAppend(
   }
   checkExpectedVersionMatches(streamId, expectedVersion, info?.version ?? 0);
   return { streamId, version: info?.version ?? 0, position: 0, events: [], alreadyStored: false };
+}
+
+function declaresPersonalData(catalog: EventCatalog): boolean {
+  return Object.values(catalog.schemas).some((schema) => personalFieldsOf(schema) !== undefined);
 }

@@ -16,6 +16,7 @@ import type {
   StreamPageQuery,
 } from '../streams/event-storage.js';
 import { evolutionCases } from './evolution-conformance.js';
+import { shreddingCases } from './shredding-conformance.js';
 
 /** Options of {@link storageConformanceCases}. */
 export interface StorageConformanceOptions<Tx> {
@@ -93,7 +94,13 @@ export function storageConformanceCases<Tx>(options: StorageConformanceOptions<T
       return present === undefined ? 'missing' : body(present as never, storage).then(() => 'ran');
     }),
   );
-  return [...primitives, ...capabilities];
+  // Crypto-shredding keeps subject keys in documents by default: its cases need the capability.
+  const shredding = Object.entries(shreddingCases<Tx>()).map(([name, body]) =>
+    conformanceCase(options, `documents: ${name}`, 'documents', (storage) =>
+      storage.documents === undefined ? 'missing' : body(storage).then(() => 'ran' as const),
+    ),
+  );
+  return [...primitives, ...capabilities, ...shredding];
 }
 
 function conformanceCase<Tx>(

@@ -247,8 +247,24 @@ const numberCell = (value: number): HTMLTableCellElement => element('td', String
 function jsonCell(value: unknown, omitEmpty: boolean): HTMLTableCellElement {
   const td = element('td');
   const empty = value !== null && typeof value === 'object' && Object.keys(value).length === 0;
-  if (!(omitEmpty && empty)) td.append(element('pre', JSON.stringify(value, null, 2)));
+  if (!(omitEmpty && empty)) td.append(element('pre', JSON.stringify(value, personalValue, 2)));
   return td;
+}
+
+/**
+ * Personal fields as people should see them: a forgotten subject's placeholder, or an envelope
+ * this explorer cannot open (no config with the definitions), rather than their JSON.
+ */
+function personalValue(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const fields = value as Record<string, unknown>;
+  if (fields.$forgotten === true && typeof fields.subject === 'string') {
+    return `‹forgotten: data subject ${fields.subject}›`;
+  }
+  if (fields.$enc === 'v1' && typeof fields.subject === 'string' && typeof fields.data === 'string') {
+    return `‹encrypted: personal data of ${fields.subject}›`;
+  }
+  return value;
 }
 
 /** A link to a view: a real href (open in a new tab, copy), followed in place on a plain click. */
