@@ -35,6 +35,7 @@ export const hindsightErrorCodes = [
   'CONSUMER_STOPPED',
   'LEASE_LOST',
   'PROJECTION_VERSION_IN_USE',
+  'PARTITION_COUNT_CHANGED',
 ] as const;
 
 /**

@@ -12,6 +12,7 @@ import {
   ConsumerRunner,
   type ConsumerStatus,
 } from '../subscriptions/consumer-runner.js';
+import { createConsumerRunner, type RunnerHandle } from '../subscriptions/partitioned-consumer.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import {
   liveVersions,
@@ -263,7 +264,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
     };
     const live: Live = {
       version,
-      runner: new ConsumerRunner(
+      runner: createConsumerRunner(
         this.#storage,
         {
           name: this.name,
@@ -304,7 +305,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
 }
 
 interface Live {
-  readonly runner: ConsumerRunner<unknown>;
+  readonly runner: RunnerHandle<unknown>;
   readonly version: number;
 }
 

@@ -1,13 +1,8 @@
 import type { EventCatalog, SchemasOf, StoredEventOf, StreamTypesOf } from '../events/event-catalog.js';
 import type { EventStore } from '../streams/event-store.js';
 import { consumerCheckpointId } from './checkpoint-id.js';
-import {
-  type Consumer,
-  type ConsumerOptions,
-  ConsumerRunner,
-  consumerOf,
-  type StartOptions,
-} from './consumer-runner.js';
+import { type Consumer, type ConsumerOptions, consumerOf, type StartOptions } from './consumer-runner.js';
+import { createConsumerRunner } from './partitioned-consumer.js';
 
 /**
  * What a subscription handler gets besides the event.
@@ -76,7 +71,7 @@ export function createSubscription<const Catalogs extends readonly EventCatalog[
   store: EventStore<Catalogs, Tx>,
   options: SubscriptionOptions<Catalogs, Tx>,
 ): Consumer {
-  const runner = new ConsumerRunner(
+  const runner = createConsumerRunner(
     store.storage,
     {
       name: options.name,
