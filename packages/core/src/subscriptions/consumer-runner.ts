@@ -415,6 +415,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   #loop: Promise<void> | undefined;
   #stopping = false;
   #appended = false;
+  // The position moved past skipped events without saving: the next exhausted page saves it.
+  #skippedUnsaved = false;
   #sleeper: Sleeper | undefined;
   #unsubscribe: (() => void) | undefined;
   #waiters: Waiter[] = [];
@@ -759,11 +761,14 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     // Decoding may have dropped stored events of the page (parts of a split outside the filter):
     // read on after them. The checkpoint stays at the last event handled, so a restart reads them
     // again and drops them again.
-    if (!exhausted && last !== undefined && last > this.#position) this.#advance(last);
+    if (!exhausted && last !== undefined && last > this.#position) {
+      this.#advance(last);
+      this.#skippedUnsaved = true;
+    }
     if (exhausted) {
-      // Everything up to `head` is handled; with a filter, skipped events lie below it too,
-      // so the checkpoint moves to the head and a restart does not scan them again.
-      if (this.#position < head) {
+      // Everything up to `head` is handled; with a filter (or a partition), skipped events lie
+      // below it too, so the checkpoint moves to the head and a restart does not scan them again.
+      if (this.#position < head || this.#skippedUnsaved) {
         try {
           await this.storage.saveCheckpoint(this.#spec.checkpointId, head);
         } catch (error) {
@@ -773,6 +778,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
           return;
         }
         this.#advance(head);
+        this.#skippedUnsaved = false;
       }
       this.#state = 'running';
       await this.#idle();

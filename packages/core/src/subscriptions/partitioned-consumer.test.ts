@@ -163,6 +163,27 @@ describe('partitioned consumers', () => {
     expectOncePerStreamInOrder(seen, 6, 3);
   });
 
+  it('saves the head as checkpoint when a partition’s last pages held only other partitions’ events', async () => {
+    const store = setup();
+    const ids = Array.from({ length: 20 }, (_, i) => `s-${i}`);
+    const first = ids.find((id) => partitionOf(id, 2) === 0) ?? '';
+    const second = ids.find((id) => partitionOf(id, 2) === 1) ?? '';
+    const added = Array.from({ length: 10 }, (_, n) => ({ type: 'Added' as const, data: { n } }));
+    await store.append(first, added, { streamType: 'Counter' });
+    await store.append(second, added, { streamType: 'Counter' });
+    const consumer = createSubscription(store, {
+      name: 'tail',
+      partitions: 2,
+      batchSize: 5,
+      handle: () => undefined,
+    });
+    await consumer.start();
+    await consumer.waitUntilCaughtUp();
+    await eventually(async () => (await store.storage.loadCheckpoint('subscription:tail#p0/2')) === 20);
+    await consumer.stop();
+    expect(await store.storage.loadCheckpoint('subscription:tail#p1/2')).toBe(20);
+  });
+
   it('refuses to resume with another partition count, or without partitions', async () => {
     const store = setup();
     await appendMany(store, 3, 2);
