@@ -53,6 +53,14 @@ export async function runPartitionScaling(options: ScalingOptions): Promise<Scal
   const pool = createPool(url, 4);
   const storage = createPostgresStorage({ client: pool, schema });
   const rows: ScalingRow[] = [];
+  // Ctrl-C during the run: the worker processes go with it (see timeCatchUp), and so does the schema.
+  const interrupted = (signal: NodeJS.Signals) => {
+    void pool
+      .query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await storage.migrate();
     const any = {
@@ -92,6 +100,8 @@ export async function runPartitionScaling(options: ScalingOptions): Promise<Scal
       log(`partitions: ${run.label}: ${seconds.toFixed(1)} s, ${Math.round(eventsPerSecond)} events/s`);
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await storage.close();
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
