@@ -7,7 +7,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { quoteIdentifier } from './internal/identifiers.js';
-import { createPostgresStorage, type PostgresStorage, type PostgresTransaction } from './postgres-storage.js';
+import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
+import type { PostgresTransaction } from './postgres-transaction.js';
 import { createTestPool, dropSchema, uniqueSchema, waitFor } from './test-helpers.js';
 
 const Account = defineStreamType('Account', { Deposited: z.object({ amount: z.number() }) });
