@@ -245,11 +245,18 @@ describe('async projections', () => {
     const moved = createProjectionRunner(store, summaries.projection, { partitions: 2 });
     await moved.start();
     await orders.execute('o1', 'pay', { amount: 1 });
+    await orders.execute('o3', 'pay', { amount: 3 });
     await moved.waitUntilCaughtUp();
     await moved.stop();
     expect(summaries.table(2).get('Order-o1')).toMatchObject({ status: 'paid', events: 2 });
     expect(summaries.table(2).get('Order-o2')).toMatchObject({ status: 'paid', events: 2 });
-    expect(await store.storage.loadCheckpoint('projection:orderSummaries@2#p0/2')).toBe(31);
+    expect(await store.storage.loadCheckpoint('projection:orderSummaries@2#p0/2')).toBe(32);
+
+    // Replaying one stream reads it up to where its partition stands.
+    summaries.table(2).set('Order-o3', { status: 'bogus', total: -1, paid: -1, events: -1 });
+    const replayed = await moved.rebuild({ streamId: 'Order-o3' });
+    expect(replayed).toMatchObject({ version: 2, events: 2 });
+    expect(summaries.table(2).get('Order-o3')).toMatchObject({ status: 'paid', total: 3, events: 2 });
   });
 
   it('apply each event with its checkpoint, and replay one stream in place', async () => {

@@ -123,7 +123,8 @@ export class PartitionedConsumer<Tx> implements RunnerHandle<Tx> {
     await this.#rebalance();
     if (!this.#shared) return;
     this.#timer = setInterval(() => {
-      this.#balancing = this.#balancing.then(() => this.#rebalance());
+      // A round that failed is only late: the next one tries again.
+      this.#balancing = this.#balancing.then(() => this.#rebalance()).catch(() => undefined);
     }, this.#intervalMs);
     // Membership must not keep the process alive on its own.
     this.#timer.unref?.();
