@@ -738,20 +738,17 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       const head = await this.storage.headPosition();
       this.#head = Math.max(this.#head, head);
       const after = this.#position;
-      const { events, exhausted, last } = await this.#reader.globalPage(this.storage, {
-        ...this.#filter(),
-        after,
-        upTo: head,
-        limit: this.#batchSize,
-      });
-      // Routing in the reader: each partition reads the log and keeps its own streams (a read is
-      // cheap beside handling; see bench/ for what partitions gain).
+      // Routing in the reader: each partition reads the log and keeps its own streams, before
+      // decoding them (see bench/ for what partitions gain, and what reading costs them).
       const partition = this.#spec.partition;
-      const page =
+      const { events, exhausted, last } = await this.#reader.globalPage(
+        this.storage,
+        { ...this.#filter(), after, upTo: head, limit: this.#batchSize },
         partition === undefined
-          ? events
-          : events.filter((event) => partitionOf(event.streamId, partition.count) === partition.index);
-      return { head, page, exhausted, last };
+          ? undefined
+          : (event) => partitionOf(event.streamId, partition.count) === partition.index,
+      );
+      return { head, page: events, exhausted, last };
     });
     if (read === false) return;
     const { head, page, exhausted, last } = read;
