@@ -141,7 +141,7 @@ export interface ConsumerPartitionStatus {
   readonly index: number;
   /** The instance holding the partition's lease (undefined while nobody does). */
   readonly owner: string | undefined;
-  /** Whether this instance runs it. */
+  /** Whether it is in this instance's share (while `owner` is another, it waits for that lease). */
   readonly local: boolean;
   /** Its checkpoint. */
   readonly position: number;
