@@ -12,6 +12,7 @@ import { createRawContender } from './contenders/raw-pg.js';
 import { renderChart } from './harness/chart.js';
 import { type BenchResults, renderDetails, renderSummaryTable, renderTargets } from './harness/report.js';
 import { runScenario, type ScenarioResult } from './harness/run.js';
+import { renderScalingTable, runPartitionScaling } from './partitions/partition-scaling.js';
 import {
   batchAppends,
   catchUp,
@@ -31,7 +32,9 @@ const usage = `Usage: npm run bench [-- --quick | --full] [--memory] [--scenario
   --quick    a subset sized to run in a few minutes (default)
   --full     every scenario at full size (1M-event catch-up)
   --memory   run Hindsight on its in-memory storage instead of PostgreSQL (not comparable)
-  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s6 s6b s7; or BENCH_SCENARIOS)
+  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s6 s6b s7 partitions; or BENCH_SCENARIOS)
+  --only partitions  only the partition scaling run (1, 2, 4 worker processes; BENCH_PARTITION_EVENTS
+             events, default 100000)
 
 PostgreSQL from HINDSIGHT_PG_URL (default postgres://postgres@127.0.0.1:5432/test). Each run creates
 its own schemas and drops them at the end. Progress goes to stderr, the table to stdout, results to
@@ -44,6 +47,11 @@ const flag = (name: string): boolean =>
   process.argv.includes(`--${name}`) || process.env[`npm_config_${name}`] === 'true';
 
 function scenariosOption(): Set<string> | undefined {
+  const only = process.argv.indexOf('--only');
+  if (only >= 0) return new Set([process.argv[only + 1] ?? '']);
+  if (process.env.npm_config_only !== undefined && process.env.npm_config_only !== 'true') {
+    return new Set([process.env.npm_config_only]);
+  }
   const inline = process.argv.find((arg) => arg.startsWith('--scenarios='));
   const index = process.argv.indexOf('--scenarios');
   const value =
@@ -77,6 +85,8 @@ async function main(): Promise<void> {
   const wanted = (id: string) => only === undefined || only.has(id);
   const url = process.env.HINDSIGHT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const runId = `bench_${Date.now().toString(36)}`;
+  if (wanted('partitions')) await partitionScaling(url, `${runId}_partitions`);
+  if (only?.size === 1 && only.has('partitions')) return;
   const schemas = { raw: `${runId}_raw`, emmett: `${runId}_emmett`, hindsight: `${runId}_hindsight` };
   const poolSize = 20;
   const started = Date.now();
@@ -186,6 +196,21 @@ async function main(): Promise<void> {
   } finally {
     await cleanupOnce();
   }
+}
+
+/**
+ * Worker processes sharing a partitioned projection, in a run of their own (they compete for the
+ * same cores as everything else): writes bench/results/partitions.{json,txt}.
+ */
+async function partitionScaling(url: string, schema: string): Promise<void> {
+  const events = Number(process.env.BENCH_PARTITION_EVENTS ?? 100_000);
+  const results = await runPartitionScaling({ url, schema, events, busyMs: 0.2, partitions: 4, log });
+  const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const table = renderScalingTable(results);
+  writeFileSync(join(outDir, 'partitions.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, 'partitions.txt'), `${table}\n`);
+  process.stdout.write(`${table}\n\n`);
 }
 
 await main();

@@ -2,10 +2,22 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEventStore, createProjectionRunner } from '@hindsight/core';
+import {
+  createEventStore,
+  createInMemoryStorage,
+  createProjectionRunner,
+  createRepository,
+} from '@hindsight/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Account } from './bank.js';
-import { createShutdown, exitOnSignals, leasesTour, openStorage } from './deployment.js';
+import {
+  createShutdown,
+  exitOnSignals,
+  leasesTour,
+  openStorage,
+  partitionsTour,
+  tracedStore,
+} from './deployment.js';
 import { createBalancesView } from './projections.js';
 
 describe('guide: storage and deployment', () => {
@@ -20,6 +32,24 @@ describe('guide: storage and deployment', () => {
       'after a stopped, b holds the lease: true',
       'b projected the deposit: 1 event(s)',
     ]);
+  });
+
+  it('shares a partitioned projection between two processes, and hands a stopping one’s share over', async () => {
+    const lines: string[] = [];
+    await partitionsTour(join(folder, 'partitions.db'), (line) => lines.push(line));
+    expect(lines).toEqual([
+      'partition 0: host-a:1201 at 12, 0 behind',
+      'partition 1: host-b:877 at 12, 0 behind',
+      'partition 2: host-b:877 at 12, 0 behind',
+      'partition 3: host-a:1201 at 12, 0 behind',
+      'after b stopped: host-a:1201',
+    ]);
+  });
+
+  it('traces a store without an SDK set up (no spans, no cost)', async () => {
+    const store = tracedStore(createInMemoryStorage());
+    await createRepository(store, Account).execute('ada', (account) => account.open({ owner: 'Ada' }));
+    expect(await store.storage.headPosition()).toBe(1);
   });
 
   it('shuts down on SIGTERM: consumers stopped, store closed, exit code 0', async () => {

@@ -6,8 +6,11 @@ import {
   createRepository,
   type EventStorage,
 } from '@hindsight/core';
+import { createNatsForwarder } from '@hindsight/nats';
+import { createOpenTelemetryInstrumentation } from '@hindsight/opentelemetry';
 import { createPostgresStorage } from '@hindsight/postgres';
 import { createSqliteStorage } from '@hindsight/sqlite';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { Account } from './bank.js';
 import { defineSqliteBalances } from './projections.js';
@@ -79,6 +82,84 @@ export async function leasesTour(path: string, print: (line: string) => void): P
   await b.stop();
   await processA.close();
   await processB.close();
+}
+
+/** Two processes sharing one partitioned projection: each runs its share, one hands over on stop. */
+export async function partitionsTour(path: string, print: (line: string) => void): Promise<void> {
+  const SqliteBalances = defineSqliteBalances();
+  const processA = createEventStore({ storage: createSqliteStorage({ path }), events: [Account] });
+  const processB = createEventStore({ storage: createSqliteStorage({ path }), events: [Account] });
+  const accounts = createRepository(processA, Account);
+  for (const owner of ['ada', 'bob', 'cy', 'dee', 'eve', 'fay']) {
+    await accounts.execute(owner, (account) => account.open({ owner }).deposit({ amount: 5 }));
+  }
+  // #region partitions
+  // The same projection in two processes, split into four partitions by a hash of the stream id.
+  const a = createProjectionRunner(processA, SqliteBalances, {
+    partitions: 4,
+    lease: { owner: 'host-a:1201', ttlMs: 2_000 }, // a dead instance's partitions move after ttlMs
+  });
+  const b = createProjectionRunner(processB, SqliteBalances, {
+    partitions: 4,
+    lease: { owner: 'host-b:877', ttlMs: 2_000 },
+  });
+  await a.start();
+  await b.start(); // joins: within a quarter of ttlMs the instances split the partitions
+  // #endregion partitions
+  const owners = async () => ((await a.status()).partitions ?? []).map((p) => p.owner ?? 'nobody');
+  const settled = async (expected: readonly string[]) => {
+    const now = await owners();
+    return now.every((owner) => expected.includes(owner)) && expected.every((owner) => now.includes(owner));
+  };
+  for (let tries = 0; tries < 200 && !(await settled(['host-a:1201', 'host-b:877'])); tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await a.waitUntilCaughtUp();
+  // #region partition-status
+  for (const { index, owner, position, lag } of (await a.status()).partitions ?? []) {
+    print(`partition ${index}: ${owner ?? 'nobody'} at ${position}, ${lag.events} behind`);
+  }
+  await b.stop(); // hands its partitions over: a takes them within a quarter of ttlMs
+  // #endregion partition-status
+  for (let tries = 0; tries < 200 && !(await settled(['host-a:1201'])); tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  print(`after b stopped: ${[...new Set(await owners())].join(', ')}`);
+  await a.stop();
+  await processA.close();
+  await processB.close();
+}
+
+/** A store whose commands, appends and consumer pages are traced with OpenTelemetry. */
+export function tracedStore(storage: EventStorage) {
+  // #region tracing
+  const store = createEventStore({
+    storage,
+    events: [Account],
+    // Spans and metrics through @opentelemetry/api: set up the SDK as for the rest of the app.
+    instrumentation: createOpenTelemetryInstrumentation(),
+  });
+  // #endregion tracing
+  return store;
+}
+
+/** Publishes the store's events to JetStream for other services (not run by the tests: needs NATS). */
+export async function forwardToNats(storage: EventStorage, url: string) {
+  const store = createEventStore({ storage, events: [Account] });
+  // #region nats
+  const connection = await connect({ servers: url });
+  const forwarder = createNatsForwarder(store, {
+    connection,
+    stream: 'BANK', // created if missing; the event id is the message id
+    subjectPrefix: 'bank', // subjects bank.<stream type>.<event type>
+    lease: { owner: 'host-a:1201' }, // one instance publishes, the others stand by
+  });
+  await forwarder.start();
+  // #endregion nats
+  return async () => {
+    await forwarder.stop();
+    await connection.close();
+  };
 }
 
 // #region shutdown

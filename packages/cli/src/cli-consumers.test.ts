@@ -44,6 +44,41 @@ async function runFailingApp(): Promise<void> {
 }
 
 describe('consumers', () => {
+  it('shows each partition of a partitioned consumer with its owner, position and lag', async () => {
+    const storage = createSqliteStorage({ path: file });
+    const split = createSubscription(createEventStore({ storage, events: [Account] }), {
+      name: 'split',
+      partitions: 2,
+      lease: { owner: 'app-3' },
+      handle: () => undefined,
+    });
+    await split.start();
+    await split.waitUntilCaughtUp();
+    try {
+      const json = await cli(['consumers', ...store(), '--json']);
+      const reports = JSON.parse(json.stdout) as Record<string, unknown>[];
+      const partitions = reports.filter((r) => r.name === 'split');
+      expect(partitions).toEqual(
+        [0, 1].map((index) =>
+          expect.objectContaining({
+            consumerId: `subscription:split#p${index}/2`,
+            kind: 'subscription',
+            partition: { index, count: 2 },
+            state: 'running',
+            position: 7,
+            lag: 0,
+            owner: 'app-3',
+          }),
+        ),
+      );
+      const text = await cli(['consumers', ...store()]);
+      expect(text.stdout).toMatch(/subscription:split#p1\/2\s+running\s+7\s+0\s+app-3/);
+    } finally {
+      await split.stop();
+      await storage.close();
+    }
+  });
+
   it("shows every consumer of the store with its state, lag, owner, last error and its event, and listeners' dead letters", async () => {
     await runFailingApp();
     // A consumer running in another process while the CLI looks.

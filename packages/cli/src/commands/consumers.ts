@@ -21,7 +21,8 @@ export const consumersCommand: Command = {
     'up on an event and has not got past it since: the event and the error follow the table),\n' +
     'running (a process holds its lease), stopped (no process holds its lease) or retired (a\n' +
     "projection version replaced by a rebuild). DEAD counts a listener's dead letters (see\n" +
-    '`hindsight dead-letters`).\n' +
+    '`hindsight dead-letters`). A partitioned consumer has a row per partition\n' +
+    '(`<id>#p<index>/<count>`), each with its own position, lag and owner.\n' +
     '--restart records a request in the store: the processes where that consumer failed look for\n' +
     'one every poll interval and start it again at the event it failed on (fix the cause first).\n' +
     'Examples:\n' +

@@ -10,11 +10,13 @@ import { summarizeStore } from './store-queries.js';
  * - `stopped`: no process holds its lease (or it runs without one, which the store cannot see).
  */
 export interface ConsumerReport {
-  /** Its checkpoint id, `<kind>:<name>`. */
+  /** Its checkpoint id, `<kind>:<name>`, for a partition `<kind>:<name>#p<index>/<count>`. */
   readonly consumerId: string;
   /** Null for an id written by hand, without a kind. */
   readonly kind: string | null;
   readonly name: string;
+  /** One partition of a partitioned consumer: its own position, lag and owner; null otherwise. */
+  readonly partition: { readonly index: number; readonly count: number } | null;
   readonly state: 'failed' | 'retired' | 'running' | 'stopped';
   /** Null before its first checkpoint. */
   readonly position: number | null;
@@ -38,6 +40,7 @@ export interface ConsumerReport {
 }
 
 const kinded = /^(subscription|projection|process|listener):(.+)$/;
+const partitioned = /^(.+)#p([0-9]+)\/([0-9]+)$/;
 
 /** Every consumer the store knows of (a checkpoint or a recorded failure), ascending by id. */
 export async function reportConsumers(opened: OpenedStore): Promise<ConsumerReport[]> {
@@ -52,13 +55,15 @@ export async function reportConsumers(opened: OpenedStore): Promise<ConsumerRepo
     const failure = failed.get(consumerId);
     const lease = await storage.leases?.read(consumerId);
     const live = lease !== undefined && lease.expiresAt.getTime() > now;
-    const [, kind, name] = kinded.exec(consumerId) ?? [];
+    const [, baseId = consumerId, index, count] = partitioned.exec(consumerId) ?? [];
+    const [, kind, name] = kinded.exec(baseId) ?? [];
     const position = checkpoint?.position ?? null;
     const retired = checkpoint?.retired === true;
     reports.push({
       consumerId,
       kind: kind ?? null,
-      name: name ?? consumerId,
+      name: name ?? baseId,
+      partition: index === undefined ? null : { index: Number(index), count: Number(count) },
       state: failure !== undefined ? 'failed' : retired ? 'retired' : live ? 'running' : 'stopped',
       position,
       head,
@@ -66,7 +71,8 @@ export async function reportConsumers(opened: OpenedStore): Promise<ConsumerRepo
       owner: live ? lease.owner : null,
       leaseExpiresAt: live ? lease.expiresAt.toISOString() : null,
       lastError: failure === undefined ? null : lastError(failure),
-      ...(kind === 'listener' && name !== undefined
+      // A partitioned listener's dead letters are one list: counted on its first partition.
+      ...(kind === 'listener' && name !== undefined && (index === undefined || index === '0')
         ? { deadLetters: (await listDeadLetters(opened, name)).length }
         : {}),
     });

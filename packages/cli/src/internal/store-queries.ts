@@ -51,7 +51,8 @@ export async function summarizeStore(opened: OpenedStore): Promise<StoreSummary>
 }
 
 /** Checkpoint ids of projection versions: `projection:<name>@<version>`. */
-const projectionCheckpoint = /^projection:(.+)@([1-9][0-9]*)$/;
+// A partition's checkpoint (`…@2#p0/4`) belongs to its version as the version's own does.
+const projectionCheckpoint = /^projection:(.+)@([1-9][0-9]*)(?:#p[0-9]+\/[0-9]+)?$/;
 
 async function withRetired(
   opened: OpenedStore,

@@ -7,6 +7,7 @@ declare module './hindsight-error.js' {
     NOT_SUPPORTED: NotSupportedError;
     LEASE_LOST: LeaseLostError;
     PROJECTION_VERSION_IN_USE: ProjectionVersionInUseError;
+    PARTITION_COUNT_CHANGED: PartitionCountChangedError;
   }
 }
 
@@ -160,4 +161,37 @@ export class ProjectionVersionInUseError extends HindsightError {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A consumer was started with another partition count than the one its checkpoints were written
+ * with (or without partitions after running with them). Its events are routed by
+ * `partitionOf(streamId, count)`, so each partition's checkpoint only means something for the
+ * count it was saved under: resuming with another count would skip or repeat events. Nothing was
+ * started. Move a projection to a new count by rebuilding it into a new version
+ * (`rebuildProjection`), whose partitions start from the switch; for other consumers, stop every
+ * instance and start under a new name.
+ *
+ * @example
+ * ```ts
+ * if (isHindsightError(error, 'PARTITION_COUNT_CHANGED')) console.log(`${error.consumer}: ${error.stored} → ${error.requested}`);
+ * ```
+ */
+export class PartitionCountChangedError extends HindsightError {
+  readonly consumer: string;
+  /** The count its checkpoints were written with (1 for a consumer without partitions). */
+  readonly stored: number;
+  /** The count it was started with (1 for a consumer without partitions). */
+  readonly requested: number;
+
+  constructor(args: { consumer: string; stored: number; requested: number }) {
+    super(
+      'PARTITION_COUNT_CHANGED',
+      `Consumer "${args.consumer}" runs with ${args.stored} partition(s); it cannot resume with ${args.requested}: ` +
+        'rebuild a projection into a new version, or start the consumer under a new name',
+    );
+    this.consumer = args.consumer;
+    this.stored = args.stored;
+    this.requested = args.requested;
+  }
 }

@@ -36,6 +36,7 @@ export const hindsightErrorCodes = [
   'LEASE_LOST',
   'PROJECTION_VERSION_IN_USE',
   'SUBJECT_KEY_UNAVAILABLE',
+  'PARTITION_COUNT_CHANGED',
 ] as const;
 
 /**

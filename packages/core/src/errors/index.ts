@@ -4,6 +4,7 @@ export {
   HandlerFailedError,
   LeaseLostError,
   NotSupportedError,
+  PartitionCountChangedError,
   ProjectionVersionInUseError,
 } from './consumer-errors.js';
 export {

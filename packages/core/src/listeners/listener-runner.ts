@@ -9,11 +9,11 @@ import { consumerCheckpointId } from '../subscriptions/checkpoint-id.js';
 import {
   type Consumer,
   type ConsumerOptions,
-  ConsumerRunner,
   consumerOf,
   eventRef,
   type StartOptions,
 } from '../subscriptions/consumer-runner.js';
+import { createConsumerRunner } from '../subscriptions/partitioned-consumer.js';
 import type { ListenerDefinition } from './define-listener.js';
 
 /**
@@ -114,7 +114,7 @@ export function createListenerRunner<Tx>(
   options: ConsumerOptions & StartOptions = {},
 ): ListenerRunner {
   const reader = store.reader ?? EventReader.raw;
-  const runner = new ConsumerRunner(
+  const runner = createConsumerRunner(
     store.storage,
     {
       name: listener.name,

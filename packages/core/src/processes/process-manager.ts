@@ -171,6 +171,15 @@ export function createProcessManager<
   options: ProcessManagerOptions = {},
 ): ProcessManager<State> {
   const { name } = definition;
+  if (options.partitions !== undefined) {
+    // An instance's state spans streams (it is keyed by correlation): partitions by stream would
+    // let two partitions step one instance at once.
+    throw new InvalidArgumentError({
+      argument: 'partitions',
+      value: options.partitions,
+      problem: `process manager "${name}" runs unpartitioned: its instances span streams`,
+    });
+  }
   const runner = new ConsumerRunner(
     store.storage,
     {

@@ -12,6 +12,8 @@ import {
   ConsumerRunner,
   type ConsumerStatus,
 } from '../subscriptions/consumer-runner.js';
+import { createConsumerRunner, type RunnerHandle } from '../subscriptions/partitioned-consumer.js';
+import { partitionCheckpointId, partitionOf } from '../subscriptions/partitions.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import {
   liveVersions,
@@ -227,7 +229,17 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
       const { runner, version } = await this.#current();
       // Between two live events, so the checkpoint read is exactly what the read model holds.
       return runner.exclusive(async () => {
-        const upTo = (await this.#storage.loadCheckpoint(projectionCheckpointId(this.name, version))) ?? 0;
+        // Partitioned: the stream's own partition says how far the read model holds it.
+        const base = projectionCheckpointId(this.name, version);
+        const { partitions } = this.#options;
+        const upTo =
+          (partitions === undefined
+            ? undefined
+            : await this.#storage.loadCheckpoint(
+                partitionCheckpointId(base, partitionOf(streamId, partitions), partitions),
+              )) ??
+          (await this.#storage.loadCheckpoint(base)) ??
+          0;
         return replayStream(this.#storage, this.#reader, this.#projection, streamId, version, upTo);
       });
     }
@@ -263,7 +275,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
     };
     const live: Live = {
       version,
-      runner: new ConsumerRunner(
+      runner: createConsumerRunner(
         this.#storage,
         {
           name: this.name,
@@ -304,7 +316,7 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
 }
 
 interface Live {
-  readonly runner: ConsumerRunner<unknown>;
+  readonly runner: RunnerHandle<unknown>;
   readonly version: number;
 }
 

@@ -217,6 +217,48 @@ describe('inline projections', () => {
 });
 
 describe('async projections', () => {
+  it('run in partitions, and change their count by a rebuild into a new version', async () => {
+    const summaries = createSummaries();
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Order] });
+    const orders = createRepository(store, Order);
+    for (let i = 0; i < 20; i += 1) await orders.execute(`o${i}`, 'create', { total: i });
+    const four = createProjectionRunner(store, summaries.projection, { partitions: 4, batchSize: 3 });
+    await four.start();
+    for (let i = 0; i < 20; i += 2) await orders.execute(`o${i}`, 'pay', { amount: i });
+    await four.waitUntilCaughtUp();
+    const status = await four.status();
+    expect(status.partitions?.map((partition) => partition.position)).toEqual([30, 30, 30, 30]);
+    await four.stop();
+    expect([...summaries.table(1).values()].map((row) => row.events).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => (i < 10 ? 1 : 2)),
+    );
+
+    // Another count on the same version would misread the partition checkpoints: refused.
+    const two = createProjectionRunner(store, summaries.projection, { partitions: 2 });
+    const refused = await two.start().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isHindsightError(refused, 'PARTITION_COUNT_CHANGED')).toBe(true);
+    // The documented way: rebuild into a new version; its partitions start from the switch.
+    expect(await rebuildProjection(store, summaries.projection)).toMatchObject({ version: 2, events: 30 });
+    const moved = createProjectionRunner(store, summaries.projection, { partitions: 2 });
+    await moved.start();
+    await orders.execute('o1', 'pay', { amount: 1 });
+    await orders.execute('o3', 'pay', { amount: 3 });
+    await moved.waitUntilCaughtUp();
+    await moved.stop();
+    expect(summaries.table(2).get('Order-o1')).toMatchObject({ status: 'paid', events: 2 });
+    expect(summaries.table(2).get('Order-o2')).toMatchObject({ status: 'paid', events: 2 });
+    expect(await store.storage.loadCheckpoint('projection:orderSummaries@2#p0/2')).toBe(32);
+
+    // Replaying one stream reads it up to where its partition stands.
+    summaries.table(2).set('Order-o3', { status: 'bogus', total: -1, paid: -1, events: -1 });
+    const replayed = await moved.rebuild({ streamId: 'Order-o3' });
+    expect(replayed).toMatchObject({ version: 2, events: 2 });
+    expect(summaries.table(2).get('Order-o3')).toMatchObject({ status: 'paid', total: 3, events: 2 });
+  });
+
   it('apply each event with its checkpoint, and replay one stream in place', async () => {
     const summaries = createSummaries();
     const store = createEventStore({ storage: createInMemoryStorage(), events: [Order] });

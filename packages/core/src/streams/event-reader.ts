@@ -128,16 +128,22 @@ export class EventReader {
 
   /**
    * One decoded page of the global log. A `types` filter is widened to the stored names that read
-   * as those types (renamed and split types) and applied again after decoding.
+   * as those types (renamed and split types) and applied again after decoding. `keep` drops
+   * stored events before decoding (a partition keeping its own streams), so they cost no decoding;
+   * `last` and `exhausted` still describe the stored page.
    */
-  async globalPage(source: EventSource, query: GlobalPageQuery): Promise<DecodedPage> {
+  async globalPage(
+    source: EventSource,
+    query: GlobalPageQuery,
+    keep?: (event: StoredEvent) => boolean,
+  ): Promise<DecodedPage> {
     const { types } = query;
     const widened =
       types === undefined || this.#registry.readsRaw ? undefined : this.#registry.storedTypes(types);
     const page = await source.readAll(
       widened === undefined || widened.stored === types ? query : { ...query, types: widened.stored },
     );
-    let events = await this.decode(page);
+    let events = await this.decode(keep === undefined ? page : page.filter(keep));
     if (widened !== undefined && !widened.exact && types !== undefined) {
       const wanted = new Set(types);
       events = events.filter((event) => wanted.has(event.type));

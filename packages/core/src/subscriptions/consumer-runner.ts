@@ -19,6 +19,7 @@ import {
   failureRecord,
 } from './consumer-failures.js';
 import { ConsumerLease, type ConsumerLeaseStatus, type LeaseOptions } from './consumer-lease.js';
+import { checkPartitionCount, checkPartitions, partitionOf } from './partitions.js';
 
 /**
  * Where a consumer is in its life:
@@ -118,6 +119,40 @@ export interface ConsumerStatus {
   readonly handled: number;
   /** Who runs the consumer, where the storage has leases (undefined otherwise). */
   readonly lease: ConsumerLeaseStatus | undefined;
+  /**
+   * A partitioned consumer's partitions (see `ConsumerOptions.partitions`), by index; absent
+   * without partitions. `position` and `lag.events` above are then those of the partition
+   * furthest behind.
+   */
+  readonly partitions?: readonly ConsumerPartitionStatus[];
+}
+
+/**
+ * One partition of a partitioned consumer, as its status shows it.
+ *
+ * @example
+ * ```ts
+ * for (const { index, owner, position, lag } of (await consumer.status()).partitions ?? []) {
+ *   console.log(`#${index} on ${owner ?? 'nobody'} at ${position}, ${lag.events} behind`);
+ * }
+ * ```
+ */
+export interface ConsumerPartitionStatus {
+  readonly index: number;
+  /** The instance holding the partition's lease (undefined while nobody does). */
+  readonly owner: string | undefined;
+  /** Whether it is in this instance's share (while `owner` is another, it waits for that lease). */
+  readonly local: boolean;
+  /** Its checkpoint. */
+  readonly position: number;
+  readonly lag: {
+    /** Positions between its checkpoint and the head (events of other partitions included). */
+    readonly events: number;
+    /** Age of the oldest event of the log after its checkpoint (0 when caught up). */
+    readonly ms: number;
+  };
+  /** Its state in this instance: `stopped` when another instance (or none) runs it. */
+  readonly state: ConsumerState;
 }
 
 /**
@@ -198,6 +233,16 @@ export interface ConsumerOptions {
    * already. Wire it to your alerting.
    */
   readonly onError?: (failure: ConsumerFailure) => void | Promise<void>;
+  /**
+   * Splits the consumer into this many partitions, so several processes share its work: each
+   * stream goes to partition `partitionOf(streamId, partitions)`, keeping its events in order,
+   * and each partition has its own checkpoint and lease. The instances running the consumer
+   * divide the partitions between them and rebalance as instances start, stop or die; one
+   * instance alone runs them all. Default: no partitions (one runner for the whole log). The
+   * count is fixed for a consumer's checkpoints: starting with another count throws
+   * `PartitionCountChangedError` (rebuild a projection into a new version instead).
+   */
+  readonly partitions?: number;
 }
 
 /**
@@ -294,6 +339,12 @@ export interface RunnerSpec {
   readonly reader?: EventReader | undefined;
   /** Where the runner's spans and metrics go (the store's); none when absent. */
   readonly instrumentation?: Instrumentation | undefined;
+  /**
+   * Set for one partition of a partitioned consumer: the runner handles only the streams routed
+   * to `index` of `count`, on its own checkpoint (`checkpointId`), and without one yet starts
+   * where the unpartitioned checkpoint `baseCheckpointId` stands (a rebuild's switch-over).
+   */
+  readonly partition?: { readonly index: number; readonly count: number; readonly baseCheckpointId: string };
 }
 
 /** Events handled and retried together; the checkpoint moves to `position` once it `closesPosition`. */
@@ -371,6 +422,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   #loop: Promise<void> | undefined;
   #stopping = false;
   #appended = false;
+  // The position moved past skipped events without saving: the next exhausted page saves it.
+  #skippedUnsaved = false;
   #sleeper: Sleeper | undefined;
   #unsubscribe: (() => void) | undefined;
   #waiters: Waiter[] = [];
@@ -401,6 +454,17 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     checkVersion('retry.initialDelayMs', this.#initialDelayMs, 0);
     checkVersion('retry.maxDelayMs', this.#maxDelayMs, 0);
     checkStartFrom(spec.startFrom);
+    checkPartitions(spec.partition?.count);
+  }
+
+  /** Its state as of now, without asking the storage (see {@link status}). */
+  get state(): ConsumerState {
+    return this.#state;
+  }
+
+  /** The position handled last, without asking the storage. */
+  get position(): number {
+    return this.#position;
   }
 
   /** Runs `work` between two of the loop's steps, never during one. */
@@ -423,6 +487,10 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     const lease = this.#lease;
     try {
       // The first try at the lease is part of starting, so an owner is known once start resolves.
+      // A consumer that ran partitioned has no meaningful checkpoint of its own.
+      if (this.#spec.partition === undefined) {
+        await checkPartitionCount(this.storage.documents, this.name, this.#spec.checkpointId, undefined);
+      }
       if (lease !== undefined) {
         lease.engage();
         await lease.tryAcquire();
@@ -644,8 +712,10 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
    * at once when this runner may write (`owner`), so every later owner starts from the same point.
    */
   async #loadPosition(owner: boolean): Promise<number> {
-    const { checkpointId, startFrom } = this.#spec;
-    const saved = await this.storage.loadCheckpoint(checkpointId);
+    const { checkpointId, startFrom, partition } = this.#spec;
+    const saved =
+      (await this.storage.loadCheckpoint(checkpointId)) ??
+      (partition === undefined ? undefined : await this.storage.loadCheckpoint(partition.baseCheckpointId));
     if (owner && this.#recoveredAt === undefined) {
       // A failure a previous owner recorded: this owner clears it once past its event.
       const recorded = await this.storage.documents?.get(consumerFailures, checkpointId);
@@ -675,12 +745,16 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       const head = await this.storage.headPosition();
       this.#head = Math.max(this.#head, head);
       const after = this.#position;
-      const { events, exhausted, last } = await this.#reader.globalPage(this.storage, {
-        ...this.#filter(),
-        after,
-        upTo: head,
-        limit: this.#batchSize,
-      });
+      // Routing in the reader: each partition reads the log and keeps its own streams, before
+      // decoding them (see bench/ for what partitions gain, and what reading costs them).
+      const partition = this.#spec.partition;
+      const { events, exhausted, last } = await this.#reader.globalPage(
+        this.storage,
+        { ...this.#filter(), after, upTo: head, limit: this.#batchSize },
+        partition === undefined
+          ? undefined
+          : (event) => partitionOf(event.streamId, partition.count) === partition.index,
+      );
       return { head, page: events, exhausted, last };
     });
     if (read === false) return;
@@ -691,11 +765,14 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     // Decoding may have dropped stored events of the page (parts of a split outside the filter):
     // read on after them. The checkpoint stays at the last event handled, so a restart reads them
     // again and drops them again.
-    if (!exhausted && last !== undefined && last > this.#position) this.#advance(last);
+    if (!exhausted && last !== undefined && last > this.#position) {
+      this.#advance(last);
+      this.#skippedUnsaved = true;
+    }
     if (exhausted) {
-      // Everything up to `head` is handled; with a filter, skipped events lie below it too,
-      // so the checkpoint moves to the head and a restart does not scan them again.
-      if (this.#position < head) {
+      // Everything up to `head` is handled; with a filter (or a partition), skipped events lie
+      // below it too, so the checkpoint moves to the head and a restart does not scan them again.
+      if (this.#position < head || this.#skippedUnsaved) {
         try {
           await this.storage.saveCheckpoint(this.#spec.checkpointId, head);
         } catch (error) {
@@ -705,6 +782,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
           return;
         }
         this.#advance(head);
+        this.#skippedUnsaved = false;
       }
       this.#state = 'running';
       await this.#idle();

@@ -1,13 +1,8 @@
 import type { EventCatalog, SchemasOf, StoredEventOf, StreamTypesOf } from '../events/event-catalog.js';
 import type { EventStore } from '../streams/event-store.js';
 import { consumerCheckpointId } from './checkpoint-id.js';
-import {
-  type Consumer,
-  type ConsumerOptions,
-  ConsumerRunner,
-  consumerOf,
-  type StartOptions,
-} from './consumer-runner.js';
+import { type Consumer, type ConsumerOptions, consumerOf, type StartOptions } from './consumer-runner.js';
+import { createConsumerRunner } from './partitioned-consumer.js';
 
 /**
  * What a subscription handler gets besides the event.
@@ -80,7 +75,7 @@ export function createSubscription<
   Tx,
   const Types extends keyof SchemasOf<Catalogs> & string = keyof SchemasOf<Catalogs> & string,
 >(store: EventStore<Catalogs, Tx>, options: SubscriptionOptions<Catalogs, Tx, Types>): Consumer {
-  const runner = new ConsumerRunner(
+  const runner = createConsumerRunner(
     store.storage,
     {
       name: options.name,

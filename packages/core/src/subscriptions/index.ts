@@ -11,6 +11,7 @@ export type {
   BackoffOptions,
   Consumer,
   ConsumerOptions,
+  ConsumerPartitionStatus,
   ConsumerState,
   ConsumerStatus,
   ConsumerWait,
@@ -21,6 +22,7 @@ export {
   type SubscriptionContext,
   type SubscriptionOptions,
 } from './create-subscription.js';
+export { partitionCheckpointId, partitionOf } from './partitions.js';
 export {
   type ShutdownOnSignalsOptions,
   type ShutdownOutcome,

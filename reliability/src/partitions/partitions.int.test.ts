@@ -1,0 +1,169 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createEventStore, defineStreamType, partitionOf } from '@hindsight/core';
+import { createPostgresStorage } from '@hindsight/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { buildPackages } from '../crash/crash-harness.js';
+import { createRandom, readEverything, sleep } from '../support/events.js';
+import { createPool, databaseUrl, dropSchema, uniqueName } from '../support/postgres.js';
+import { recordFigures } from '../support/results.js';
+import { scale, timeoutFor } from '../support/soak.js';
+
+const workerPath = fileURLToPath(new URL('../../fixtures/partition-worker.mjs', import.meta.url));
+const kills = scale(8, 150);
+const instances = 3;
+const partitions = 4;
+const ttlMs = 400;
+const running = new Set<ChildProcess>();
+
+beforeAll(buildPackages, 180_000);
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+interface Worker {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly messages: { kind: string; partitions?: unknown }[];
+}
+
+function startWorker(options: Record<string, unknown>): Worker {
+  const child = fork(workerPath, [JSON.stringify(options)], {
+    // Not vitest's flags: they would resolve the packages to their TypeScript sources.
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  running.add(child);
+  const messages: Worker['messages'] = [];
+  child.on('message', (message) => messages.push(message as Worker['messages'][number]));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, exited, messages };
+}
+
+/** Resolves once the worker's consumer has started (Node's start-up alone takes a while). */
+async function started(worker: Worker): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!worker.messages.some((message) => message.kind === 'started')) {
+    if (Date.now() > deadline) throw new Error('a worker did not start within 20 s');
+    await sleep(10);
+  }
+}
+
+describe('a partitioned projection across SIGKILLed instance processes on PostgreSQL', () => {
+  it(
+    'applies every event exactly once into the table, in per-stream order, shared between instances',
+    async () => {
+      const pool = createPool();
+      const schema = uniqueName('hs_parts');
+      const storage = createPostgresStorage({ client: pool, schema });
+      try {
+        await storage.migrate();
+        await pool.query(`
+          CREATE TABLE ${schema}.rm_streams (stream_id text PRIMARY KEY, events int NOT NULL, last_version int NOT NULL);
+          CREATE TABLE ${schema}.rm_applied (position bigint NOT NULL, event_id text NOT NULL, worker text NOT NULL);
+          CREATE TABLE ${schema}.rm_anomalies (position bigint NOT NULL, note text NOT NULL);
+        `);
+        const Counter = defineStreamType('Counter', { Added: z.object({ n: z.number() }) });
+        const store = createEventStore({ storage, events: [Counter] });
+        const seed = Date.now();
+        const random = createRandom(seed);
+        const workerOptions = { url: databaseUrl, schema, partitions, ttlMs };
+
+        let appending = true;
+        let appends = 0;
+        const writer = (async () => {
+          while (appending) {
+            const size = 1 + Math.floor(random() * 3);
+            await store.append(
+              `c-${Math.floor(random() * 24)}`,
+              Array.from({ length: size }, (_, n) => ({ type: 'Added' as const, data: { n } })),
+              { streamType: 'Counter' },
+            );
+            appends += 1;
+            if (appends % 4 === 0) await sleep(2);
+          }
+        })();
+
+        let generation = 0;
+        const workers = Array.from({ length: instances }, () =>
+          startWorker({ ...workerOptions, worker: `w${generation++}` }),
+        );
+        for (const worker of workers) await started(worker);
+        for (let kill = 0; kill < kills; kill += 1) {
+          // Long enough for the instances to rebalance and handle pages between kills.
+          await sleep(300 + random() * 700);
+          const slot = Math.floor(random() * instances);
+          const victim = workers[slot];
+          if (victim === undefined) continue;
+          victim.child.kill('SIGKILL');
+          expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
+          // A new instance name: the dead one's partitions wait for its leases to lapse.
+          const replacement = startWorker({ ...workerOptions, worker: `w${generation++}` });
+          workers[slot] = replacement;
+          await started(replacement);
+        }
+        appending = false;
+        await writer;
+        for (const worker of workers) worker.child.kill('SIGKILL');
+        await Promise.all(workers.map((worker) => worker.exited));
+
+        const last = startWorker({ ...workerOptions, worker: 'last', untilCaughtUp: true });
+        expect(await last.exited).toEqual({ code: 0, signal: null });
+        expect(last.messages.map((message) => message.kind)).toContain('caught-up');
+
+        const log = await readEverything(storage);
+        const { rows: applied } = await pool.query<{ event_id: string; worker: string }>(
+          `SELECT event_id, worker FROM ${schema}.rm_applied`,
+        );
+        const { rows: anomalies } = await pool.query(`SELECT * FROM ${schema}.rm_anomalies`);
+        const { rows: streams } = await pool.query<{
+          stream_id: string;
+          events: number;
+          last_version: number;
+        }>(`SELECT stream_id, events, last_version FROM ${schema}.rm_streams ORDER BY stream_id`);
+        const appliedIds = new Set(applied.map((row) => row.event_id));
+        const duplicated = applied.length - appliedIds.size;
+        const lost = log.filter((event) => !appliedIds.has(event.eventId)).length;
+        expect({ duplicated, lost, anomalies: anomalies.length }).toEqual({
+          duplicated: 0,
+          lost: 0,
+          anomalies: 0,
+        });
+        const expected = new Map<string, number>();
+        for (const event of log) expected.set(event.streamId, event.version);
+        expect(streams).toEqual(
+          [...expected.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([stream_id, version]) => ({ stream_id, events: version, last_version: version })),
+        );
+        // The instances really shared the work, and each event went to its stream's partition.
+        const writers = new Set(applied.map((row) => row.worker));
+        expect(writers.size).toBeGreaterThan(instances);
+        expect(new Set(log.map((event) => partitionOf(event.streamId, partitions))).size).toBe(partitions);
+        recordFigures('partitions', 'postgres', {
+          seed,
+          kills,
+          instances,
+          partitions,
+          appends,
+          events: log.length,
+          applied: applied.length,
+          instanceProcesses: writers.size,
+          lost,
+          duplicated,
+        });
+      } finally {
+        await storage.close();
+        await dropSchema(pool, schema);
+        await pool.end();
+      }
+    },
+    timeoutFor(kills * 3_000),
+  );
+});
