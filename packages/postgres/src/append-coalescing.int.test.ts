@@ -108,7 +108,58 @@ describe('PostgreSQL storage: coalesced appends (group commit)', () => {
     expect((await storage.streamInfo('refused-1'))?.version).toBe(1);
   });
 
-  it('orders appends of one stream within a batch as if sent one after the other', async () => {
+  it('checks each expected-version mode on its own within one statement', async () => {
+    for (const name of ['m-any', 'm-exists', 'm-exact', 'm-typed', 'm-exists-bad', 'm-exact-bad']) {
+      await storage.append(request(name, 'no_stream', 2));
+    }
+    // The first append occupies the statement slots, so the rest queue and go as one batch.
+    const wrongType: AppendRequest = { ...request('m-typed', 'any'), streamType: 'Other' };
+    const counter = countStatements(pool);
+    let outcomes: PromiseSettledResult<AppendResult>[];
+    try {
+      outcomes = await Promise.allSettled([
+        storage.append(request('m-first-a', 'no_stream')),
+        storage.append(request('m-first-b', 'no_stream')),
+        storage.append(request('m-any', 'any', 3)),
+        storage.append(request('m-exists', 'stream_exists')),
+        storage.append(request('m-exact', 2)),
+        storage.append(request('m-new-zero', 0)),
+        storage.append(request('m-new-any', 'any')),
+        storage.append(wrongType),
+        storage.append(request('m-exists-none', 'stream_exists')),
+        storage.append(request('m-exact-bad', 1)),
+        storage.append(request('m-exists-bad', 'no_stream')),
+      ]);
+    } finally {
+      counter.stop();
+    }
+    expect(counter.names.some((name) => name.startsWith('hindsight_append_batch'))).toBe(true);
+    const versions = outcomes.map((outcome) =>
+      outcome.status === 'fulfilled' ? outcome.value.version : outcome.reason.code,
+    );
+    expect(versions).toEqual([
+      1,
+      1,
+      5,
+      3,
+      3,
+      1,
+      1,
+      'STREAM_TYPE_MISMATCH',
+      'CONCURRENCY_CONFLICT',
+      'CONCURRENCY_CONFLICT',
+      'CONCURRENCY_CONFLICT',
+    ]);
+    const any = await storage.readStream('m-any', { direction: 'forward', fromVersion: 1, limit: 10 });
+    expect(any.map((event) => event.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(any.map((event) => event.position)).toEqual(
+      [...any.map((event) => event.position)].sort((a, b) => a - b),
+    );
+    expect(await storage.streamInfo('m-exists-none')).toBeUndefined();
+    expect((await storage.streamInfo('m-typed'))?.streamType).toBe('Account');
+  });
+
+  it('orders appends of one stream as if sent one after the other', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, () => storage.append(request('same-stream', 'any'))),
     );
