@@ -21,6 +21,7 @@ import {
   loadAggregate,
   projectionCatchUp,
   readStream,
+  readStreamUpcast,
   sequentialAppends,
 } from './scenarios/scenarios.js';
 import { fullSizes, quickSizes } from './scenarios/sizes.js';
@@ -31,7 +32,7 @@ const usage = `Usage: npm run bench [-- --quick | --full] [--memory] [--scenario
   --quick    a subset sized to run in a few minutes (default)
   --full     every scenario at full size (1M-event catch-up)
   --memory   run Hindsight on its in-memory storage instead of PostgreSQL (not comparable)
-  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s6 s6b s7; or BENCH_SCENARIOS)
+  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s5d s6 s6b s7; or BENCH_SCENARIOS)
 
 PostgreSQL from HINDSIGHT_PG_URL (default postgres://postgres@127.0.0.1:5432/test). Each run creates
 its own schemas and drops them at the end. Progress goes to stderr, the table to stdout, results to
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
       ['s4', contendedAppends(sizes)],
       ['s5a', readStream(sizes)],
       ['s5b', loadAggregate(sizes)],
+      ['s5d', readStreamUpcast(sizes)],
       ['s6', catchUp(sizes)],
       ['s6b', projectionCatchUp(sizes)],
       ['s7', consumerLatency(sizes)],
