@@ -24,7 +24,7 @@ interface Pending {
  * Group commit in the client. An append that finds fewer than `maxInFlight` statements running is
  * sent at once, alone, so a lone writer waits for nothing; appends arriving while that many run
  * queue up, and the next free slot sends the queue as one statement: one round trip and one commit
- * (one WAL flush) for all of them. Appends of one stream go one statement at a time, in order. Each keeps its own outcome: a refused append is answered
+ * (one WAL flush) for all of them. Each keeps its own outcome: a refused append is answered
  * undefined and its neighbours are written. A batch that fails as a whole (a reused event id, a
  * payload jsonb refuses, a lost connection) is sent again append by append, so only the culprit's
  * caller sees its error; an append that did commit before the connection broke is then refused by
@@ -36,7 +36,6 @@ export class AppendCoalescer {
   readonly #maxBatch: number;
   #queue: Pending[] = [];
   #inFlight = 0;
-  readonly #streamsInFlight = new Set<string>();
 
   constructor(sender: AppendSender, options: { maxInFlight: number; maxBatch: number }) {
     this.#sender = sender;
@@ -52,41 +51,40 @@ export class AppendCoalescer {
   }
 
   #sendWhatCan(): void {
-    while (this.#inFlight < this.#maxInFlight) {
+    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
       const batch = this.#takeBatch();
-      if (batch.length === 0) return;
       this.#inFlight += 1;
-      const streams = batch.map((pending) => pending.append.request.streamId);
-      for (const streamId of streams) this.#streamsInFlight.add(streamId);
       // Never rejects: every outcome, error included, goes to the appends' own promises.
       void this.#sendBatch(batch).finally(() => {
         this.#inFlight -= 1;
-        for (const streamId of streams) this.#streamsInFlight.delete(streamId);
         this.#sendWhatCan();
       });
     }
   }
 
   /**
-   * The oldest queued appends, at most one per stream and none of a stream in flight: a batch
-   * writes set-based, so an append must not depend on another of the same statement, and two
-   * statements locking rows of the same streams could deadlock. The others wait their turn, in
-   * order.
+   * The oldest queued appends, at most one per stream: a batch writes set-based, so an append
+   * must not depend on another of the same statement. Another append of a stream already in the
+   * batch goes at once, alone, beside it, as it would uncoalesced: writers racing on one stream
+   * settle in the database together (one wins, the others are refused), not one round trip after
+   * the other.
    */
   #takeBatch(): Pending[] {
     const batch: Pending[] = [];
-    const waiting: Pending[] = [];
     const taken = new Set<string>();
+    let rest = 0;
     for (const pending of this.#queue) {
       const { streamId } = pending.append.request;
-      if (batch.length < this.#maxBatch && !taken.has(streamId) && !this.#streamsInFlight.has(streamId)) {
+      if (batch.length >= this.#maxBatch) {
+        this.#queue[rest++] = pending;
+      } else if (taken.has(streamId)) {
+        void this.#sendOne(pending);
+      } else {
         batch.push(pending);
         taken.add(streamId);
-      } else {
-        waiting.push(pending);
       }
     }
-    this.#queue = waiting;
+    this.#queue.length = rest;
     return batch;
   }
 
