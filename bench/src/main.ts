@@ -32,6 +32,7 @@ const usage = `Usage: npm run bench [-- --quick | --full] [--memory] [--scenario
   --quick    a subset sized to run in a few minutes (default)
   --full     every scenario at full size (1M-event catch-up)
   --memory   run Hindsight on its in-memory storage instead of PostgreSQL (not comparable)
+  --no-coalesce  Hindsight (pg) with coalesceAppends: false (each append its own statement)
   --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s5d s6 s6b s7; or BENCH_SCENARIOS)
 
 PostgreSQL from HINDSIGHT_PG_URL (default postgres://postgres@127.0.0.1:5432/test). Each run creates
@@ -43,6 +44,9 @@ replaces the last complete run).`;
 // into npm_config_* variables: accept both spellings.
 const flag = (name: string): boolean =>
   process.argv.includes(`--${name}`) || process.env[`npm_config_${name}`] === 'true';
+// npm reads `--no-coalesce` as the negation of a `coalesce` setting.
+const noCoalesce = (): boolean =>
+  process.argv.includes('--no-coalesce') || process.env.npm_config_coalesce === 'false';
 
 function scenariosOption(): Set<string> | undefined {
   const inline = process.argv.find((arg) => arg.startsWith('--scenarios='));
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
     contenders.push(await createRawContender(url, schemas.raw, poolSize));
     contenders.push(
       createHindsightContender(
-        memory ? memoryBackend() : await postgresBackend(url, schemas.hindsight, poolSize),
+        memory ? memoryBackend() : await postgresBackend(url, schemas.hindsight, poolSize, !noCoalesce()),
       ),
     );
     contenders.push(await createEmmettContender(url, schemas.emmett, poolSize));
