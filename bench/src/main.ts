@@ -22,6 +22,7 @@ import {
   loadAggregate,
   projectionCatchUp,
   readStream,
+  readStreamUpcast,
   sequentialAppends,
 } from './scenarios/scenarios.js';
 import { fullSizes, quickSizes } from './scenarios/sizes.js';
@@ -32,7 +33,8 @@ const usage = `Usage: npm run bench [-- --quick | --full] [--memory] [--scenario
   --quick    a subset sized to run in a few minutes (default)
   --full     every scenario at full size (1M-event catch-up)
   --memory   run Hindsight on its in-memory storage instead of PostgreSQL (not comparable)
-  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s6 s6b s7 partitions; or BENCH_SCENARIOS)
+  --no-coalesce  Hindsight (pg) with coalesceAppends: false (each append its own statement)
+  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s5d s6 s6b s7 partitions; or BENCH_SCENARIOS)
   --only partitions  only the partition scaling run (1, 2, 4 worker processes; BENCH_PARTITION_EVENTS
              events, default 100000)
 
@@ -45,6 +47,9 @@ replaces the last complete run).`;
 // into npm_config_* variables: accept both spellings.
 const flag = (name: string): boolean =>
   process.argv.includes(`--${name}`) || process.env[`npm_config_${name}`] === 'true';
+// npm reads `--no-coalesce` as the negation of a `coalesce` setting.
+const noCoalesce = (): boolean =>
+  process.argv.includes('--no-coalesce') || process.env.npm_config_coalesce === 'false';
 
 function scenariosOption(): Set<string> | undefined {
   const only = process.argv.indexOf('--only');
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
     contenders.push(await createRawContender(url, schemas.raw, poolSize));
     contenders.push(
       createHindsightContender(
-        memory ? memoryBackend() : await postgresBackend(url, schemas.hindsight, poolSize),
+        memory ? memoryBackend() : await postgresBackend(url, schemas.hindsight, poolSize, !noCoalesce()),
       ),
     );
     contenders.push(await createEmmettContender(url, schemas.emmett, poolSize));
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
       ['s4', contendedAppends(sizes)],
       ['s5a', readStream(sizes)],
       ['s5b', loadAggregate(sizes)],
+      ['s5d', readStreamUpcast(sizes)],
       ['s6', catchUp(sizes)],
       ['s6b', projectionCatchUp(sizes)],
       ['s7', consumerLatency(sizes)],

@@ -82,6 +82,11 @@ export interface Contender {
   streamVersion(id: string, atLeast: number): Promise<number>;
   /** Reads a whole stream; returns how many events were read. */
   readStream(id: string): Promise<number>;
+  /**
+   * Hindsight only: reads a whole stream through a catalog whose event type evolved once since
+   * the events were written, so every event passes one upcaster; returns how many were read.
+   */
+  readStreamUpcast?(id: string): Promise<number>;
   /** Folds an account from all its events (no snapshots). */
   loadAggregate(id: string): Promise<AccountState>;
   /**

@@ -19,14 +19,15 @@ export async function postgresBackend(
   url: string,
   schema: string,
   poolSize: number,
+  coalesceAppends = true,
 ): Promise<HindsightBackend> {
   const pool = createPool(url, poolSize);
-  const storage = createPostgresStorage({ client: pool, schema });
+  const storage = createPostgresStorage({ client: pool, schema, coalesceAppends });
   await storage.migrate();
   return {
     key: 'hindsight',
     label: 'Hindsight (pg)',
-    note: `@hindsight/postgres, createPostgresStorage({ client: pg.Pool(max ${poolSize}), schema })`,
+    note: `@hindsight/postgres, createPostgresStorage({ client: pg.Pool(max ${poolSize}), schema${coalesceAppends ? '' : ', coalesceAppends: false'} })`,
     storage,
     balances: {
       async create(trial) {

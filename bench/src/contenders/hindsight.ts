@@ -7,6 +7,7 @@ import {
   defineAggregate,
   defineProjection,
   type EventStorage,
+  evolving,
   isHindsightError,
 } from '@hindsight/core';
 import { z } from 'zod';
@@ -37,6 +38,22 @@ const Account = defineAggregate('Account')
     deposit: (_state, input: { amount: number }) => deposit(-1, input.amount),
   });
 
+/**
+ * The same events as a later version of the application sees them: `Deposited` evolved once (the
+ * amount became cents), so every stored event, written as version 1, passes one upcaster on read.
+ */
+const EvolvedAccount = defineAggregate('Account')
+  .events({
+    Deposited: evolving(z.object({ amount: z.number(), note: z.string(), seq: z.number().int() })).to(
+      2,
+      z.object({ amountCents: z.number().int(), note: z.string(), seq: z.number().int() }),
+      ({ amount, note, seq }) => ({ amountCents: Math.round(amount * 100), note, seq }),
+    ),
+  })
+  .initialState(initialAccount)
+  .evolve({ Deposited: (state) => state })
+  .commands({});
+
 /** A storage for Hindsight, built by one factory per backend (memory, PostgreSQL, SQLite). */
 export interface HindsightBackend {
   readonly key: ContenderKey;
@@ -63,6 +80,7 @@ export interface BalancesReadModel {
  */
 export function createHindsightContender(backend: HindsightBackend): SnapshottingContender {
   const store = createEventStore({ storage: backend.storage, events: [Account] });
+  const evolvedStore = createEventStore({ storage: backend.storage, events: [EvolvedAccount] });
   const accounts = createRepository(store, Account);
   const snapshotted = createRepository(store, Account.withSnapshots({ every: snapshotEvery }));
   let latencySubscriptions = 0;
@@ -96,6 +114,12 @@ export function createHindsightContender(backend: HindsightBackend): Snapshottin
     async readStream(id) {
       let count = 0;
       for await (const _event of store.readStream(accountStream(id), { pageSize: 1000 })) count += 1;
+      return count;
+    },
+
+    async readStreamUpcast(id) {
+      let count = 0;
+      for await (const _event of evolvedStore.readStream(accountStream(id), { pageSize: 1000 })) count += 1;
       return count;
     },
 

@@ -171,6 +171,45 @@ export function readStream(sizes: Sizes): Scenario {
   };
 }
 
+/**
+ * 5d. Reading the same 10k-event stream through an event type that evolved once (issue #12: what
+ * an upcaster costs a read): the primary metric is the read with the upcaster, measured in the
+ * same trial as a read without one. Only stores with upcasters run it.
+ */
+export function readStreamUpcast(sizes: Sizes): Scenario {
+  return {
+    id: 's5d-upcast',
+    title: `5d read a ${sizes.streamLength.toLocaleString('en-US')}-event stream, one upcaster per event`,
+    primary: 'eventsPerSecond',
+    unit: 'events/s',
+    higherIsBetter: true,
+    applies: (contender) => contender.readStreamUpcast !== undefined,
+    async prepare(contender) {
+      if ((await contender.streamVersion('long', 0)) === 0)
+        await seedStream(contender, 'long', sizes.streamLength);
+    },
+    async trial(contender, _prepared, rep) {
+      const readUpcast = contender.readStreamUpcast?.bind(contender);
+      if (readUpcast === undefined) throw new Error(`${contender.label} has no upcasters`);
+      const timed = async (read: (id: string) => Promise<number>): Promise<number> => {
+        const start = now();
+        const count = await read('long');
+        const elapsed = seconds(start);
+        if (count !== sizes.streamLength) throw new Error(`${contender.label} read ${count} events`);
+        return count / elapsed;
+      };
+      // Alternating which goes first, so neither always reads the warmer cache.
+      const plainFirst = rep % 2 === 0;
+      const first = await timed(plainFirst ? contender.readStream.bind(contender) : readUpcast);
+      const second = await timed(plainFirst ? readUpcast : contender.readStream.bind(contender));
+      return {
+        eventsPerSecond: plainFirst ? second : first,
+        plainEventsPerSecond: plainFirst ? first : second,
+      };
+    },
+  };
+}
+
 /** 5b. Loading an aggregate folded from all of its 10k events (no snapshot). */
 export function loadAggregate(sizes: Sizes): Scenario {
   return {

@@ -101,6 +101,7 @@ describe('Drizzle table definitions', () => {
     const migrated = await functionsOf(schema);
     expect(migrated.map((row) => row.name)).toEqual([
       'append_events',
+      'append_events_batch',
       'read_all_page',
       'read_all_page_by_stream_type',
       'read_all_page_by_type',

@@ -19,6 +19,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { quoteIdentifier } from '../internal/identifiers.js';
+import { appendBatchFunctionSql } from '../schema/functions/append-batch-function.js';
 import { appendFunctionSql } from '../schema/functions/append-function.js';
 import { readAllFunctionsSql } from '../schema/functions/read-all-functions.js';
 
@@ -122,7 +123,7 @@ export function hindsightTables(schemaName = 'hindsight') {
 }
 
 /**
- * The SQL of the functions the storage calls (`append_events`, `read_all_page*`), which Drizzle
+ * The SQL of the functions the storage calls (`append_events`, `append_events_batch`, `read_all_page*`), which Drizzle
  * cannot declare. With drizzle-kit, run it once after the tables exist, in a custom migration
  * (`drizzle-kit generate --custom`, then paste it).
  *
@@ -133,5 +134,5 @@ export function hindsightTables(schemaName = 'hindsight') {
  */
 export function hindsightFunctionsSql(schemaName = 'hindsight'): string {
   const schema = quoteIdentifier(schemaName);
-  return `${readAllFunctionsSql(schema)}\n${appendFunctionSql(schema)}`;
+  return `${readAllFunctionsSql(schema)}\n${appendFunctionSql(schema)}\n${appendBatchFunctionSql(schema)}`;
 }

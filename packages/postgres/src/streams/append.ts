@@ -23,19 +23,27 @@ export interface AppendRow {
   readonly recorded_ms: string;
 }
 
-/** The statement's parameters, and the JSON texts the stored events are rebuilt from. */
+/** An append's payloads as JSON texts, made once: sent, and parsed back into the stored events. */
 export interface EncodedAppend {
-  readonly params: readonly unknown[];
+  readonly request: AppendRequest;
   readonly data: readonly string[];
   readonly metadata: readonly string[];
 }
 
-export function encodeAppend(request: AppendRequest, lockKey: readonly [number, number]): EncodedAppend {
+export function encodeAppend(request: AppendRequest): EncodedAppend {
+  return {
+    request,
+    data: request.events.map((event) => JSON.stringify(event.data)),
+    metadata: request.events.map((event) => JSON.stringify(event.metadata)),
+  };
+}
+
+/** The parameters of {@link appendStatement}. */
+export function appendParams(encoded: EncodedAppend, lockKey: readonly [number, number]): unknown[] {
+  const { request } = encoded;
   const { expectedVersion, events } = request;
   const exact = typeof expectedVersion === 'number';
-  const data = events.map((event) => JSON.stringify(event.data));
-  const metadata = events.map((event) => JSON.stringify(event.metadata));
-  const params = [
+  return [
     request.streamId,
     request.streamType,
     events.length,
@@ -43,12 +51,62 @@ export function encodeAppend(request: AppendRequest, lockKey: readonly [number, 
     exact ? expectedVersion : null,
     toArrayLiteral(events.map((event) => event.eventId)),
     toArrayLiteral(events.map((event) => event.type)),
-    toArrayLiteral(data),
-    toArrayLiteral(metadata),
+    toArrayLiteral(encoded.data),
+    toArrayLiteral(encoded.metadata),
     ...lockKey,
-    `{${events.map((event) => event.recordedAt?.getTime() ?? 'NULL').join(',')}}`,
+    recordedLiteral(events),
   ];
-  return { params, data, metadata };
+}
+
+/**
+ * Several appends in one statement and one commit: a call of `append_events_batch` (migration 9).
+ * Parameters: $1–$5 per append (stream ids, stream types, event counts, expected-version modes,
+ * exact versions), $6–$9 and $12 per event of all appends in order, $10–$11 the position lock key.
+ */
+export function appendBatchStatement(schema: string): Statement {
+  return defineStatement(
+    'append_batch',
+    `SELECT append_index, positions, version, recorded_ms FROM ${schema}.append_events_batch($1::text[],
+  $2::text[], $3::int[], $4::text[], $5::int[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::int4,
+  $11::int4, $12::int8[])`,
+  );
+}
+
+/** A row of {@link appendBatchStatement}: the 1-based index of a written append, and its row. */
+export interface AppendBatchRow extends AppendRow {
+  readonly append_index: string;
+}
+
+/** The parameters of {@link appendBatchStatement}. */
+export function appendBatchParams(
+  batch: readonly EncodedAppend[],
+  lockKey: readonly [number, number],
+): unknown[] {
+  const requests = batch.map((encoded) => encoded.request);
+  const events = requests.flatMap((request) => request.events);
+  const exactVersion = (request: AppendRequest): string =>
+    typeof request.expectedVersion === 'number' ? String(request.expectedVersion) : 'NULL';
+  return [
+    toArrayLiteral(requests.map((request) => request.streamId)),
+    toArrayLiteral(requests.map((request) => request.streamType)),
+    `{${requests.map((request) => request.events.length).join(',')}}`,
+    toArrayLiteral(
+      requests.map((request) =>
+        typeof request.expectedVersion === 'number' ? 'exact' : request.expectedVersion,
+      ),
+    ),
+    `{${requests.map(exactVersion).join(',')}}`,
+    toArrayLiteral(events.map((event) => event.eventId)),
+    toArrayLiteral(events.map((event) => event.type)),
+    toArrayLiteral(batch.flatMap((encoded) => encoded.data)),
+    toArrayLiteral(batch.flatMap((encoded) => encoded.metadata)),
+    ...lockKey,
+    recordedLiteral(events),
+  ];
+}
+
+function recordedLiteral(events: AppendRequest['events']): string {
+  return `{${events.map((event) => event.recordedAt?.getTime() ?? 'NULL').join(',')}}`;
 }
 
 /**
@@ -56,11 +114,8 @@ export function encodeAppend(request: AppendRequest, lockKey: readonly [number, 
  * are parsed back from the JSON sent: a copy equal to what a read returns, which later changes to
  * the request cannot reach.
  */
-export function appendedEvents(
-  request: AppendRequest,
-  encoded: EncodedAppend,
-  row: AppendRow,
-): StoredEvent[] {
+export function appendedEvents(encoded: EncodedAppend, row: AppendRow): StoredEvent[] {
+  const { request } = encoded;
   const positions = row.positions.split(',').map(Number);
   const lastVersion = Number(row.version);
   const recordedAt = Number(row.recorded_ms);
