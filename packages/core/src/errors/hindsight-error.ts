@@ -35,6 +35,9 @@ export const hindsightErrorCodes = [
   'CONSUMER_STOPPED',
   'LEASE_LOST',
   'PROJECTION_VERSION_IN_USE',
+  'STREAM_CLOSED',
+  'STREAM_DELETED',
+  'STREAM_NOT_FOUND',
 ] as const;
 
 /**

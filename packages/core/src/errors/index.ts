@@ -28,3 +28,8 @@ export {
   UnknownEventTypeError,
   type ValidationIssue,
 } from './hindsight-error.js';
+export {
+  StreamClosedError,
+  StreamDeletedError,
+  StreamNotFoundError,
+} from './stream-lifecycle-errors.js';

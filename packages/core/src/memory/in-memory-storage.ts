@@ -1,4 +1,5 @@
 import { StreamTypeMismatchError } from '../errors/hindsight-error.js';
+import { StreamClosedError, StreamDeletedError } from '../errors/stream-lifecycle-errors.js';
 import type { StoredEvent } from '../events/event.js';
 import { Mutex } from '../internal/mutex.js';
 import { checkExpectedVersionMatches, findAlreadyStored } from '../streams/append-rules.js';
@@ -9,9 +10,13 @@ import type {
   EventStorage,
   GlobalPageQuery,
   StorageAdmin,
+  PreparedEvent,
   StoredSnapshot,
   StreamInfo,
+  StreamLifecycle,
+  StreamLifecycleInfo,
   StreamPageQuery,
+  StreamStatus,
   TransactionHook,
 } from '../streams/event-storage.js';
 import { createInMemoryAdmin } from './in-memory-admin.js';
@@ -30,7 +35,14 @@ export interface InMemoryStorageOptions {
 
 interface StreamRecord {
   readonly streamType: string;
-  readonly events: StoredEvent[];
+  /** Indexed by version - 1; a deleted stream's are gone and only its tombstone is left. */
+  events: StoredEvent[];
+  status: StreamStatus;
+  changedAt: Date | undefined;
+  reason: string | undefined;
+  /** Memory has no hot table to shrink: archiving only records the range (reads are the same). */
+  archivedUpTo: number;
+  tombstone: StoredEvent | undefined;
 }
 
 /**
@@ -49,7 +61,8 @@ export function createInMemoryStorage(
 
 class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly kind = 'memory';
-  readonly #log: StoredEvent[] = [];
+  // Indexed by position - 1; a deleted stream's events leave holes, so positions never move.
+  readonly #log: (StoredEvent | undefined)[] = [];
   readonly #streams = new Map<string, StreamRecord>();
   readonly #byEventId = new Map<string, StoredEvent>();
   readonly #snapshots = new Map<string, StoredSnapshot>();
@@ -61,6 +74,24 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly documents = new InMemoryDocuments();
   readonly leases = new InMemoryLeases(this.#writeLock);
   readonly admin: StorageAdmin;
+  readonly lifecycle: StreamLifecycle = {
+    close: (streamId, closing) => this.#writeLock.run(async () => this.#close(streamId, closing)),
+    delete: (streamId, tombstone, reason) =>
+      this.#writeLock.run(async () => this.#delete(streamId, tombstone, reason)),
+    status: async (streamId) => this.#status(streamId),
+    archive: (streamId, upToVersion) =>
+      this.#writeLock.run(async () => {
+        const stream = this.#streams.get(streamId);
+        if (stream === undefined || stream.status === 'deleted') return [];
+        const head = this.#log.length;
+        const moved = stream.events
+          .slice(stream.archivedUpTo, upToVersion)
+          .filter((event) => event.position < head);
+        const last = moved.at(-1);
+        if (last !== undefined) stream.archivedUpTo = last.version;
+        return moved;
+      }),
+  };
   readonly #yielder = new EventLoopYielder();
 
   constructor(clock: () => Date) {
@@ -92,6 +123,8 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
           actualType: stream.streamType,
         });
       }
+      if (stream?.status === 'closed') throw new StreamClosedError({ streamId: request.streamId });
+      if (stream?.status === 'deleted') throw new StreamDeletedError({ streamId: request.streamId });
       const current = stream?.events.length ?? 0;
       checkExpectedVersionMatches(request.streamId, request.expectedVersion, current);
       const timestamp = this.#clock();
@@ -116,7 +149,15 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   }
 
   #commit(request: AppendRequest, stored: StoredEvent[]): void {
-    const stream = this.#streams.get(request.streamId) ?? { streamType: request.streamType, events: [] };
+    const stream = this.#streams.get(request.streamId) ?? {
+      streamType: request.streamType,
+      events: [],
+      status: 'open',
+      changedAt: undefined,
+      reason: undefined,
+      archivedUpTo: 0,
+      tombstone: undefined,
+    };
     this.#streams.set(request.streamId, stream);
     for (const event of stored) {
       stream.events.push(event);
@@ -163,13 +204,16 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   }
 
   async readStream(streamId: string, query: StreamPageQuery): Promise<readonly StoredEvent[]> {
-    const events = this.#streams.get(streamId)?.events ?? [];
-    const min = Math.max(query.minVersion ?? 1, 1);
-    const max = Math.min(query.maxVersion ?? events.length, events.length);
+    const stream = this.#streams.get(streamId);
+    const events = stream?.tombstone === undefined ? (stream?.events ?? []) : [stream.tombstone];
+    const first = events[0]?.version ?? 1;
+    const last = events.at(-1)?.version ?? 0;
+    const min = Math.max(query.minVersion ?? 1, first);
+    const max = Math.min(query.maxVersion ?? last, last);
     const page: StoredEvent[] = [];
     const step = query.direction === 'forward' ? 1 : -1;
     for (let version = step === 1 ? min : max; version >= min && version <= max; version += step) {
-      const event = events[version - 1];
+      const event = events[version - first];
       if (event === undefined) break;
       // Not a stop: events carried over with their own times need not be in time order.
       if (query.until !== undefined && event.timestamp > query.until) continue;
@@ -184,7 +228,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     const end = Math.min(query.upTo ?? this.#log.length, this.#log.length);
     for (let index = query.after; index < end && page.length < query.limit; index += 1) {
       const event = this.#log[index];
-      if (event === undefined) break;
+      if (event === undefined) continue;
       if (query.types !== undefined && !query.types.includes(event.type)) continue;
       if (query.streamTypes !== undefined && !query.streamTypes.includes(event.streamType)) continue;
       page.push(event);
@@ -195,7 +239,76 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   async streamInfo(streamId: string): Promise<StreamInfo | undefined> {
     const stream = this.#streams.get(streamId);
     if (stream === undefined) return undefined;
-    return { streamId, streamType: stream.streamType, version: stream.events.length };
+    return { streamId, streamType: stream.streamType, version: versionOf(stream) };
+  }
+
+  #status(streamId: string): StreamLifecycleInfo | undefined {
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) return undefined;
+    return {
+      streamId,
+      streamType: stream.streamType,
+      version: versionOf(stream),
+      status: stream.status,
+      changedAt: stream.changedAt,
+      reason: stream.reason,
+      archivedUpTo: stream.archivedUpTo,
+    };
+  }
+
+  #close(streamId: string, closing: { reason: string | undefined; at: Date }): StreamLifecycleInfo | undefined {
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) return undefined;
+    if (stream.status === 'deleted') throw new StreamDeletedError({ streamId });
+    if (stream.status === 'open') {
+      stream.status = 'closed';
+      stream.changedAt = closing.at;
+      stream.reason = closing.reason;
+    }
+    return this.#status(streamId);
+  }
+
+  #delete(
+    streamId: string,
+    tombstone: PreparedEvent,
+    reason: string | undefined,
+  ): StreamLifecycleInfo | undefined {
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) return undefined;
+    if (stream.status === 'deleted') return this.#status(streamId);
+    const timestamp = this.#clock();
+    const marker: StoredEvent = deepFreeze({
+      eventId: tombstone.eventId,
+      streamId,
+      streamType: stream.streamType,
+      type: tombstone.type,
+      version: stream.events.length + 1,
+      position: this.#log.length + 1,
+      timestamp,
+      data: jsonCopy(tombstone.data),
+      metadata: jsonCopy(tombstone.metadata),
+    });
+    for (const event of stream.events) {
+      this.#log[event.position - 1] = undefined;
+      this.#byEventId.delete(event.eventId);
+    }
+    this.#snapshots.delete(streamId);
+    Object.assign(stream, {
+      events: [],
+      status: 'deleted',
+      changedAt: timestamp,
+      reason,
+      archivedUpTo: 0,
+      tombstone: marker,
+    });
+    this.#log.push(marker);
+    this.#byEventId.set(marker.eventId, marker);
+    for (const listener of this.#listeners) {
+      try {
+        listener(this.#log.length);
+      } catch {}
+    }
+    return this.#status(streamId);
   }
 
   async headPosition(): Promise<number> {
@@ -249,6 +362,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   async close(): Promise<void> {
     this.#listeners.clear();
   }
+}
+
+function versionOf(stream: StreamRecord): number {
+  return stream.tombstone?.version ?? stream.events.length;
 }
 
 function deepFreeze<T>(value: T): T {
