@@ -9,8 +9,8 @@ import type {
   AppendResult,
   EventStorage,
   GlobalPageQuery,
-  StorageAdmin,
   PreparedEvent,
+  StorageAdmin,
   StoredSnapshot,
   StreamInfo,
   StreamLifecycle,
@@ -256,7 +256,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     };
   }
 
-  #close(streamId: string, closing: { reason: string | undefined; at: Date }): StreamLifecycleInfo | undefined {
+  #close(
+    streamId: string,
+    closing: { reason: string | undefined; at: Date },
+  ): StreamLifecycleInfo | undefined {
     const stream = this.#streams.get(streamId);
     if (stream === undefined) return undefined;
     if (stream.status === 'deleted') throw new StreamDeletedError({ streamId });

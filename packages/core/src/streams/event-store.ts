@@ -14,7 +14,16 @@ import { checkDate, checkExpectedVersion, checkStreamId, checkVersion } from '..
 import { EventRegistry } from '../internal/event-registry.js';
 import { checkExpectedVersionMatches } from './append-rules.js';
 import { EventReader } from './event-reader.js';
-import type { StreamLifecycleInfo } from './event-storage.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventStorage,
+  ExpectedVersion,
+  PreparedEvent,
+  StreamInfo,
+  StreamLifecycleInfo,
+  TransactionHook,
+} from './event-storage.js';
 import {
   type ArchiveMode,
   type ArchiveResult,
@@ -25,15 +34,6 @@ import {
   deleteStream,
   requireLifecycle,
 } from './stream-lifecycle.js';
-import type {
-  AppendRequest,
-  AppendResult,
-  EventStorage,
-  ExpectedVersion,
-  PreparedEvent,
-  StreamInfo,
-  TransactionHook,
-} from './event-storage.js';
 
 /** Options of {@link createEventStore}. */
 export interface EventStoreOptions<Catalogs extends readonly EventCatalog[], Tx> {

@@ -221,7 +221,11 @@ async function* streamIdsOf(
   }
   const { admin } = storage;
   if (admin === undefined) {
-    throw new NotSupportedError({ feature: 'Archiving every stream', storage: storage.kind, missing: 'admin' });
+    throw new NotSupportedError({
+      feature: 'Archiving every stream',
+      storage: storage.kind,
+      missing: 'admin',
+    });
   }
   let after: string | undefined;
   for (;;) {

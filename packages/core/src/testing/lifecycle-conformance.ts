@@ -47,7 +47,7 @@ export function lifecycleCases<Tx>(): LifecycleCase<Tx>[] {
         );
         assert.equal((await storage.streamInfo('closing'))?.version, 2);
         assert.equal((await lifecycle.status('closing'))?.status, 'closed');
-        assert.equal((await lifecycle.status('missing')), undefined);
+        assert.equal(await lifecycle.status('missing'), undefined);
         await storage.append(request('open', 'no_stream', ['A']));
         assert.equal((await lifecycle.status('open'))?.status, 'open');
       },
@@ -103,7 +103,10 @@ export function lifecycleCases<Tx>(): LifecycleCase<Tx>[] {
           (await storage.readAll({ after: 0, limit: 100, streamTypes: ['Thing'] })).length,
           before.length,
         );
-        assert.deepEqual(await storage.readStream('cold', { direction: 'forward', limit: 100 }), first.events);
+        assert.deepEqual(
+          await storage.readStream('cold', { direction: 'forward', limit: 100 }),
+          first.events,
+        );
         assert.deepEqual(
           await storage.readStream('cold', { direction: 'backward', limit: 100 }),
           [...first.events].reverse(),
@@ -198,12 +201,21 @@ function tombstone(deletedVersion: number): PreparedEvent {
   };
 }
 
-function request(streamId: string, expectedVersion: ExpectedVersion, types: readonly string[]): AppendRequest {
+function request(
+  streamId: string,
+  expectedVersion: ExpectedVersion,
+  types: readonly string[],
+): AppendRequest {
   return {
     streamId,
     streamType: 'Thing',
     expectedVersion,
-    events: types.map((type) => ({ eventId: globalThis.crypto.randomUUID(), type, data: { type }, metadata: {} })),
+    events: types.map((type) => ({
+      eventId: globalThis.crypto.randomUUID(),
+      type,
+      data: { type },
+      metadata: {},
+    })),
   };
 }
 
@@ -214,4 +226,3 @@ async function assertCode(promise: Promise<unknown>, code: string): Promise<void
     return true;
   });
 }
-
