@@ -4,6 +4,8 @@ import {
   checkExpectedVersionMatches,
   findAlreadyStored,
   type StoredEvent,
+  StreamClosedError,
+  StreamDeletedError,
   StreamTypeMismatchError,
 } from '@hindsight/core';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -12,6 +14,7 @@ import { type EventRow, eventColumns, toStoredEvent } from '../internal/event-ro
 interface StreamRow {
   readonly stream_type: string;
   readonly version: number;
+  readonly status: string;
 }
 
 /**
@@ -28,7 +31,9 @@ export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
     )
     .safeIntegers(false);
   const findStream = db
-    .prepare<[string], StreamRow>('SELECT stream_type, version FROM hindsight_streams WHERE stream_id = ?')
+    .prepare<[string], StreamRow>(
+      'SELECT stream_type, version, status FROM hindsight_streams WHERE stream_id = ?',
+    )
     .safeIntegers(false);
   const insertEvent = db
     .prepare<[string, string, number, string, string, string, string, number]>(
@@ -58,6 +63,9 @@ export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
         actualType: stream.stream_type,
       });
     }
+    // Checked inside the write transaction, which holds SQLite's write lock: no close slips past.
+    if (stream?.status === 'closed') throw new StreamClosedError({ streamId });
+    if (stream?.status === 'deleted') throw new StreamDeletedError({ streamId });
     const current = stream?.version ?? 0;
     checkExpectedVersionMatches(streamId, request.expectedVersion, current);
     const events = request.events.map((event, index): StoredEvent => {
