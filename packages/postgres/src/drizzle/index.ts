@@ -35,7 +35,7 @@ const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE 
  * ```ts
  * // db/schema.ts, read by drizzle-kit
  * import { hindsightTables } from '@hindsight/postgres/drizzle';
- * export const { schema: hindsight, events, streams, snapshots, checkpoints, eventPosition, documents, leases } =
+ * export const { schema: hindsight, events, archivedEvents, streams, snapshots, checkpoints, eventPosition, documents, leases } =
  *   hindsightTables('hindsight');
  *
  * // an inline projection writing a read model with Drizzle
@@ -49,31 +49,39 @@ const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE 
  */
 export function hindsightTables(schemaName = 'hindsight') {
   const schema = pgSchema(schemaName);
-  const events = schema.table(
-    'events',
-    {
-      position: bigint('position', { mode: 'number' }).primaryKey(),
-      streamId: text('stream_id').notNull(),
-      streamType: text('stream_type').notNull(),
-      version: integer('version').notNull(),
-      eventId: uuid('event_id').notNull().unique('events_event_id_key'),
-      type: text('type').notNull(),
-      data: jsonb('data').notNull(),
-      metadata: jsonb('metadata').notNull(),
-      recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull(),
-    },
-    (table) => [
-      unique('events_stream_version_key').on(table.streamId, table.version),
-      index('events_type_position_idx').on(table.type, table.position),
-      index('events_stream_type_position_idx').on(table.streamType, table.position),
-    ],
-  );
+  // The hot events and the archive (closed streams, events before a snapshot) share one shape.
+  const eventTable = (name: 'events' | 'archived_events') =>
+    schema.table(
+      name,
+      {
+        position: bigint('position', { mode: 'number' }).primaryKey(),
+        streamId: text('stream_id').notNull(),
+        streamType: text('stream_type').notNull(),
+        version: integer('version').notNull(),
+        eventId: uuid('event_id').notNull().unique(`${name}_event_id_key`),
+        type: text('type').notNull(),
+        data: jsonb('data').notNull(),
+        metadata: jsonb('metadata').notNull(),
+        recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull(),
+      },
+      (table) => [
+        unique(`${name}_stream_version_key`).on(table.streamId, table.version),
+        index(`${name}_type_position_idx`).on(table.type, table.position),
+        index(`${name}_stream_type_position_idx`).on(table.streamType, table.position),
+      ],
+    );
+  const events = eventTable('events');
+  const archivedEvents = eventTable('archived_events');
   const streams = schema.table(
     'streams',
     {
       streamId: text('stream_id').primaryKey(),
       streamType: text('stream_type').notNull(),
       version: integer('version').notNull(),
+      status: text('status').notNull().default('open'),
+      changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }),
+      reason: text('reason'),
+      archivedUpTo: integer('archived_up_to').notNull().default(0),
     },
     // Listing pages run in code point order, whatever the database's collation.
     (table) => [
@@ -118,7 +126,17 @@ export function hindsightTables(schemaName = 'hindsight') {
     owner: text('owner').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   });
-  return { schema, events, streams, snapshots, checkpoints, eventPosition, documents, leases };
+  return {
+    schema,
+    events,
+    archivedEvents,
+    streams,
+    snapshots,
+    checkpoints,
+    eventPosition,
+    documents,
+    leases,
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { migration5 } from './migrations/v5-read-all-functions.js';
 import { migration6 } from './migrations/v6-append-function.js';
 import { migration7 } from './migrations/v7-stream-list-indexes.js';
 import { migration8 } from './migrations/v8-checkpoint-ids.js';
+import { migration9 } from './migrations/v9-stream-lifecycle.js';
 
 export type { Migration } from './migrations/migration.js';
 
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   migration6,
   migration7,
   migration8,
+  migration9,
 ];
