@@ -13,6 +13,7 @@ import {
   jsonb,
   pgSchema,
   primaryKey,
+  smallint,
   text,
   timestamp,
   unique,
@@ -78,10 +79,8 @@ export function hindsightTables(schemaName = 'hindsight') {
       streamId: text('stream_id').primaryKey(),
       streamType: text('stream_type').notNull(),
       version: integer('version').notNull(),
-      status: text('status').notNull().default('open'),
-      changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }),
-      reason: text('reason'),
-      archivedUpTo: integer('archived_up_to').notNull().default(0),
+      // 0 open, 1 closed, 2 deleted: checked by every append under the row's lock.
+      status: smallint('status').notNull().default(0),
     },
     // Listing pages run in code point order, whatever the database's collation.
     (table) => [
@@ -89,6 +88,13 @@ export function hindsightTables(schemaName = 'hindsight') {
       index('streams_type_id_c_idx').on(table.streamType, sql`${table.streamId} COLLATE "C"`),
     ],
   );
+  // When and why a stream was closed or deleted, and how much of it is archived.
+  const streamLifecycle = schema.table('stream_lifecycle', {
+    streamId: text('stream_id').primaryKey(),
+    changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }),
+    reason: text('reason'),
+    archivedUpTo: integer('archived_up_to').notNull().default(0),
+  });
   const snapshots = schema.table('snapshots', {
     streamId: text('stream_id').primaryKey(),
     streamType: text('stream_type').notNull(),
@@ -131,6 +137,7 @@ export function hindsightTables(schemaName = 'hindsight') {
     events,
     archivedEvents,
     streams,
+    streamLifecycle,
     snapshots,
     checkpoints,
     eventPosition,

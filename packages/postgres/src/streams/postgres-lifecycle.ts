@@ -10,9 +10,16 @@ import { positionSequence } from '../internal/position-lock.js';
 import { defineStatement } from '../internal/statement.js';
 import type { StorageContext } from '../internal/storage-context.js';
 
+// `streams.status` (migration 9): a narrow column on the row every append locks.
+const open = 0;
+const closed = 1;
+const deleted = 2;
+const statuses: readonly StreamStatus[] = ['open', 'closed', 'deleted'];
+
 interface StatusRow {
   readonly stream_type: string;
   readonly version: string;
+  /** Text, as every column the driver returns. */
   readonly status: string;
   readonly changed_ms: string | null;
   readonly reason: string | null;
@@ -20,24 +27,27 @@ interface StatusRow {
 }
 
 function lifecycleStatements(schema: string) {
-  const statusColumns = `stream_type, version, status, ${epochMilliseconds('changed_at')} AS changed_ms, reason, archived_up_to`;
+  const statusOf = (lock: string) =>
+    `SELECT s.stream_type, s.version, s.status, ${epochMilliseconds('l.changed_at')} AS changed_ms, l.reason,
+  coalesce(l.archived_up_to, 0) AS archived_up_to
+FROM ${schema}.streams s LEFT JOIN ${schema}.stream_lifecycle l ON l.stream_id = s.stream_id
+WHERE s.stream_id = $1::text${lock}`;
+  const recordChange = (name: string, set: string) =>
+    defineStatement(
+      name,
+      `INSERT INTO ${schema}.stream_lifecycle AS l (stream_id, changed_at, reason)
+VALUES ($1::text, timestamptz 'epoch' + $2::int8 * interval '1 millisecond', $3::text)
+ON CONFLICT (stream_id) DO UPDATE SET ${set}`,
+    );
   return {
-    status: defineStatement(
-      'stream_status',
-      `SELECT ${statusColumns} FROM ${schema}.streams WHERE stream_id = $1::text`,
-    ),
+    status: defineStatement('stream_status', statusOf('')),
     // Locks the row appends update: a close, delete or archive and the stream's appends take turns.
-    lockStatus: defineStatement(
-      'stream_status_lock',
-      `SELECT ${statusColumns} FROM ${schema}.streams WHERE stream_id = $1::text FOR UPDATE`,
-    ),
+    lockStatus: defineStatement('stream_status_lock', statusOf(' FOR UPDATE OF s')),
     close: defineStatement(
       'close_stream',
-      `UPDATE ${schema}.streams SET status = 'closed',
-  changed_at = timestamptz 'epoch' + $2::int8 * interval '1 millisecond', reason = $3::text
-WHERE stream_id = $1::text AND status = 'open'`,
+      `UPDATE ${schema}.streams SET status = ${closed} WHERE stream_id = $1::text AND status = ${open}`,
     ),
-    // As an append takes positions (see `append_events`): the position lock shared, then nextval.
+    recordClose: recordChange('record_close', 'changed_at = excluded.changed_at, reason = excluded.reason'),
     insertTombstone: defineStatement(
       'insert_tombstone',
       `WITH locked AS MATERIALIZED (
@@ -67,9 +77,11 @@ RETURNING position, ${epochMilliseconds('recorded_at')} AS recorded_ms`,
     ),
     markDeleted: defineStatement(
       'mark_stream_deleted',
-      `UPDATE ${schema}.streams SET status = 'deleted', version = $2::int,
-  changed_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond', reason = $4::text, archived_up_to = 0
-WHERE stream_id = $1::text`,
+      `UPDATE ${schema}.streams SET status = ${deleted}, version = $2::int WHERE stream_id = $1::text`,
+    ),
+    recordDelete: recordChange(
+      'record_delete',
+      'changed_at = excluded.changed_at, reason = excluded.reason, archived_up_to = 0',
     ),
     // The log's last event stays hot, as on every storage (SQLite would reuse its position).
     archive: defineStatement(
@@ -86,7 +98,8 @@ SELECT ${eventColumns('m')} FROM moved m ORDER BY m.version`,
     ),
     markArchived: defineStatement(
       'mark_stream_archived',
-      `UPDATE ${schema}.streams SET archived_up_to = $2::int WHERE stream_id = $1::text`,
+      `INSERT INTO ${schema}.stream_lifecycle AS l (stream_id, archived_up_to) VALUES ($1::text, $2::int)
+ON CONFLICT (stream_id) DO UPDATE SET archived_up_to = excluded.archived_up_to`,
     ),
   };
 }
@@ -96,7 +109,7 @@ function toStatus(streamId: string, row: StatusRow): StreamLifecycleInfo {
     streamId,
     streamType: row.stream_type,
     version: Number(row.version),
-    status: row.status as StreamStatus,
+    status: statuses[Number(row.status)] ?? 'open',
     changedAt: row.changed_ms === null ? undefined : new Date(Number(row.changed_ms)),
     reason: row.reason ?? undefined,
     archivedUpTo: Number(row.archived_up_to),
@@ -105,7 +118,7 @@ function toStatus(streamId: string, row: StatusRow): StreamLifecycleInfo {
 
 /**
  * The PostgreSQL storage's stream lifecycle. Every change updates the stream's row, which every
- * append locks and checks (`status = 'open'` in `append_events`), so no append lands after a
+ * append locks and checks (`status = 0` in `append_events`), so no append lands after a
  * close or delete commits.
  */
 export function createPostgresLifecycle(
@@ -127,7 +140,12 @@ export function createPostgresLifecycle(
 
     async close(streamId, closing) {
       context.ensureOpen();
-      await driver.run(sql.close, [streamId, closing.at.getTime(), closing.reason ?? null]);
+      await driver.transaction(async (session) => {
+        const [row] = await session.run<StatusRow>(sql.lockStatus, [streamId]);
+        if (row === undefined || Number(row.status) !== open) return;
+        await session.run(sql.close, [streamId]);
+        await session.run(sql.recordClose, [streamId, closing.at.getTime(), closing.reason ?? null]);
+      });
       const info = await status(streamId);
       if (info?.status === 'deleted') throw new StreamDeletedError({ streamId });
       return info;
@@ -139,7 +157,7 @@ export function createPostgresLifecycle(
       const info = await driver.transaction(async (session) => {
         const [row] = await session.run<StatusRow>(sql.lockStatus, [streamId]);
         if (row === undefined) return undefined;
-        if (row.status === 'deleted') return toStatus(streamId, row);
+        if (Number(row.status) === deleted) return toStatus(streamId, row);
         const version = Number(row.version) + 1;
         const [written] = await session.run<{ position: string; recorded_ms: string }>(sql.insertTombstone, [
           streamId,
@@ -156,11 +174,12 @@ export function createPostgresLifecycle(
         await session.run(sql.deleteEvents, [streamId, position]);
         await session.run(sql.deleteArchived, [streamId]);
         await session.run(sql.deleteSnapshot, [streamId]);
-        await session.run(sql.markDeleted, [streamId, version, at, reason ?? null]);
+        await session.run(sql.markDeleted, [streamId, version]);
+        await session.run(sql.recordDelete, [streamId, at, reason ?? null]);
         return toStatus(streamId, {
           ...row,
           version: String(version),
-          status: 'deleted',
+          status: String(deleted),
           changed_ms: String(at),
           reason: reason ?? null,
           archived_up_to: '0',
@@ -174,7 +193,7 @@ export function createPostgresLifecycle(
       context.ensureOpen();
       return driver.transaction(async (session): Promise<StoredEvent[]> => {
         const [row] = await session.run<StatusRow>(sql.lockStatus, [streamId]);
-        if (row === undefined || row.status === 'deleted') return [];
+        if (row === undefined || Number(row.status) === deleted) return [];
         const rows = await session.run<EventRow>(sql.archive, [
           streamId,
           Number(row.archived_up_to),

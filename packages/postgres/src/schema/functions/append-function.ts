@@ -44,11 +44,11 @@ WITH created AS (
   SELECT $1, $2, $3
   WHERE $4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0)
   ON CONFLICT (stream_id) DO UPDATE SET version = s.version + excluded.version
-  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 'open'
+  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 0
   RETURNING s.version
 ), bumped AS (
   UPDATE ${schema}.streams AS s SET version = s.version + $3
-  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 'open'
+  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 0
     AND ($4 = 'stream_exists' OR ($4 = 'exact' AND $5 > 0 AND s.version = $5))
   RETURNING s.version
 ), stream AS (

@@ -17,26 +17,31 @@ CREATE OR REPLACE FUNCTION ${schema}.read_all_page_by_${indexed}(
 ) RETURNS SETOF ${schema}.events LANGUAGE sql STABLE ${settings} AS $page$
   SELECT e.* FROM unnest(indexed_values) AS f(value)
   CROSS JOIN LATERAL (
-    SELECT * FROM ${schema}.events x
-    WHERE x.${indexed} = f.value AND x.position > after_position AND x.position <= up_to
-      AND (other_values IS NULL OR x.${other} = ANY(other_values))
+    (SELECT * FROM ${schema}.events x
+     WHERE x.${indexed} = f.value AND x.position > after_position AND x.position <= up_to
+       AND (other_values IS NULL OR x.${other} = ANY(other_values))
+     ORDER BY x.position LIMIT max_rows)
     UNION ALL
-    SELECT * FROM ${schema}.archived_events x
-    WHERE x.${indexed} = f.value AND x.position > after_position AND x.position <= up_to
-      AND (other_values IS NULL OR x.${other} = ANY(other_values))
-    ORDER BY position LIMIT max_rows
+    (SELECT * FROM ${schema}.archived_events x
+     WHERE x.${indexed} = f.value AND x.position > after_position AND x.position <= up_to
+       AND (other_values IS NULL OR x.${other} = ANY(other_values))
+     ORDER BY x.position LIMIT max_rows)
   ) e
   ORDER BY e.position LIMIT max_rows
 $page$;`;
   return `
 CREATE OR REPLACE FUNCTION ${schema}.read_all_page(after_position bigint, up_to bigint, max_rows integer)
 RETURNS SETOF ${schema}.events LANGUAGE sql STABLE ${settings} AS $page$
-  SELECT * FROM ${schema}.events e
-  WHERE e.position > after_position AND e.position <= up_to
-  UNION ALL
-  SELECT * FROM ${schema}.archived_events e
-  WHERE e.position > after_position AND e.position <= up_to
-  ORDER BY position LIMIT max_rows
+  SELECT * FROM (
+    (SELECT * FROM ${schema}.events e
+     WHERE e.position > after_position AND e.position <= up_to
+     ORDER BY e.position LIMIT max_rows)
+    UNION ALL
+    (SELECT * FROM ${schema}.archived_events a
+     WHERE a.position > after_position AND a.position <= up_to
+     ORDER BY a.position LIMIT max_rows)
+  ) u
+  ORDER BY u.position LIMIT max_rows
 $page$;
 ${filtered('type', 'stream_type')}
 ${filtered('stream_type', 'type')}

@@ -1,8 +1,10 @@
 import type { Migration } from './migration.js';
 
-// Closed and deleted streams, and the archive. The status lives on the stream row that every append
-// locks and updates, so a close (an update of that row) and an append serialize: no append lands
-// after a close. The archive has the events table's columns in the same order, so the read
+// Closed and deleted streams, and the archive. The status (0 open, 1 closed, 2 deleted) lives on
+// the stream row that every append locks and updates, so a close (an update of that row) and an
+// append serialize: no append lands after a close. It is a narrow column, and the rest (when,
+// why, how much is archived) a table of its own, so the streams table stays as narrow as the
+// planner's estimates of its listing pages assumed. The archive has the events table's columns in the same order, so the read
 // functions return its rows as events; they are redefined here to read through it (see
 // `readAllFunctionsSql` and `appendFunctionSql` for the current definitions).
 export const migration9: Migration = {
@@ -11,11 +13,13 @@ export const migration9: Migration = {
   sql: (schema) => {
     const sequence = `'${`${schema}.event_position`.replaceAll("'", "''")}'::regclass`;
     return `
-ALTER TABLE ${schema}.streams
-  ADD COLUMN status text NOT NULL DEFAULT 'open',
-  ADD COLUMN changed_at timestamptz,
-  ADD COLUMN reason text,
-  ADD COLUMN archived_up_to integer NOT NULL DEFAULT 0;
+ALTER TABLE ${schema}.streams ADD COLUMN status smallint NOT NULL DEFAULT 0;
+CREATE TABLE ${schema}.stream_lifecycle (
+  stream_id text PRIMARY KEY,
+  changed_at timestamptz,
+  reason text,
+  archived_up_to integer NOT NULL DEFAULT 0
+);
 CREATE TABLE ${schema}.archived_events (
   position bigint PRIMARY KEY,
   stream_id text NOT NULL,
@@ -32,12 +36,16 @@ CREATE INDEX archived_events_type_position_idx ON ${schema}.archived_events (typ
 CREATE INDEX archived_events_stream_type_position_idx ON ${schema}.archived_events (stream_type, position);
 CREATE OR REPLACE FUNCTION ${schema}.read_all_page(after_position bigint, up_to bigint, max_rows integer)
 RETURNS SETOF ${schema}.events LANGUAGE sql STABLE SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off SET jit = off AS $page$
-  SELECT * FROM ${schema}.events e
-  WHERE e.position > after_position AND e.position <= up_to
-  UNION ALL
-  SELECT * FROM ${schema}.archived_events e
-  WHERE e.position > after_position AND e.position <= up_to
-  ORDER BY position LIMIT max_rows
+  SELECT * FROM (
+    (SELECT * FROM ${schema}.events e
+     WHERE e.position > after_position AND e.position <= up_to
+     ORDER BY e.position LIMIT max_rows)
+    UNION ALL
+    (SELECT * FROM ${schema}.archived_events a
+     WHERE a.position > after_position AND a.position <= up_to
+     ORDER BY a.position LIMIT max_rows)
+  ) u
+  ORDER BY u.position LIMIT max_rows
 $page$;
 
 CREATE OR REPLACE FUNCTION ${schema}.read_all_page_by_type(
@@ -45,14 +53,15 @@ CREATE OR REPLACE FUNCTION ${schema}.read_all_page_by_type(
 ) RETURNS SETOF ${schema}.events LANGUAGE sql STABLE SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off SET jit = off AS $page$
   SELECT e.* FROM unnest(indexed_values) AS f(value)
   CROSS JOIN LATERAL (
-    SELECT * FROM ${schema}.events x
-    WHERE x.type = f.value AND x.position > after_position AND x.position <= up_to
-      AND (other_values IS NULL OR x.stream_type = ANY(other_values))
+    (SELECT * FROM ${schema}.events x
+     WHERE x.type = f.value AND x.position > after_position AND x.position <= up_to
+       AND (other_values IS NULL OR x.stream_type = ANY(other_values))
+     ORDER BY x.position LIMIT max_rows)
     UNION ALL
-    SELECT * FROM ${schema}.archived_events x
-    WHERE x.type = f.value AND x.position > after_position AND x.position <= up_to
-      AND (other_values IS NULL OR x.stream_type = ANY(other_values))
-    ORDER BY position LIMIT max_rows
+    (SELECT * FROM ${schema}.archived_events x
+     WHERE x.type = f.value AND x.position > after_position AND x.position <= up_to
+       AND (other_values IS NULL OR x.stream_type = ANY(other_values))
+     ORDER BY x.position LIMIT max_rows)
   ) e
   ORDER BY e.position LIMIT max_rows
 $page$;
@@ -62,14 +71,15 @@ CREATE OR REPLACE FUNCTION ${schema}.read_all_page_by_stream_type(
 ) RETURNS SETOF ${schema}.events LANGUAGE sql STABLE SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off SET jit = off AS $page$
   SELECT e.* FROM unnest(indexed_values) AS f(value)
   CROSS JOIN LATERAL (
-    SELECT * FROM ${schema}.events x
-    WHERE x.stream_type = f.value AND x.position > after_position AND x.position <= up_to
-      AND (other_values IS NULL OR x.type = ANY(other_values))
+    (SELECT * FROM ${schema}.events x
+     WHERE x.stream_type = f.value AND x.position > after_position AND x.position <= up_to
+       AND (other_values IS NULL OR x.type = ANY(other_values))
+     ORDER BY x.position LIMIT max_rows)
     UNION ALL
-    SELECT * FROM ${schema}.archived_events x
-    WHERE x.stream_type = f.value AND x.position > after_position AND x.position <= up_to
-      AND (other_values IS NULL OR x.type = ANY(other_values))
-    ORDER BY position LIMIT max_rows
+    (SELECT * FROM ${schema}.archived_events x
+     WHERE x.stream_type = f.value AND x.position > after_position AND x.position <= up_to
+       AND (other_values IS NULL OR x.type = ANY(other_values))
+     ORDER BY x.position LIMIT max_rows)
   ) e
   ORDER BY e.position LIMIT max_rows
 $page$;
@@ -86,11 +96,11 @@ WITH created AS (
   SELECT $1, $2, $3
   WHERE $4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0)
   ON CONFLICT (stream_id) DO UPDATE SET version = s.version + excluded.version
-  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 'open'
+  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 0
   RETURNING s.version
 ), bumped AS (
   UPDATE ${schema}.streams AS s SET version = s.version + $3
-  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 'open'
+  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 0
     AND ($4 = 'stream_exists' OR ($4 = 'exact' AND $5 > 0 AND s.version = $5))
   RETURNING s.version
 ), stream AS (
