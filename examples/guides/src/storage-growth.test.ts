@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { storageGrowthTour } from './storage-growth.js';
+
+describe('guide: storage growth', () => {
+  it('closes, archives and deletes streams, and consumers see the tombstone', async () => {
+    const lines: string[] = [];
+    await storageGrowthTour((line) => lines.push(line));
+    expect(lines).toEqual([
+      'refused: Account-a-1 is closed',
+      'archived 3 events',
+      'a-1 still loads at version 3, balance 6',
+      'a-2 is deleted at version 2',
+      'tombstone for Account-a-2: versions 1–1 are gone',
+    ]);
+  });
+});
