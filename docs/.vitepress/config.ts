@@ -17,6 +17,7 @@ const guides: DefaultTheme.SidebarItem[] = [
   { text: 'Subscriptions', link: '/guide/subscriptions' },
   { text: 'Testing', link: '/guide/testing' },
   { text: 'Storage and deployment', link: '/guide/storage-and-deployment' },
+  { text: 'Storage growth', link: '/guide/storage-growth' },
 ];
 
 const migrating: DefaultTheme.SidebarItem[] = [

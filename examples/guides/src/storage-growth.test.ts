@@ -1,5 +1,7 @@
+import { createEventStore, createInMemoryStorage, createRepository } from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
-import { storageGrowthTour } from './storage-growth.js';
+import { Account } from './bank.js';
+import { storageGrowthInBrief, storageGrowthTour } from './storage-growth.js';
 
 describe('guide: storage growth', () => {
   it('closes, archives and deletes streams, and consumers see the tombstone', async () => {
@@ -12,5 +14,13 @@ describe('guide: storage growth', () => {
       'a-2 is deleted at version 2',
       'tombstone for Account-a-2: versions 1–1 are gone',
     ]);
+  });
+
+  it('runs the README summary', async () => {
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Account] });
+    const accounts = createRepository(store, Account);
+    await accounts.execute('a-1', (account) => account.open({ owner: 'Ada' }));
+    await accounts.execute('a-2', (account) => account.open({ owner: 'Bob' }));
+    expect(await storageGrowthInBrief(store)).toBe('deleted');
   });
 });

@@ -1,12 +1,25 @@
 import {
   createEventStore,
   createRepository,
+  type EventStore,
   isHindsightError,
-  type StreamDeletedData,
-  streamDeletedType,
+  tombstoneOf,
 } from '@hindsight/core';
 import { createSqliteStorage } from '@hindsight/sqlite';
 import { Account } from './bank.js';
+
+/** The README's summary: each operation once, on any store of the bank. */
+export async function storageGrowthInBrief(
+  store: EventStore<readonly [typeof Account]>,
+): Promise<string | undefined> {
+  // #region in-brief
+  await store.closeStream('Account-a-1', { reason: 'moved away' });
+  const { moved } = await store.archiveStream('Account-a-1'); // all of a closed stream, else up to the snapshot
+  await store.deleteStream('Account-a-2', { reason: 'erasure request #4411' });
+  console.log(moved.length, (await store.streamStatus('Account-a-2'))?.status); // 'deleted'
+  // #endregion in-brief
+  return (await store.streamStatus('Account-a-2'))?.status;
+}
 
 /** Closes, archives and deletes accounts, printing what each step shows. */
 export async function storageGrowthTour(print: (line: string) => void): Promise<void> {
@@ -43,10 +56,10 @@ export async function storageGrowthTour(print: (line: string) => void): Promise<
 
     // #region tombstones
     for await (const event of store.readAll()) {
-      if (event.type !== streamDeletedType) continue;
-      const { deletedVersion } = event.data as StreamDeletedData;
+      const tombstone = tombstoneOf(event);
+      if (tombstone === undefined) continue;
       // A read model keyed by stream drops its rows here.
-      print(`tombstone for ${event.streamId}: versions 1–${deletedVersion} are gone`);
+      print(`tombstone for ${event.streamId}: versions 1–${tombstone.deletedVersion} are gone`);
     }
     // #endregion tombstones
   } finally {

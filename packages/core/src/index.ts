@@ -219,6 +219,7 @@ export {
   type StreamStatus,
   storageCapabilities,
   streamDeletedType,
+  tombstoneOf,
   type TransactionHook,
 } from './streams/index.js';
 export {

@@ -74,4 +74,5 @@ export {
   deleteStream,
   type StreamDeletedData,
   streamDeletedType,
+  tombstoneOf,
 } from './stream-lifecycle.js';

@@ -32,6 +32,25 @@ export interface StreamDeletedData {
   readonly reason?: string;
 }
 
+/**
+ * The tombstone's data when `event` is a `$StreamDeleted` tombstone, else undefined. Typed reads
+ * type events as the store's own types, which a tombstone is not: this reads it from any of them.
+ *
+ * @example
+ * ```ts
+ * for await (const event of store.readAll()) {
+ *   const tombstone = tombstoneOf(event);
+ *   if (tombstone) await db.deleteRowsOf(event.streamId);
+ * }
+ * ```
+ */
+export function tombstoneOf(event: {
+  readonly type: string;
+  readonly data: unknown;
+}): StreamDeletedData | undefined {
+  return event.type === streamDeletedType ? (event.data as StreamDeletedData) : undefined;
+}
+
 /** Options of `store.closeStream`. */
 export interface CloseStreamOptions {
   /** Why, kept with the stream and shown by the CLI and the explorer. */
