@@ -219,8 +219,8 @@ export {
   type StreamStatus,
   storageCapabilities,
   streamDeletedType,
-  tombstoneOf,
   type TransactionHook,
+  tombstoneOf,
 } from './streams/index.js';
 export {
   type BackoffOptions,

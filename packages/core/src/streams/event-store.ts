@@ -437,7 +437,7 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
       return archiveStream(storage, streamId, mode);
     },
 
-    streamStatus(streamId) {
+    async streamStatus(streamId) {
       ensureOpen();
       checkStreamId(streamId);
       return requireLifecycle(storage, `Reading the status of stream "${streamId}"`).status(streamId);
