@@ -16,6 +16,7 @@ export interface InMemoryAdminSource {
     {
       readonly streamType: string;
       readonly events: readonly StoredEvent[];
+      readonly archivedUpTo: number;
       readonly tombstone: StoredEvent | undefined;
     }
   >;
@@ -36,7 +37,7 @@ export function createInMemoryAdmin(source: InMemoryAdminSource): StorageAdmin {
           (query.streamType !== undefined && stream.streamType !== query.streamType)
         )
           continue;
-        const version = stream.tombstone?.version ?? stream.events.length;
+        const version = stream.tombstone?.version ?? stream.archivedUpTo + stream.events.length;
         page.push({ streamId, streamType: stream.streamType, version });
       }
       return page;

@@ -35,12 +35,12 @@ export interface InMemoryStorageOptions {
 
 interface StreamRecord {
   readonly streamType: string;
-  /** Indexed by version - 1; a deleted stream's are gone and only its tombstone is left. */
+  /** The hot events, from version `archivedUpTo + 1`; a deleted stream's are gone, but its tombstone. */
   events: StoredEvent[];
   status: StreamStatus;
   changedAt: Date | undefined;
   reason: string | undefined;
-  /** Memory has no hot table to shrink: archiving only records the range (reads are the same). */
+  /** Versions up to this one moved to the storage's archive map. */
   archivedUpTo: number;
   tombstone: StoredEvent | undefined;
 }
@@ -66,6 +66,8 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly #streams = new Map<string, StreamRecord>();
   readonly #byEventId = new Map<string, StoredEvent>();
   readonly #snapshots = new Map<string, StoredSnapshot>();
+  // Archived events by stream, versions 1 to the stream's `archivedUpTo`: the SQL stores' archive table.
+  readonly #archive = new Map<string, StoredEvent[]>();
   readonly #checkpoints = new Map<string, number>();
   readonly #listeners = new Set<(head: number) => void>();
   // Appends and transactions run one at a time, so a transaction hook sees a stable store.
@@ -85,10 +87,12 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
         if (stream === undefined || stream.status === 'deleted') return [];
         const head = this.#log.length;
         const moved = stream.events
-          .slice(stream.archivedUpTo, upToVersion)
+          .slice(0, Math.max(upToVersion - stream.archivedUpTo, 0))
           .filter((event) => event.position < head);
-        const last = moved.at(-1);
-        if (last !== undefined) stream.archivedUpTo = last.version;
+        if (moved.length === 0) return [];
+        stream.events.splice(0, moved.length);
+        this.#archive.set(streamId, [...(this.#archive.get(streamId) ?? []), ...moved]);
+        stream.archivedUpTo += moved.length;
         return moved;
       }),
   };
@@ -125,7 +129,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       }
       if (stream?.status === 'closed') throw new StreamClosedError({ streamId: request.streamId });
       if (stream?.status === 'deleted') throw new StreamDeletedError({ streamId: request.streamId });
-      const current = stream?.events.length ?? 0;
+      const current = stream === undefined ? 0 : versionOf(stream);
       checkExpectedVersionMatches(request.streamId, request.expectedVersion, current);
       const timestamp = this.#clock();
       const stored = request.events.map(
@@ -205,7 +209,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
 
   async readStream(streamId: string, query: StreamPageQuery): Promise<readonly StoredEvent[]> {
     const stream = this.#streams.get(streamId);
-    const events = stream?.tombstone === undefined ? (stream?.events ?? []) : [stream.tombstone];
+    const archived = this.#archive.get(streamId);
+    const hot = stream?.tombstone === undefined ? (stream?.events ?? []) : [stream.tombstone];
+    // Archived events read as if they had never moved.
+    const events = archived === undefined ? hot : [...archived, ...hot];
     const first = events[0]?.version ?? 1;
     const last = events.at(-1)?.version ?? 0;
     const min = Math.max(query.minVersion ?? 1, first);
@@ -285,16 +292,17 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       streamId,
       streamType: stream.streamType,
       type: tombstone.type,
-      version: stream.events.length + 1,
+      version: versionOf(stream) + 1,
       position: this.#log.length + 1,
       timestamp,
       data: jsonCopy(tombstone.data),
       metadata: jsonCopy(tombstone.metadata),
     });
-    for (const event of stream.events) {
+    for (const event of [...(this.#archive.get(streamId) ?? []), ...stream.events]) {
       this.#log[event.position - 1] = undefined;
       this.#byEventId.delete(event.eventId);
     }
+    this.#archive.delete(streamId);
     this.#snapshots.delete(streamId);
     Object.assign(stream, {
       events: [],
@@ -368,7 +376,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
 }
 
 function versionOf(stream: StreamRecord): number {
-  return stream.tombstone?.version ?? stream.events.length;
+  return stream.tombstone?.version ?? stream.archivedUpTo + stream.events.length;
 }
 
 function deepFreeze<T>(value: T): T {
