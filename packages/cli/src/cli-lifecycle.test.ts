@@ -84,4 +84,25 @@ describe('close, archive and delete', () => {
       version: 3,
     });
   });
+
+  it('imports a deleted stream: its tombstone deletes it in the target too, and never fails', async () => {
+    const before = (await cli(['export', ...store()])).stdout;
+    await cli(['delete', 'Account-a-2', ...store(), '--yes', '--reason', 'erasure #2']);
+    const after = (await cli(['export', ...store()])).stdout;
+    const fresh = join(folder.path, 'fresh.db');
+    expect((await cli(['import', '--file', fresh], { stdin: after })).code).toBe(0);
+    const freshIds = ndjson((await cli(['streams', '--file', fresh, '--json'])).stdout).map(
+      (s) => s.streamId,
+    );
+    expect(freshIds).not.toContain('Account-a-2');
+    const copy = join(folder.path, 'copy.db');
+    expect((await cli(['import', '--file', copy], { stdin: before })).code).toBe(0);
+    expect((await cli(['import', '--file', copy], { stdin: after })).code).toBe(0);
+    const copied = ndjson((await cli(['streams', '--file', copy, '--json'])).stdout);
+    expect(copied.find((stream) => stream.streamId === 'Account-a-2')).toMatchObject({
+      status: 'deleted',
+      reason: 'erasure #2',
+    });
+    expect((await cli(['import', '--file', copy], { stdin: after })).code).toBe(0);
+  });
 });
