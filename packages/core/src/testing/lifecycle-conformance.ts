@@ -127,6 +127,24 @@ export function lifecycleCases<Tx>(): LifecycleCase<Tx>[] {
       },
     },
     {
+      name: 'an archived event stays stored once: its append retried is a no-op, its id reused a conflict',
+      body: async (lifecycle, storage) => {
+        const original = request('kept-once', 'no_stream', ['A', 'B']);
+        const first = await storage.append(original);
+        await storage.append(request('tail-2', 'no_stream', ['T']));
+        assert.equal((await lifecycle.archive('kept-once', 2)).length, 2);
+        const retried = await storage.append(original);
+        assert.equal(retried.alreadyStored, true);
+        assert.deepEqual(retried.events, first.events);
+        const reused = {
+          ...request('elsewhere', 'no_stream', ['X']),
+          events: [original.events[0] as PreparedEvent],
+        };
+        await assertCode(storage.append(reused), 'EVENT_ID_CONFLICT');
+        assert.equal((await storage.readAll({ after: 0, limit: 100 })).length, 3);
+      },
+    },
+    {
       name: 'the last event of the log stays hot, so no position is handed out twice',
       body: async (lifecycle, storage) => {
         const written = await storage.append(request('tail', 'no_stream', ['A', 'B']));

@@ -26,8 +26,10 @@ export type AppendEvents = (request: AppendRequest, recordedAt: number) => Appen
 
 export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
   const findByIds = db
-    .prepare<[string], EventRow>(
-      `SELECT ${eventColumns} FROM hindsight_events WHERE event_id IN (SELECT value FROM json_each(?))`,
+    .prepare<[{ ids: string }], EventRow>(
+      // The archive too: an event stays stored once after archiving moved it.
+      `SELECT ${eventColumns} FROM hindsight_events WHERE event_id IN (SELECT value FROM json_each(@ids)) ` +
+        `UNION ALL SELECT ${eventColumns} FROM hindsight_archived_events WHERE event_id IN (SELECT value FROM json_each(@ids))`,
     )
     .safeIntegers(false);
   const findStream = db
@@ -49,7 +51,7 @@ export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
 
   return (request, recordedAt) => {
     const { streamId, streamType } = request;
-    const existing = findByIds.all(JSON.stringify(request.events.map((event) => event.eventId)));
+    const existing = findByIds.all({ ids: JSON.stringify(request.events.map((event) => event.eventId)) });
     if (existing.length > 0) {
       const byId = new Map(existing.map((row) => [row.event_id, toStoredEvent(row)]));
       const already = findAlreadyStored(request, (eventId) => byId.get(eventId));

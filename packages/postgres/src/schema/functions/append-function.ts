@@ -7,6 +7,8 @@ import { positionSequence } from '../../internal/position-lock.js';
  *    its version only if the stream is open and the stream type and expected version match (the
  *    row lock makes this atomic: of concurrent writers expecting one version, exactly one updates
  *    the row, and none after a close or delete, which update the same row);
+    An id already in the archive refuses the append as an id in the events table does (its
+ *    unique index covers only that table), so an event stays stored once after archiving;
  * 2. takes the position lock SHARED, held to commit (many appends hold it at once), BEFORE taking
  *    positions: a reader that saw a position handed out and then takes the lock exclusively waits
  *    for the append that holds it (see `ReadHorizon`). The positions depend on the lock's row, so
@@ -42,13 +44,16 @@ RETURN QUERY
 WITH created AS (
   INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
   SELECT $1, $2, $3
-  WHERE $4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0)
+  WHERE ($4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0))
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
   ON CONFLICT (stream_id) DO UPDATE SET version = s.version + excluded.version
   WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 0
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
   RETURNING s.version
 ), bumped AS (
   UPDATE ${schema}.streams AS s SET version = s.version + $3
   WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 0
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
     AND ($4 = 'stream_exists' OR ($4 = 'exact' AND $5 > 0 AND s.version = $5))
   RETURNING s.version
 ), stream AS (
