@@ -18,6 +18,7 @@ const guides: DefaultTheme.SidebarItem[] = [
   { text: 'Testing', link: '/guide/testing' },
   { text: 'Storage and deployment', link: '/guide/storage-and-deployment' },
   { text: 'Personal data (GDPR)', link: '/guide/personal-data' },
+  { text: 'Storage growth', link: '/guide/storage-growth' },
 ];
 
 const migrating: DefaultTheme.SidebarItem[] = [

@@ -73,8 +73,8 @@ describe('the CLI on PostgreSQL', () => {
     });
     const streams = ndjson((await cli(['streams', ...store(), '--type', 'Account', '--json'])).stdout);
     expect(streams).toEqual([
-      { streamId: 'Account-a-1', streamType: 'Account', version: 4 },
-      { streamId: 'Account-a-2', streamType: 'Account', version: 2 },
+      { streamId: 'Account-a-1', streamType: 'Account', version: 4, status: 'open', archivedUpTo: 0 },
+      { streamId: 'Account-a-2', streamType: 'Account', version: 2, status: 'open', archivedUpTo: 0 },
     ]);
     const then = await cli([
       'stream',

@@ -103,13 +103,15 @@ describe('streams', () => {
   it('lists streams by id, by type and up to a limit', async () => {
     const table = await cli(['streams', ...store()]);
     expect(table.stdout.split('\n').filter(Boolean)).toEqual([
-      'STREAM       TYPE     VERSION',
-      'Account-a-1  Account        4',
-      'Account-a-2  Account        2',
-      'audit-1      Audit          1',
+      'STREAM       TYPE     VERSION  STATUS',
+      'Account-a-1  Account        4  open',
+      'Account-a-2  Account        2  open',
+      'audit-1      Audit          1  open',
     ]);
     const audit = ndjson((await cli(['streams', ...store(), '--type', 'Audit', '--json'])).stdout);
-    expect(audit).toEqual([{ streamId: 'audit-1', streamType: 'Audit', version: 1 }]);
+    expect(audit).toEqual([
+      { streamId: 'audit-1', streamType: 'Audit', version: 1, status: 'open', archivedUpTo: 0 },
+    ]);
     const limited = ndjson(
       (await cli(['streams', ...store(), '--limit', '1', '--after', 'Account-a-1', '--json'])).stdout,
     );

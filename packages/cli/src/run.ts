@@ -1,8 +1,11 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isHindsightError } from '@hindsight/core';
+import { archiveCommand } from './commands/archive.js';
 import { checkCommand } from './commands/check.js';
+import { closeCommand } from './commands/close.js';
 import { consumersCommand } from './commands/consumers.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
+import { deleteCommand } from './commands/delete.js';
 import { eventsCommand } from './commands/events.js';
 import { exploreCommand } from './commands/explore.js';
 import { exportCommand } from './commands/export.js';
@@ -80,6 +83,9 @@ export const commands: readonly Command[] = [
   pruneCommand,
   forgetCommand,
   checkCommand,
+  closeCommand,
+  archiveCommand,
+  deleteCommand,
   exploreCommand,
 ];
 

@@ -286,8 +286,9 @@ describe('PostgreSQL storage: adapter behaviour', () => {
         const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
         expect(plan, label).toMatch(/Index (Only )?Scan/);
         expect(plan, label).not.toMatch(/Seq Scan/);
-        // Pages come in index order: a sort would read the whole table for each page.
-        expect(plan, label).not.toMatch(/Sort/);
+        // Pages come in index order: a sort would read the whole table for each page. (A Merge
+        // Append of the hot and archived events has a "Sort Key" but merges index walks.)
+        expect(plan, label).not.toMatch(/Sort {2}\(/);
       }
     } finally {
       await client.query('RESET ALL');

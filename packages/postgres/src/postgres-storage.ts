@@ -14,7 +14,10 @@ import {
   type StorageAdmin,
   type StoredEvent,
   type StoredSnapshot,
+  StreamClosedError,
+  StreamDeletedError,
   type StreamInfo,
+  type StreamLifecycle,
   type StreamLocks,
   type StreamPageQuery,
   StreamTypeMismatchError,
@@ -59,6 +62,7 @@ import {
 import { findEventsParams, findEventsStatement } from './streams/find-events.js';
 import { type HeadPositionRow, headPositionStatement } from './streams/head-position.js';
 import { createPostgresAppendFence } from './streams/postgres-append-fence.js';
+import { createPostgresLifecycle } from './streams/postgres-lifecycle.js';
 import { createPostgresStreamLocks } from './streams/postgres-stream-locks.js';
 import { maxPosition, readAllCall, readAllStatements } from './streams/read-all.js';
 import { readHorizonStatements } from './streams/read-horizon.js';
@@ -169,6 +173,8 @@ export interface PostgresStorage<TransactionClient = unknown>
    * ```
    */
   readonly appendFence: AppendFence<PostgresTransaction<TransactionClient>>;
+  /** Closing, archiving and deleting streams, with an archive table beside the events. */
+  readonly lifecycle: StreamLifecycle;
 }
 
 const defaultReadWaitMs = 200;
@@ -267,6 +273,7 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   readonly leases: LeaseStore<PostgresTransaction<TransactionClient>>;
   readonly admin: StorageAdmin;
   readonly appendFence: AppendFence<PostgresTransaction<TransactionClient>>;
+  readonly lifecycle: StreamLifecycle;
   readonly readHorizon: PostgresReadHorizon = {
     current: () => this.#horizon?.state ?? { safe: Number.MAX_SAFE_INTEGER, waitingFor: undefined },
   };
@@ -300,6 +307,12 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     this.leases = createPostgresLeases(context);
     this.admin = createPostgresAdmin(context);
     this.appendFence = createPostgresAppendFence(context);
+    this.lifecycle = createPostgresLifecycle(context, {
+      appended: (position) => {
+        this.#notifier.publish(position);
+        this.#notifier.announce(position);
+      },
+    });
     this.#horizon = driver.serialized
       ? undefined
       : new ReadHorizon({
@@ -416,7 +429,9 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     const byId = new Map(rows.map((row) => [row.event_id, toStoredEvent(row)]));
     const already = findAlreadyStored(request, (eventId) => byId.get(eventId.toLowerCase()));
     if (already !== undefined) return already;
-    const info = await this.streamInfo(request.streamId);
+    const info = await this.lifecycle.status(request.streamId);
+    if (info?.status === 'closed') throw new StreamClosedError({ streamId: request.streamId });
+    if (info?.status === 'deleted') throw new StreamDeletedError({ streamId: request.streamId });
     if (info !== undefined && info.streamType !== request.streamType) {
       throw new StreamTypeMismatchError({
         streamId: request.streamId,

@@ -16,6 +16,7 @@ import {
   type StoredEvent,
   type StoredSnapshot,
   type StreamInfo,
+  type StreamLifecycle,
   type StreamPageQuery,
   type TransactionHook,
 } from '@hindsight/core';
@@ -35,6 +36,7 @@ import { prepareSaveSnapshot, type SaveSnapshot } from './snapshots/save-snapsho
 import type { SqliteTransaction } from './sqlite-transaction.js';
 import { type AppendEvents, prepareAppendEvents } from './streams/append-events.js';
 import { createSqliteAppendFence } from './streams/sqlite-append-fence.js';
+import { createSqliteLifecycle } from './streams/sqlite-lifecycle.js';
 
 /**
  * Options shared by both ways of opening a {@link createSqliteStorage | SQLite storage}.
@@ -114,6 +116,7 @@ export interface SqliteStorage extends EventStorage<SqliteTransaction> {
   readonly leases: LeaseStore<SqliteTransaction>;
   readonly admin: StorageAdmin;
   readonly appendFence: AppendFence<SqliteTransaction>;
+  readonly lifecycle: StreamLifecycle;
 }
 
 /**
@@ -229,6 +232,7 @@ class SqliteEventStorage implements SqliteStorage {
   readonly leases: LeaseStore<SqliteTransaction>;
   readonly admin: StorageAdmin;
   readonly appendFence: AppendFence<SqliteTransaction>;
+  readonly lifecycle: StreamLifecycle;
   readonly #deleteCheckpoint: DeleteCheckpoint;
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;
@@ -272,6 +276,10 @@ class SqliteEventStorage implements SqliteStorage {
     this.leases = createSqliteLeases(access);
     this.admin = createSqliteAdmin(access);
     this.appendFence = createSqliteAppendFence(access);
+    this.lifecycle = createSqliteLifecycle(access, {
+      clock: config.clock,
+      notify: (head) => this.#notify(head),
+    });
   }
 
   async append(request: AppendRequest, hook?: TransactionHook<SqliteTransaction>): Promise<AppendResult> {

@@ -7,6 +7,7 @@ import { createEventStore, type EventStore, isHindsightError } from '@hindsight/
 import { CliError, describeError, usageError } from '../internal/cli-error.js';
 import type { Command, CommandContext } from '../internal/command.js';
 import { eventFromLine, type ImportedEvent, linesOf } from '../internal/event-json.js';
+import { importTombstone } from '../internal/import-tombstone.js';
 import { Progress } from '../internal/progress.js';
 import { stringValue, wholeNumber } from '../internal/values.js';
 
@@ -182,6 +183,7 @@ async function appendBatch(
 }
 
 async function appendRun(store: EventStore, run: readonly ImportedEvent[], counts: Counts): Promise<void> {
+  if (await importTombstone(store, run, counts)) return;
   const first = run[0] as ImportedEvent;
   const result = await store.appendPrepared({
     streamId: first.streamId,

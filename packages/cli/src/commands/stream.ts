@@ -2,6 +2,7 @@ import { createEventStore } from '@hindsight/core';
 import { CliError } from '../internal/cli-error.js';
 import type { Command } from '../internal/command.js';
 import { EventPrinter } from '../internal/event-table.js';
+import { statusLabel, streamStatusOf } from '../internal/stream-status.js';
 import { checkRange, instant, stringValue, wholeNumber } from '../internal/values.js';
 
 export const streamCommand: Command = {
@@ -39,7 +40,11 @@ export const streamCommand: Command = {
         throw new CliError(`no stream "${streamId}" in ${opened.description}`, { code: 'STREAM_NOT_FOUND' });
       }
       if (!context.json) {
-        await context.err.line(`Stream ${streamId} (${info.streamType}), version ${info.version}`);
+        const status = await streamStatusOf(opened.storage, streamId);
+        const since = status?.changedAt === undefined ? '' : ` since ${status.changedAt}`;
+        const why = status?.reason === undefined ? '' : ` (${status.reason})`;
+        const state = status === undefined ? '' : `, ${statusLabel(status)}${since}${why}`;
+        await context.err.line(`Stream ${streamId} (${info.streamType}), version ${info.version}${state}`);
       }
       const printer = new EventPrinter(context.out, { json: context.json, withStream: false });
       const events = store.readStream(streamId, {

@@ -1,13 +1,14 @@
 import type { Command } from '../internal/command.js';
 import { TablePrinter } from '../internal/output.js';
 import { listStreamPage } from '../internal/store-queries.js';
+import { statusLabel, streamStatusOf } from '../internal/stream-status.js';
 import { stringValue, wholeNumber } from '../internal/values.js';
 
 const pageSize = 500;
 
 export const streamsCommand: Command = {
   name: 'streams',
-  summary: 'List streams (id, type, version), by stream id',
+  summary: 'List streams (id, type, version, status: open, closed, archived, deleted), by stream id',
   arguments: [],
   options: {
     type: { type: 'string', value: 'T', description: 'only streams of this stream type' },
@@ -20,7 +21,11 @@ export const streamsCommand: Command = {
     const limit = wholeNumber('--limit', stringValue(context.values.limit), 1);
     const opened = await context.openStore();
     try {
-      const table = new TablePrinter(context.out, ['STREAM', 'TYPE', 'VERSION'], ['left', 'left', 'right']);
+      const table = new TablePrinter(
+        context.out,
+        ['STREAM', 'TYPE', 'VERSION', 'STATUS'],
+        ['left', 'left', 'right', 'left'],
+      );
       let listed = 0;
       for (;;) {
         const want = limit === undefined ? pageSize : Math.min(pageSize, limit - listed);
@@ -35,8 +40,16 @@ export const streamsCommand: Command = {
           'hindsight streams',
         );
         for (const stream of page) {
-          if (context.json) await context.out.json(stream);
-          else await table.row([stream.streamId, stream.streamType, String(stream.version)]);
+          const status = await streamStatusOf(opened.storage, stream.streamId);
+          if (context.json) await context.out.json(status === undefined ? stream : { ...stream, ...status });
+          else {
+            await table.row([
+              stream.streamId,
+              stream.streamType,
+              String(stream.version),
+              statusLabel(status),
+            ]);
+          }
         }
         listed += page.length;
         after = page.at(-1)?.streamId;

@@ -111,10 +111,10 @@ describe('explore: the JSON API', () => {
     const all = await ok('/api/streams');
     expect(all).toEqual({
       streams: [
-        { streamId: 'Account-a-1', streamType: 'Account', version: 4 },
-        { streamId: 'Account-a-2', streamType: 'Account', version: 2 },
-        { streamId: awkwardStream, streamType: 'Account', version: 2 },
-        { streamId: 'audit-1', streamType: 'Audit', version: 1 },
+        { streamId: 'Account-a-1', streamType: 'Account', version: 4, status: 'open', archivedUpTo: 0 },
+        { streamId: 'Account-a-2', streamType: 'Account', version: 2, status: 'open', archivedUpTo: 0 },
+        { streamId: awkwardStream, streamType: 'Account', version: 2, status: 'open', archivedUpTo: 0 },
+        { streamId: 'audit-1', streamType: 'Audit', version: 1, status: 'open', archivedUpTo: 0 },
       ],
       next: null,
     });
@@ -126,7 +126,7 @@ describe('explore: the JSON API', () => {
       next: null,
     });
     expect(await ok('/api/streams?type=Audit')).toEqual({
-      streams: [{ streamId: 'audit-1', streamType: 'Audit', version: 1 }],
+      streams: [{ streamId: 'audit-1', streamType: 'Audit', version: 1, status: 'open', archivedUpTo: 0 }],
       next: null,
     });
   });
@@ -149,7 +149,13 @@ describe('explore: the JSON API', () => {
   it('reads a stream whose id holds a slash, a quote and a space, and names its aggregate', async () => {
     await start('--config', configModule);
     const body = await ok(streamPath(awkwardStream));
-    expect(body.stream).toEqual({ streamId: awkwardStream, streamType: 'Account', version: 2 });
+    expect(body.stream).toEqual({
+      streamId: awkwardStream,
+      streamType: 'Account',
+      version: 2,
+      status: 'open',
+      archivedUpTo: 0,
+    });
     expect(body.aggregate).toEqual({ name: 'Account', id: awkwardId });
     expect(eventsOf(body)).toMatchObject([
       { streamId: awkwardStream, version: 1, position: 8, type: 'AccountOpened', data: { owner: 'Quinn' } },

@@ -13,6 +13,7 @@ import { reportConsumers } from '../internal/consumer-report.js';
 import { eventToJson } from '../internal/event-json.js';
 import type { OpenedStore } from '../internal/open-store.js';
 import { listStreamPage, summarizeStore } from '../internal/store-queries.js';
+import { streamStatusOf } from '../internal/stream-status.js';
 import type { LogQuery, StateQuery, StreamEventsQuery, StreamsQuery } from './query-schemas.js';
 
 // As the commands read: bounded memory per round trip however large the page asked for.
@@ -104,7 +105,11 @@ export class ExplorerApi {
       found.push(stream);
     }
     const streams = found.slice(0, limit);
-    return { streams, next: found.length > limit ? (streams.at(-1)?.streamId ?? null) : null };
+    // Each with its status (open, closed, deleted, how much archived), shown as badges.
+    const withStatus = await Promise.all(
+      streams.map(async (stream) => ({ ...stream, ...(await streamStatusOf(storage, stream.streamId)) })),
+    );
+    return { streams: withStatus, next: found.length > limit ? (streams.at(-1)?.streamId ?? null) : null };
   }
 
   /** A page of one stream's events, from `fromVersion` on. */
@@ -124,8 +129,9 @@ export class ExplorerApi {
       pageSize: Math.min(limit + 1, readPageSize),
     });
     const { events, extra } = await takePage(read, limit);
+    const status = await streamStatusOf(this.#opened.storage, streamId);
     return {
-      stream,
+      stream: { ...stream, ...status },
       aggregate: this.#aggregateOf(stream.streamType, streamId),
       events: events.map(eventToJson),
       next: extra?.version ?? null,

@@ -291,6 +291,30 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
     }
   });
 
+  it('shows closed, archived and deleted streams with badges, in the list and on the stream', async () => {
+    const storage = createSqliteStorage({ path: join(folder.path, 'events.db') });
+    try {
+      const app = createEventStore({ storage, events: [Account] });
+      await app.closeStream('Account-a-2', { reason: 'moved' });
+      await app.archiveStream('Account-a-2');
+      await app.deleteStream('audit-1');
+    } finally {
+      await storage.close();
+    }
+    await page.goto(`${explorer.url}/`);
+    await page.locator('#streams .badge-deleted').waitFor();
+    const badges = async (selector: string) =>
+      page.locator(selector).evaluateAll((spans) => spans.map((span) => span.textContent));
+    expect(await badges('#streams tbody tr:has(a[data-stream-id="Account-a-2"]) .badge')).toEqual([
+      'closed',
+      'archived',
+    ]);
+    expect(await badges('#streams tbody tr:has(a[data-stream-id="audit-1"]) .badge')).toEqual(['deleted']);
+    await page.goto(`${explorer.url}/?stream=audit-1`);
+    await page.locator('#stream-title .badge-deleted').waitFor();
+    expect(await column('#stream-events', 4)).toEqual(['$StreamDeleted']);
+  });
+
   it('ran without script errors or blocked resources', () => {
     expect(problems).toEqual([]);
   });

@@ -22,6 +22,10 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--line); }
 th { font-weight: 600; color: var(--muted); }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; margin-left: 0.4em; padding: 0 0.45em; border-radius: 0.7em; font-size: 0.75em; font-weight: normal; border: 1px solid currentColor; }
+.badge-closed { color: #8a5a00; }
+.badge-deleted { color: #b00020; }
+.badge-archived { color: #3a5a8a; }
 #consumers { width: auto; min-width: 24rem; }
 pre { margin: 0; max-height: 16rem; overflow: auto; white-space: pre-wrap; word-break: break-word; font-size: 12px; }
 nav { display: flex; gap: 0.3rem; margin: 1.2rem 0 0.8rem; border-bottom: 1px solid var(--line); }
@@ -94,7 +98,7 @@ const body = `
   <div class="split">
     <div>
       <div class="scroll"><table id="streams">
-        <thead><tr><th>Stream</th><th>Type</th><th class="number">Version</th></tr></thead>
+        <thead><tr><th>Stream</th><th>Type</th><th class="number">Version</th><th>Status</th></tr></thead>
         <tbody></tbody>
       </table></div>
       <p id="no-streams" class="note" hidden>No streams.</p>

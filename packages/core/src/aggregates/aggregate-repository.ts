@@ -7,6 +7,7 @@ import {
   UnknownCommandError,
   UnknownEventTypeError,
 } from '../errors/hindsight-error.js';
+import { StreamDeletedError } from '../errors/stream-lifecycle-errors.js';
 import type { EventMetadata, NewEvent, StoredEvent } from '../events/event.js';
 import type { EventCatalog, EventSchemas, StoredEventOf } from '../events/event-catalog.js';
 import type { ActiveSpan } from '../instrumentation/instrumentation.js';
@@ -15,6 +16,7 @@ import { KeyedMutex } from '../internal/keyed-mutex.js';
 import { crossesSnapshotInterval } from '../snapshots/snapshot-policy.js';
 import type { ExpectedVersion, PreparedEvent } from '../streams/event-storage.js';
 import type { EventStore } from '../streams/event-store.js';
+import { streamDeletedType } from '../streams/stream-lifecycle.js';
 import type {
   AggregateDefinition,
   CommandContext,
@@ -211,6 +213,8 @@ export function createRepository<
 
   const apply = (state: unknown, streamId: string, event: EvolvingEvent): unknown => {
     const evolve = Object.hasOwn(aggregate.evolve, event.type) ? aggregate.evolve[event.type] : undefined;
+    // A deleted stream's tombstone: the aggregate is gone, not of an unknown shape.
+    if (evolve === undefined && event.type === streamDeletedType) throw new StreamDeletedError({ streamId });
     if (evolve === undefined) {
       throw new UnknownEventTypeError({
         streamId,

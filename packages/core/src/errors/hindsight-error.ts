@@ -37,6 +37,9 @@ export const hindsightErrorCodes = [
   'PROJECTION_VERSION_IN_USE',
   'SUBJECT_KEY_UNAVAILABLE',
   'PARTITION_COUNT_CHANGED',
+  'STREAM_CLOSED',
+  'STREAM_DELETED',
+  'STREAM_NOT_FOUND',
 ] as const;
 
 /**

@@ -30,3 +30,8 @@ export {
   type ValidationIssue,
 } from './hindsight-error.js';
 export { SubjectKeyUnavailableError } from './personal-data-errors.js';
+export {
+  StreamClosedError,
+  StreamDeletedError,
+  StreamNotFoundError,
+} from './stream-lifecycle-errors.js';

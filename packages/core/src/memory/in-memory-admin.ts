@@ -10,10 +10,15 @@ import { compareCodePoints } from './memory-unit-of-work.js';
 
 /** What the in-memory admin listings read: the storage's own maps, live. */
 export interface InMemoryAdminSource {
-  readonly log: readonly StoredEvent[];
+  readonly log: readonly (StoredEvent | undefined)[];
   readonly streams: ReadonlyMap<
     string,
-    { readonly streamType: string; readonly events: readonly StoredEvent[] }
+    {
+      readonly streamType: string;
+      readonly events: readonly StoredEvent[];
+      readonly archivedUpTo: number;
+      readonly tombstone: StoredEvent | undefined;
+    }
   >;
   readonly checkpoints: ReadonlyMap<string, number>;
 }
@@ -32,7 +37,8 @@ export function createInMemoryAdmin(source: InMemoryAdminSource): StorageAdmin {
           (query.streamType !== undefined && stream.streamType !== query.streamType)
         )
           continue;
-        page.push({ streamId, streamType: stream.streamType, version: stream.events.length });
+        const version = stream.tombstone?.version ?? stream.archivedUpTo + stream.events.length;
+        page.push({ streamId, streamType: stream.streamType, version });
       }
       return page;
     },
@@ -42,7 +48,9 @@ export function createInMemoryAdmin(source: InMemoryAdminSource): StorageAdmin {
         .map((consumerId) => ({ consumerId, position: source.checkpoints.get(consumerId) ?? 0 }));
     },
     async stats(): Promise<StorageStats> {
-      return { streams: source.streams.size, events: source.log.length };
+      let events = 0;
+      for (const event of source.log) if (event !== undefined) events += 1;
+      return { streams: source.streams.size, events };
     },
   };
 }

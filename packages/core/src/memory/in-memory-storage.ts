@@ -1,4 +1,5 @@
 import { StreamTypeMismatchError } from '../errors/hindsight-error.js';
+import { StreamClosedError, StreamDeletedError } from '../errors/stream-lifecycle-errors.js';
 import type { StoredEvent } from '../events/event.js';
 import { Mutex } from '../internal/mutex.js';
 import { checkExpectedVersionMatches, findAlreadyStored } from '../streams/append-rules.js';
@@ -8,10 +9,14 @@ import type {
   AppendResult,
   EventStorage,
   GlobalPageQuery,
+  PreparedEvent,
   StorageAdmin,
   StoredSnapshot,
   StreamInfo,
+  StreamLifecycle,
+  StreamLifecycleInfo,
   StreamPageQuery,
+  StreamStatus,
   TransactionHook,
 } from '../streams/event-storage.js';
 import { createInMemoryAdmin } from './in-memory-admin.js';
@@ -30,7 +35,14 @@ export interface InMemoryStorageOptions {
 
 interface StreamRecord {
   readonly streamType: string;
-  readonly events: StoredEvent[];
+  /** The hot events, from version `archivedUpTo + 1`; a deleted stream's are gone, but its tombstone. */
+  events: StoredEvent[];
+  status: StreamStatus;
+  changedAt: Date | undefined;
+  reason: string | undefined;
+  /** Versions up to this one moved to the storage's archive map. */
+  archivedUpTo: number;
+  tombstone: StoredEvent | undefined;
 }
 
 /**
@@ -49,10 +61,13 @@ export function createInMemoryStorage(
 
 class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly kind = 'memory';
-  readonly #log: StoredEvent[] = [];
+  // Indexed by position - 1; a deleted stream's events leave holes, so positions never move.
+  readonly #log: (StoredEvent | undefined)[] = [];
   readonly #streams = new Map<string, StreamRecord>();
   readonly #byEventId = new Map<string, StoredEvent>();
   readonly #snapshots = new Map<string, StoredSnapshot>();
+  // Archived events by stream, versions 1 to the stream's `archivedUpTo`: the SQL stores' archive table.
+  readonly #archive = new Map<string, StoredEvent[]>();
   readonly #checkpoints = new Map<string, number>();
   readonly #listeners = new Set<(head: number) => void>();
   // Appends and transactions run one at a time, so a transaction hook sees a stable store.
@@ -61,6 +76,26 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly documents = new InMemoryDocuments();
   readonly leases = new InMemoryLeases(this.#writeLock);
   readonly admin: StorageAdmin;
+  readonly lifecycle: StreamLifecycle = {
+    close: (streamId, closing) => this.#writeLock.run(async () => this.#close(streamId, closing)),
+    delete: (streamId, tombstone, reason) =>
+      this.#writeLock.run(async () => this.#delete(streamId, tombstone, reason)),
+    status: async (streamId) => this.#status(streamId),
+    archive: (streamId, upToVersion) =>
+      this.#writeLock.run(async () => {
+        const stream = this.#streams.get(streamId);
+        if (stream === undefined || stream.status === 'deleted') return [];
+        const head = this.#log.length;
+        const moved = stream.events
+          .slice(0, Math.max(upToVersion - stream.archivedUpTo, 0))
+          .filter((event) => event.position < head);
+        if (moved.length === 0) return [];
+        stream.events.splice(0, moved.length);
+        this.#archive.set(streamId, [...(this.#archive.get(streamId) ?? []), ...moved]);
+        stream.archivedUpTo += moved.length;
+        return moved;
+      }),
+  };
   readonly #yielder = new EventLoopYielder();
 
   constructor(clock: () => Date) {
@@ -92,7 +127,9 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
           actualType: stream.streamType,
         });
       }
-      const current = stream?.events.length ?? 0;
+      if (stream?.status === 'closed') throw new StreamClosedError({ streamId: request.streamId });
+      if (stream?.status === 'deleted') throw new StreamDeletedError({ streamId: request.streamId });
+      const current = stream === undefined ? 0 : versionOf(stream);
       checkExpectedVersionMatches(request.streamId, request.expectedVersion, current);
       const timestamp = this.#clock();
       const stored = request.events.map(
@@ -116,7 +153,15 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   }
 
   #commit(request: AppendRequest, stored: StoredEvent[]): void {
-    const stream = this.#streams.get(request.streamId) ?? { streamType: request.streamType, events: [] };
+    const stream = this.#streams.get(request.streamId) ?? {
+      streamType: request.streamType,
+      events: [],
+      status: 'open',
+      changedAt: undefined,
+      reason: undefined,
+      archivedUpTo: 0,
+      tombstone: undefined,
+    };
     this.#streams.set(request.streamId, stream);
     for (const event of stored) {
       stream.events.push(event);
@@ -163,13 +208,19 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   }
 
   async readStream(streamId: string, query: StreamPageQuery): Promise<readonly StoredEvent[]> {
-    const events = this.#streams.get(streamId)?.events ?? [];
-    const min = Math.max(query.minVersion ?? 1, 1);
-    const max = Math.min(query.maxVersion ?? events.length, events.length);
+    const stream = this.#streams.get(streamId);
+    const archived = this.#archive.get(streamId);
+    const hot = stream?.tombstone === undefined ? (stream?.events ?? []) : [stream.tombstone];
+    // Archived events read as if they had never moved.
+    const events = archived === undefined ? hot : [...archived, ...hot];
+    const first = events[0]?.version ?? 1;
+    const last = events.at(-1)?.version ?? 0;
+    const min = Math.max(query.minVersion ?? 1, first);
+    const max = Math.min(query.maxVersion ?? last, last);
     const page: StoredEvent[] = [];
     const step = query.direction === 'forward' ? 1 : -1;
     for (let version = step === 1 ? min : max; version >= min && version <= max; version += step) {
-      const event = events[version - 1];
+      const event = events[version - first];
       if (event === undefined) break;
       // Not a stop: events carried over with their own times need not be in time order.
       if (query.until !== undefined && event.timestamp > query.until) continue;
@@ -184,7 +235,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     const end = Math.min(query.upTo ?? this.#log.length, this.#log.length);
     for (let index = query.after; index < end && page.length < query.limit; index += 1) {
       const event = this.#log[index];
-      if (event === undefined) break;
+      if (event === undefined) continue;
       if (query.types !== undefined && !query.types.includes(event.type)) continue;
       if (query.streamTypes !== undefined && !query.streamTypes.includes(event.streamType)) continue;
       page.push(event);
@@ -195,7 +246,80 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   async streamInfo(streamId: string): Promise<StreamInfo | undefined> {
     const stream = this.#streams.get(streamId);
     if (stream === undefined) return undefined;
-    return { streamId, streamType: stream.streamType, version: stream.events.length };
+    return { streamId, streamType: stream.streamType, version: versionOf(stream) };
+  }
+
+  #status(streamId: string): StreamLifecycleInfo | undefined {
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) return undefined;
+    return {
+      streamId,
+      streamType: stream.streamType,
+      version: versionOf(stream),
+      status: stream.status,
+      changedAt: stream.changedAt,
+      reason: stream.reason,
+      archivedUpTo: stream.archivedUpTo,
+    };
+  }
+
+  #close(
+    streamId: string,
+    closing: { reason: string | undefined; at: Date },
+  ): StreamLifecycleInfo | undefined {
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) return undefined;
+    if (stream.status === 'deleted') throw new StreamDeletedError({ streamId });
+    if (stream.status === 'open') {
+      stream.status = 'closed';
+      stream.changedAt = closing.at;
+      stream.reason = closing.reason;
+    }
+    return this.#status(streamId);
+  }
+
+  #delete(
+    streamId: string,
+    tombstone: PreparedEvent,
+    reason: string | undefined,
+  ): StreamLifecycleInfo | undefined {
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) return undefined;
+    if (stream.status === 'deleted') return this.#status(streamId);
+    const timestamp = this.#clock();
+    const marker: StoredEvent = deepFreeze({
+      eventId: tombstone.eventId,
+      streamId,
+      streamType: stream.streamType,
+      type: tombstone.type,
+      version: versionOf(stream) + 1,
+      position: this.#log.length + 1,
+      timestamp,
+      data: jsonCopy(tombstone.data),
+      metadata: jsonCopy(tombstone.metadata),
+    });
+    for (const event of [...(this.#archive.get(streamId) ?? []), ...stream.events]) {
+      this.#log[event.position - 1] = undefined;
+      this.#byEventId.delete(event.eventId);
+    }
+    this.#archive.delete(streamId);
+    this.#snapshots.delete(streamId);
+    Object.assign(stream, {
+      events: [],
+      status: 'deleted',
+      changedAt: timestamp,
+      reason,
+      archivedUpTo: 0,
+      tombstone: marker,
+    });
+    this.#log.push(marker);
+    this.#byEventId.set(marker.eventId, marker);
+    for (const listener of this.#listeners) {
+      try {
+        listener(this.#log.length);
+      } catch {}
+    }
+    return this.#status(streamId);
   }
 
   async headPosition(): Promise<number> {
@@ -253,6 +377,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   async close(): Promise<void> {
     this.#listeners.clear();
   }
+}
+
+function versionOf(stream: StreamRecord): number {
+  return stream.tombstone?.version ?? stream.archivedUpTo + stream.events.length;
 }
 
 function deepFreeze<T>(value: T): T {

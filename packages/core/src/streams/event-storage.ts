@@ -4,6 +4,7 @@ import type { DocumentStore } from './capabilities/documents.js';
 import type { LeaseStore } from './capabilities/leases.js';
 import type { ReadHorizonMonitor } from './capabilities/read-horizon.js';
 import type { StorageAdmin } from './capabilities/storage-admin.js';
+import type { StreamLifecycle } from './capabilities/stream-lifecycle.js';
 import type { StreamLocks } from './capabilities/stream-locks.js';
 import type {
   AppendRequest,
@@ -25,6 +26,11 @@ export type {
   StoredCheckpoint,
   StreamListQuery,
 } from './capabilities/storage-admin.js';
+export type {
+  StreamLifecycle,
+  StreamLifecycleInfo,
+  StreamStatus,
+} from './capabilities/stream-lifecycle.js';
 export type { StreamLocks } from './capabilities/stream-locks.js';
 export type {
   AppendRequest,
@@ -53,7 +59,8 @@ export type StorageCapability =
   | 'admin'
   | 'appendFence'
   | 'streamLocks'
-  | 'readHorizon';
+  | 'readHorizon'
+  | 'lifecycle';
 
 /**
  * The storage port: the few primitives an adapter implements, plus optional capabilities, each an
@@ -135,6 +142,8 @@ export interface EventStorage<Tx = unknown> {
   readonly streamLocks?: StreamLocks;
   /** What holds reads of the global log back, for stores whose appends commit concurrently (see {@link ReadHorizonMonitor}). */
   readonly readHorizon?: ReadHorizonMonitor;
+  /** Closing, archiving and deleting streams (see {@link StreamLifecycle}). */
+  readonly lifecycle?: StreamLifecycle;
 }
 
 /**
@@ -153,4 +162,5 @@ export const storageCapabilities: readonly StorageCapability[] = [
   'appendFence',
   'streamLocks',
   'readHorizon',
+  'lifecycle',
 ];

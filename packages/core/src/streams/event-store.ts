@@ -31,8 +31,19 @@ import type {
   ExpectedVersion,
   PreparedEvent,
   StreamInfo,
+  StreamLifecycleInfo,
   TransactionHook,
 } from './event-storage.js';
+import {
+  type ArchiveMode,
+  type ArchiveResult,
+  archiveStream,
+  type CloseStreamOptions,
+  closeStream,
+  type DeleteStreamOptions,
+  deleteStream,
+  requireLifecycle,
+} from './stream-lifecycle.js';
 
 /** Options of {@link createEventStore}. */
 export interface EventStoreOptions<Catalogs extends readonly EventCatalog[], Tx> {
@@ -216,6 +227,45 @@ export interface EventStore<
    * ```
    */
   forget(subjectId: string): Promise<ForgetResult>;
+  /**
+   * Closes a stream: later appends (and commands) fail with `StreamClosedError`; reads go on.
+   * Needs a storage with the `lifecycle` capability (see `closeStream`).
+   *
+   * @example
+   * ```ts
+   * await store.closeStream('Order-o-1', { reason: 'fulfilled' });
+   * ```
+   */
+  closeStream(streamId: string, options?: CloseStreamOptions): Promise<StreamLifecycleInfo>;
+  /**
+   * Deletes a stream's events, leaving a `$StreamDeleted` tombstone (see `deleteStream`).
+   *
+   * @example
+   * ```ts
+   * await store.deleteStream('Customer-c-7', { reason: 'erasure request #4411' });
+   * ```
+   */
+  deleteStream(streamId: string, options?: DeleteStreamOptions): Promise<StreamLifecycleInfo>;
+  /**
+   * Moves a stream's events out of the hot table: all of a closed stream, else those up to its
+   * snapshot (see `archiveStream`). Reads still return them.
+   *
+   * @example
+   * ```ts
+   * const { moved } = await store.archiveStream('Order-o-1');
+   * ```
+   */
+  archiveStream(streamId: string, mode?: ArchiveMode): Promise<ArchiveResult>;
+  /**
+   * A stream's status (open, closed or deleted) and how much of it is archived; undefined when it
+   * does not exist.
+   *
+   * @example
+   * ```ts
+   * if ((await store.streamStatus('Order-o-1'))?.status === 'closed') console.log('read only');
+   * ```
+   */
+  streamStatus(streamId: string): Promise<StreamLifecycleInfo | undefined>;
   close(): Promise<void>;
 }
 
@@ -455,6 +505,27 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
     forget(subjectId) {
       ensureOpen();
       return forgetSubject(storage, guard, subjectId, personalData?.onForget ?? []);
+    },
+
+    closeStream(streamId, closeOptions) {
+      ensureOpen();
+      return closeStream(storage, streamId, closeOptions);
+    },
+
+    deleteStream(streamId, deleteOptions) {
+      ensureOpen();
+      return deleteStream(storage, streamId, deleteOptions);
+    },
+
+    archiveStream(streamId, mode) {
+      ensureOpen();
+      return archiveStream(storage, streamId, mode);
+    },
+
+    async streamStatus(streamId) {
+      ensureOpen();
+      checkStreamId(streamId);
+      return requireLifecycle(storage, `Reading the status of stream "${streamId}"`).status(streamId);
     },
 
     async close() {

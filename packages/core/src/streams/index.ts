@@ -42,9 +42,12 @@ export {
   type StoredLease,
   type StoredSnapshot,
   type StreamInfo,
+  type StreamLifecycle,
+  type StreamLifecycleInfo,
   type StreamListQuery,
   type StreamLocks,
   type StreamPageQuery,
+  type StreamStatus,
   storageCapabilities,
   type TransactionHook,
 } from './event-storage.js';
@@ -58,3 +61,18 @@ export {
   type ReadableStore,
   type ReadStreamOptions,
 } from './event-store.js';
+export {
+  type ArchiveMode,
+  type ArchiveProgress,
+  type ArchiveResult,
+  type ArchiveStreamsOptions,
+  archiveStream,
+  archiveStreams,
+  type CloseStreamOptions,
+  closeStream,
+  type DeleteStreamOptions,
+  deleteStream,
+  type StreamDeletedData,
+  streamDeletedType,
+  tombstoneOf,
+} from './stream-lifecycle.js';

@@ -11,7 +11,16 @@ describe('the storage conformance suite', () => {
       expect(testCase.name.startsWith(`${testCase.requires}: `)).toBe(true);
     }
     expect(new Set(cases.map((testCase) => testCase.requires))).toEqual(
-      new Set([undefined, 'documents', 'leases', 'admin', 'appendFence', 'streamLocks', 'readHorizon']),
+      new Set([
+        undefined,
+        'documents',
+        'leases',
+        'admin',
+        'appendFence',
+        'lifecycle',
+        'streamLocks',
+        'readHorizon',
+      ]),
     );
   });
 

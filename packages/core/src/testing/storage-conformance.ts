@@ -12,10 +12,12 @@ import type {
   ReadHorizonMonitor,
   StorageAdmin,
   StorageCapability,
+  StreamLifecycle,
   StreamLocks,
   StreamPageQuery,
 } from '../streams/event-storage.js';
 import { evolutionCases } from './evolution-conformance.js';
+import { lifecycleCases } from './lifecycle-conformance.js';
 import { shreddingCases } from './shredding-conformance.js';
 
 /** Options of {@link storageConformanceCases}. */
@@ -140,6 +142,7 @@ interface Capabilities<Tx> {
   readonly appendFence: AppendFence<Tx>;
   readonly streamLocks: StreamLocks;
   readonly readHorizon: ReadHorizonMonitor;
+  readonly lifecycle: StreamLifecycle;
 }
 
 type CapabilityCase<Tx> = {
@@ -670,6 +673,9 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
 
 function capabilityCases<Tx>(writers: number): CapabilityCase<Tx>[] {
   return [
+    ...lifecycleCases<Tx>().map(
+      ({ name, body }): CapabilityCase<Tx> => ({ capability: 'lifecycle', name, body }),
+    ),
     {
       capability: 'documents',
       name: 'stores documents as JSON copies, lists key ranges in code point order and deletes',

@@ -110,7 +110,7 @@ describe('Drizzle table definitions', () => {
     const client = await pool.connect();
     try {
       await client.query(`CREATE SCHEMA "${other}"`);
-      for (const name of ['events', 'streams']) {
+      for (const name of ['events', 'archived_events', 'streams']) {
         await client.query(`CREATE TABLE "${other}".${name} (LIKE "${schema}".${name} INCLUDING ALL)`);
       }
       await client.query(`CREATE SEQUENCE "${other}".event_position CACHE 1`);

@@ -13,6 +13,7 @@ import {
   jsonb,
   pgSchema,
   primaryKey,
+  smallint,
   text,
   timestamp,
   unique,
@@ -36,7 +37,7 @@ const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE 
  * ```ts
  * // db/schema.ts, read by drizzle-kit
  * import { hindsightTables } from '@hindsight/postgres/drizzle';
- * export const { schema: hindsight, events, streams, snapshots, checkpoints, eventPosition, documents, leases } =
+ * export const { schema: hindsight, events, archivedEvents, streams, snapshots, checkpoints, eventPosition, documents, leases } =
  *   hindsightTables('hindsight');
  *
  * // an inline projection writing a read model with Drizzle
@@ -50,31 +51,37 @@ const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE 
  */
 export function hindsightTables(schemaName = 'hindsight') {
   const schema = pgSchema(schemaName);
-  const events = schema.table(
-    'events',
-    {
-      position: bigint('position', { mode: 'number' }).primaryKey(),
-      streamId: text('stream_id').notNull(),
-      streamType: text('stream_type').notNull(),
-      version: integer('version').notNull(),
-      eventId: uuid('event_id').notNull().unique('events_event_id_key'),
-      type: text('type').notNull(),
-      data: jsonb('data').notNull(),
-      metadata: jsonb('metadata').notNull(),
-      recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull(),
-    },
-    (table) => [
-      unique('events_stream_version_key').on(table.streamId, table.version),
-      index('events_type_position_idx').on(table.type, table.position),
-      index('events_stream_type_position_idx').on(table.streamType, table.position),
-    ],
-  );
+  // The hot events and the archive (closed streams, events before a snapshot) share one shape.
+  const eventTable = (name: 'events' | 'archived_events') =>
+    schema.table(
+      name,
+      {
+        position: bigint('position', { mode: 'number' }).primaryKey(),
+        streamId: text('stream_id').notNull(),
+        streamType: text('stream_type').notNull(),
+        version: integer('version').notNull(),
+        eventId: uuid('event_id').notNull().unique(`${name}_event_id_key`),
+        type: text('type').notNull(),
+        data: jsonb('data').notNull(),
+        metadata: jsonb('metadata').notNull(),
+        recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull(),
+      },
+      (table) => [
+        unique(`${name}_stream_version_key`).on(table.streamId, table.version),
+        index(`${name}_type_position_idx`).on(table.type, table.position),
+        index(`${name}_stream_type_position_idx`).on(table.streamType, table.position),
+      ],
+    );
+  const events = eventTable('events');
+  const archivedEvents = eventTable('archived_events');
   const streams = schema.table(
     'streams',
     {
       streamId: text('stream_id').primaryKey(),
       streamType: text('stream_type').notNull(),
       version: integer('version').notNull(),
+      // 0 open, 1 closed, 2 deleted: checked by every append under the row's lock.
+      status: smallint('status').notNull().default(0),
     },
     // Listing pages run in code point order, whatever the database's collation.
     (table) => [
@@ -82,6 +89,13 @@ export function hindsightTables(schemaName = 'hindsight') {
       index('streams_type_id_c_idx').on(table.streamType, sql`${table.streamId} COLLATE "C"`),
     ],
   );
+  // When and why a stream was closed or deleted, and how much of it is archived.
+  const streamLifecycle = schema.table('stream_lifecycle', {
+    streamId: text('stream_id').primaryKey(),
+    changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }),
+    reason: text('reason'),
+    archivedUpTo: integer('archived_up_to').notNull().default(0),
+  });
   const snapshots = schema.table('snapshots', {
     streamId: text('stream_id').primaryKey(),
     streamType: text('stream_type').notNull(),
@@ -119,7 +133,18 @@ export function hindsightTables(schemaName = 'hindsight') {
     owner: text('owner').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   });
-  return { schema, events, streams, snapshots, checkpoints, eventPosition, documents, leases };
+  return {
+    schema,
+    events,
+    archivedEvents,
+    streams,
+    streamLifecycle,
+    snapshots,
+    checkpoints,
+    eventPosition,
+    documents,
+    leases,
+  };
 }
 
 /**

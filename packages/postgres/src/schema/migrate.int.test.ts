@@ -32,12 +32,14 @@ describe('migrate', () => {
       [schema],
     );
     expect(tables.rows.map((row) => row.table_name)).toEqual([
+      'archived_events',
       'checkpoints',
       'documents',
       'events',
       'leases',
       'migrations',
       'snapshots',
+      'stream_lifecycle',
       'streams',
     ]);
     const indexes = await pool.query<{ indexdef: string }>(

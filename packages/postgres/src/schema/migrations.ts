@@ -8,6 +8,7 @@ import { migration6 } from './migrations/v6-append-function.js';
 import { migration7 } from './migrations/v7-stream-list-indexes.js';
 import { migration8 } from './migrations/v8-checkpoint-ids.js';
 import { migration9 } from './migrations/v9-append-batch-function.js';
+import { migration10 } from './migrations/v10-stream-lifecycle.js';
 
 export type { Migration } from './migrations/migration.js';
 
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   migration7,
   migration8,
   migration9,
+  migration10,
 ];

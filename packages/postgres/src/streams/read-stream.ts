@@ -21,10 +21,17 @@ export interface ReadStreamStatements {
  * to `limit` versions would come back short and end the read early.
  */
 export function readStreamStatements(schema: string): ReadStreamStatements {
-  const text = (range: string, order: 'ASC' | 'DESC'): string =>
-    `SELECT ${eventColumns('e')} FROM ${schema}.events e
+  // The hot table and the archive, each walked in version order up to the limit and merged (a
+  // Merge Append, no sort): archived events read as if they had never moved.
+  const arm = (table: string, range: string, order: 'ASC' | 'DESC'): string =>
+    `(SELECT ${eventColumns('e')} FROM ${schema}.${table} e
 WHERE e.stream_id = $1::text AND ${range} AND e.recorded_at <= $4::timestamptz
-ORDER BY e.version ${order} LIMIT $5::int`;
+ORDER BY e.version ${order} LIMIT $5::int)`;
+  const text = (range: string, order: 'ASC' | 'DESC'): string =>
+    `SELECT * FROM (${arm('events', range, order)}
+UNION ALL
+${arm('archived_events', range, order)}) page
+ORDER BY page.version ${order} LIMIT $5::int`;
   const top = `LEAST($3::int, (SELECT s.version FROM ${schema}.streams s WHERE s.stream_id = $1::text))`;
   return {
     forwardUntil: defineStatement(

@@ -10,12 +10,14 @@ import { prepareHeadPosition, type ReadHeadPosition } from '../streams/head-posi
 import { prepareReadAll, type ReadAll } from '../streams/read-all.js';
 import { prepareReadStream, type ReadStream } from '../streams/read-stream.js';
 import { prepareStreamInfo, type ReadStreamInfo } from '../streams/stream-info.js';
+import { prepareStreamStatus, type ReadStreamStatus } from '../streams/stream-status.js';
 
 /** Every read, prepared once on one connection. */
 export interface ReadQueries {
   readonly readStream: ReadStream;
   readonly readAll: ReadAll;
   readonly streamInfo: ReadStreamInfo;
+  readonly streamStatus: ReadStreamStatus;
   readonly headPosition: ReadHeadPosition;
   readonly loadSnapshot: LoadSnapshot;
   readonly loadCheckpoint: LoadCheckpoint;
@@ -31,6 +33,7 @@ export function prepareReadQueries(db: BetterSqlite3.Database): ReadQueries {
     readStream: prepareReadStream(db),
     readAll: prepareReadAll(db),
     streamInfo: prepareStreamInfo(db),
+    streamStatus: prepareStreamStatus(db),
     headPosition: prepareHeadPosition(db),
     loadSnapshot: prepareLoadSnapshot(db),
     loadCheckpoint: prepareLoadCheckpoint(db),

@@ -21,6 +21,7 @@ describe('migrations', () => {
       .pluck()
       .all();
     expect(tables).toEqual([
+      'hindsight_archived_events',
       'hindsight_checkpoints',
       'hindsight_documents',
       'hindsight_events',

@@ -103,4 +103,31 @@ export const migrations: readonly Migration[] = [
         AND substr(name, 1, 9) <> 'listener:';
     `,
   },
+  {
+    version: 6,
+    name: 'stream lifecycle: closed and deleted streams, archived events',
+    // status: 'open' | 'closed' | 'deleted'; changed_at: epoch milliseconds of the close or delete.
+    // The archive has the events table's shape and indexes, so reads read through it the same way.
+    sql: `
+      ALTER TABLE hindsight_streams ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+      ALTER TABLE hindsight_streams ADD COLUMN changed_at INTEGER;
+      ALTER TABLE hindsight_streams ADD COLUMN reason TEXT;
+      ALTER TABLE hindsight_streams ADD COLUMN archived_up_to INTEGER NOT NULL DEFAULT 0;
+
+      CREATE TABLE hindsight_archived_events (
+        position INTEGER PRIMARY KEY,
+        stream_id TEXT NOT NULL,
+        stream_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX hindsight_archived_events_stream ON hindsight_archived_events (stream_id, version);
+      CREATE INDEX hindsight_archived_events_type ON hindsight_archived_events (type, position);
+      CREATE INDEX hindsight_archived_events_stream_type ON hindsight_archived_events (stream_type, position);
+    `,
+  },
 ];

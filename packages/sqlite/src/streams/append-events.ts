@@ -4,6 +4,8 @@ import {
   checkExpectedVersionMatches,
   findAlreadyStored,
   type StoredEvent,
+  StreamClosedError,
+  StreamDeletedError,
   StreamTypeMismatchError,
 } from '@hindsight/core';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -12,6 +14,7 @@ import { type EventRow, eventColumns, toStoredEvent } from '../internal/event-ro
 interface StreamRow {
   readonly stream_type: string;
   readonly version: number;
+  readonly status: string;
 }
 
 /**
@@ -23,12 +26,16 @@ export type AppendEvents = (request: AppendRequest, recordedAt: number) => Appen
 
 export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
   const findByIds = db
-    .prepare<[string], EventRow>(
-      `SELECT ${eventColumns} FROM hindsight_events WHERE event_id IN (SELECT value FROM json_each(?))`,
+    .prepare<[{ ids: string }], EventRow>(
+      // The archive too: an event stays stored once after archiving moved it.
+      `SELECT ${eventColumns} FROM hindsight_events WHERE event_id IN (SELECT value FROM json_each(@ids)) ` +
+        `UNION ALL SELECT ${eventColumns} FROM hindsight_archived_events WHERE event_id IN (SELECT value FROM json_each(@ids))`,
     )
     .safeIntegers(false);
   const findStream = db
-    .prepare<[string], StreamRow>('SELECT stream_type, version FROM hindsight_streams WHERE stream_id = ?')
+    .prepare<[string], StreamRow>(
+      'SELECT stream_type, version, status FROM hindsight_streams WHERE stream_id = ?',
+    )
     .safeIntegers(false);
   const insertEvent = db
     .prepare<[string, string, number, string, string, string, string, number]>(
@@ -44,7 +51,7 @@ export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
 
   return (request, recordedAt) => {
     const { streamId, streamType } = request;
-    const existing = findByIds.all(JSON.stringify(request.events.map((event) => event.eventId)));
+    const existing = findByIds.all({ ids: JSON.stringify(request.events.map((event) => event.eventId)) });
     if (existing.length > 0) {
       const byId = new Map(existing.map((row) => [row.event_id, toStoredEvent(row)]));
       const already = findAlreadyStored(request, (eventId) => byId.get(eventId));
@@ -58,6 +65,9 @@ export function prepareAppendEvents(db: BetterSqlite3.Database): AppendEvents {
         actualType: stream.stream_type,
       });
     }
+    // Checked inside the write transaction, which holds SQLite's write lock: no close slips past.
+    if (stream?.status === 'closed') throw new StreamClosedError({ streamId });
+    if (stream?.status === 'deleted') throw new StreamDeletedError({ streamId });
     const current = stream?.version ?? 0;
     checkExpectedVersionMatches(streamId, request.expectedVersion, current);
     const events = request.events.map((event, index): StoredEvent => {

@@ -11,6 +11,7 @@ type Parameters = Record<string, string | number>;
  * arms, and a filter that wide is close to a full read anyway.
  */
 const maxUnionArms = 32;
+// Each value's arm reads two tables (hot and archive): 64 arms at most, under SQLite's 500.
 
 /**
  * One page of the global log after a position, index-backed for every filter. A filter on several
@@ -53,9 +54,16 @@ export function prepareReadAll(db: BetterSqlite3.Database): ReadAll {
 
 /** The SQL of one page shape: no filter, a union of `arms` index ranges, or an `IN` list. */
 export function pageSql(column: string | undefined, arms: number | 'in', alsoStreamTypes: boolean): string {
+  // Each range is read from the hot table and the archive alike: archiving moves events, never
+  // takes them out of the log.
   const select = (filter: string) =>
-    `SELECT ${eventColumns} FROM hindsight_events WHERE ${filter}position > @after AND position <= @upTo` +
-    (alsoStreamTypes ? ' AND stream_type IN (SELECT value FROM json_each(@streamTypes))' : '');
+    ['hindsight_events', 'hindsight_archived_events']
+      .map(
+        (table) =>
+          `SELECT ${eventColumns} FROM ${table} WHERE ${filter}position > @after AND position <= @upTo` +
+          (alsoStreamTypes ? ' AND stream_type IN (SELECT value FROM json_each(@streamTypes))' : ''),
+      )
+      .join(' UNION ALL ');
   const page = ' ORDER BY position LIMIT @limit';
   if (column === undefined) return select('') + page;
   if (arms === 'in') return `${select(`${column} IN (SELECT value FROM json_each(@values)) AND `)}${page}`;

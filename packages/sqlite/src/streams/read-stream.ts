@@ -12,15 +12,22 @@ interface StreamPageParameters {
   readonly limit: number;
 }
 
-/** One page of a stream, served by the unique (stream_id, version) index in either direction. */
+/**
+ * One page of a stream, served by the unique (stream_id, version) index in either direction, of
+ * the hot table and the archive merged (archived events read as if never moved).
+ */
 export function prepareReadStream(db: BetterSqlite3.Database): ReadStream {
   const page = (order: 'ASC' | 'DESC') =>
     db
       .prepare<[StreamPageParameters], EventRow>(
-        `SELECT ${eventColumns} FROM hindsight_events ` +
-          'WHERE stream_id = @streamId AND version BETWEEN @minVersion AND @maxVersion ' +
-          'AND recorded_at <= @until ' +
-          `ORDER BY version ${order} LIMIT @limit`,
+        ['hindsight_events', 'hindsight_archived_events']
+          .map(
+            (table) =>
+              `SELECT ${eventColumns} FROM ${table} ` +
+              'WHERE stream_id = @streamId AND version BETWEEN @minVersion AND @maxVersion ' +
+              'AND recorded_at <= @until',
+          )
+          .join(' UNION ALL ') + ` ORDER BY version ${order} LIMIT @limit`,
       )
       .safeIntegers(false);
   const forward = page('ASC');

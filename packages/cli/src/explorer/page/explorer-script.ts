@@ -57,6 +57,11 @@ interface StreamSummary {
   readonly streamId: string;
   readonly streamType: string;
   readonly version: number;
+  /** Absent on a storage that keeps no stream lifecycle. */
+  readonly status?: 'open' | 'closed' | 'deleted';
+  readonly archivedUpTo?: number;
+  readonly changedAt?: string;
+  readonly reason?: string;
 }
 
 interface EventJson {
@@ -288,6 +293,29 @@ const streamView = (streamId: string): Partial<View> => ({
   asOf: undefined,
 });
 
+/** Badges for a stream that is not simply open: closed, deleted, archived up to a version. */
+function statusBadges(stream: StreamSummary): HTMLSpanElement[] {
+  const badges: HTMLSpanElement[] = [];
+  const badge = (kind: string, text: string, title: string) => {
+    const span = element('span', text, `badge badge-${kind}`);
+    span.title = title;
+    badges.push(span);
+  };
+  const why = `${stream.changedAt ?? ''}${stream.reason === undefined ? '' : ` (${stream.reason})`}`;
+  if (stream.status === 'closed') badge('closed', 'closed', `closed ${why}`);
+  if (stream.status === 'deleted') badge('deleted', 'deleted', `deleted ${why}`);
+  if ((stream.archivedUpTo ?? 0) > 0) {
+    badge('archived', 'archived', `versions 1–${stream.archivedUpTo} are in the archive table`);
+  }
+  return badges;
+}
+
+function statusCell(stream: StreamSummary): HTMLTableCellElement {
+  const td = element('td');
+  td.append(...statusBadges(stream));
+  return td;
+}
+
 function streamCell(streamId: string): HTMLTableCellElement {
   const td = element('td');
   const link = viewLink(streamId, streamView(streamId), 'stream-link');
@@ -387,7 +415,12 @@ async function loadStreams(): Promise<void> {
   });
   tbody('streams').replaceChildren(
     ...page.streams.map((stream) =>
-      row([streamCell(stream.streamId), textCell(stream.streamType), numberCell(stream.version)]),
+      row([
+        streamCell(stream.streamId),
+        textCell(stream.streamType),
+        numberCell(stream.version),
+        statusCell(stream),
+      ]),
     ),
   );
   markCurrentStream();
@@ -427,7 +460,7 @@ async function showStream(streamId: string): Promise<void> {
   const { version } = page.stream;
   streamVersion = version;
   byId('stream').hidden = false;
-  byId('stream-title').textContent = streamId;
+  byId('stream-title').replaceChildren(streamId, ...statusBadges(page.stream));
   const of = page.aggregate === null ? '' : `, aggregate ${page.aggregate.name} ${page.aggregate.id}`;
   byId('stream-summary').textContent = `stream type ${page.stream.streamType}, version ${version}${of}`;
   tbody('stream-events').replaceChildren(...page.events.map((event) => streamEventRow(event, streamId)));

@@ -8,8 +8,9 @@ import { positionSequence } from '../../internal/position-lock.js';
  * work is paid once per batch, not once per append:
  * 1. claims every stream row, each append with its own expected-version check: `any` inserts or
  *    bumps a row of the same type, `no_stream` (or exact 0) only inserts, `stream_exists` and exact
- *    versions only bump a row at that version. An append whose check fails claims nothing, gets no
- *    row back, and writes nothing; its neighbours go on;
+ *    versions only bump a row at that version, and only of an open stream (a close or delete
+ *    updates the same row, so none slips past it). An append whose check fails, or one of whose
+ *    event ids is archived, claims nothing, gets no row back, and writes nothing; its neighbours go on;
  * 2. takes the position lock SHARED, held to commit, before any position (see `append_events`);
  * 3. takes one position per written event, in append order then event order;
  * 4. inserts all events in one multi-row insert.
@@ -26,22 +27,26 @@ import { positionSequence } from '../../internal/position-lock.js';
  */
 export function appendBatchFunctionSql(schema: string): string {
   return `
-CREATE FUNCTION ${schema}.append_events_batch(
+CREATE OR REPLACE FUNCTION ${schema}.append_events_batch(
   text[], text[], integer[], text[], integer[], uuid[], text[], text[], text[], integer, integer, bigint[]
 ) RETURNS TABLE (append_index integer, positions text, version integer, recorded_ms bigint)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $batch$
 #variable_conflict use_column
 BEGIN
 RETURN QUERY
-WITH request AS MATERIALIZED (
+WITH numbered_request AS (
   SELECT r.idx::integer AS idx, r.stream_id, r.stream_type, r.n, r.mode, r.exact,
     (sum(r.n) OVER (ORDER BY r.idx) - r.n)::integer AS first_event
   FROM unnest($1, $2, $3, $4, $5) WITH ORDINALITY AS r(stream_id, stream_type, n, mode, exact, idx)
+), request AS MATERIALIZED (
+  SELECT q.* FROM numbered_request q
+  WHERE NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a
+                    WHERE a.event_id = ANY($6[q.first_event + 1 : q.first_event + q.n]))
 ), created_any AS (
   INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
   SELECT q.stream_id, q.stream_type, q.n FROM request q WHERE q.mode = 'any' ORDER BY q.stream_id
   ON CONFLICT (stream_id) DO UPDATE SET version = s.version + excluded.version
-  WHERE s.stream_type = excluded.stream_type
+  WHERE s.stream_type = excluded.stream_type AND s.status = 0
   RETURNING s.stream_id, s.version
 ), created_new AS (
   INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
@@ -52,7 +57,7 @@ WITH request AS MATERIALIZED (
 ), bumped AS (
   UPDATE ${schema}.streams AS s SET version = s.version + q.n
   FROM request q
-  WHERE s.stream_id = q.stream_id AND s.stream_type = q.stream_type
+  WHERE s.stream_id = q.stream_id AND s.stream_type = q.stream_type AND s.status = 0
     AND (q.mode = 'stream_exists' OR (q.mode = 'exact' AND q.exact > 0 AND s.version = q.exact))
   RETURNING s.stream_id, s.version
 ), claimed AS MATERIALIZED (

@@ -4,8 +4,11 @@ import { positionSequence } from '../../internal/position-lock.js';
 /**
  * `append_events`: the whole append in one statement, run in the caller's transaction:
  * 1. claims the stream row: inserts it when the expected version allows a new stream, else bumps
- *    its version only if the stream type and expected version match (the row lock makes this
- *    atomic: of concurrent writers expecting one version, exactly one updates the row);
+ *    its version only if the stream is open and the stream type and expected version match (the
+ *    row lock makes this atomic: of concurrent writers expecting one version, exactly one updates
+ *    the row, and none after a close or delete, which update the same row);
+    An id already in the archive refuses the append as an id in the events table does (its
+ *    unique index covers only that table), so an event stays stored once after archiving;
  * 2. takes the position lock SHARED, held to commit (many appends hold it at once), BEFORE taking
  *    positions: a reader that saw a position handed out and then takes the lock exclusively waits
  *    for the append that holds it (see `ReadHorizon`). The positions depend on the lock's row, so
@@ -31,7 +34,7 @@ import { positionSequence } from '../../internal/position-lock.js';
  */
 export function appendFunctionSql(schema: string): string {
   return `
-CREATE FUNCTION ${schema}.append_events(
+CREATE OR REPLACE FUNCTION ${schema}.append_events(
   text, text, integer, text, integer, uuid[], text[], text[], text[], integer, integer, bigint[]
 ) RETURNS TABLE (positions text, version integer, recorded_ms bigint)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $append$
@@ -41,13 +44,16 @@ RETURN QUERY
 WITH created AS (
   INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
   SELECT $1, $2, $3
-  WHERE $4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0)
+  WHERE ($4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0))
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
   ON CONFLICT (stream_id) DO UPDATE SET version = s.version + excluded.version
-  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type
+  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 0
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
   RETURNING s.version
 ), bumped AS (
   UPDATE ${schema}.streams AS s SET version = s.version + $3
-  WHERE s.stream_id = $1 AND s.stream_type = $2
+  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 0
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
     AND ($4 = 'stream_exists' OR ($4 = 'exact' AND $5 > 0 AND s.version = $5))
   RETURNING s.version
 ), stream AS (
