@@ -108,6 +108,31 @@ describe('PostgreSQL storage: coalesced appends (group commit)', () => {
     expect((await storage.streamInfo('refused-1'))?.version).toBe(1);
   });
 
+  it('refuses an append to a closed stream, or with an archived event id, without failing its neighbours', async () => {
+    await storage.append(request('closed-1', 'no_stream'));
+    await storage.lifecycle?.close('closed-1', { reason: 'test', at: new Date() });
+    const archivedFirst = request('archived-1', 'no_stream');
+    await storage.append(archivedFirst);
+    await storage.append(request('archived-1', 'any'));
+    const moved = await storage.lifecycle?.archive('archived-1', 1);
+    expect(moved?.map((event) => event.eventId)).toEqual([archivedFirst.events[0]?.eventId]);
+    const reused = { ...request('reuser-1', 'no_stream'), events: archivedFirst.events };
+    const counter = countStatements(pool);
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 6 }, (_, index) => storage.append(request(`open-a-${index}`, 'any'))),
+      storage.append(request('closed-1', 'any')),
+      storage.append(reused),
+      ...Array.from({ length: 6 }, (_, index) => storage.append(request(`open-b-${index}`, 'any'))),
+    ]).finally(() => counter.stop());
+    expect(counter.names.some((name) => name.startsWith('hindsight_append_batch'))).toBe(true);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(12);
+    const [closed, reuse] = outcomes.slice(6, 8);
+    expect(closed?.status === 'rejected' && closed.reason.code).toBe('STREAM_CLOSED');
+    expect(reuse?.status === 'rejected' && reuse.reason.code).toBe('EVENT_ID_CONFLICT');
+    expect((await storage.streamInfo('closed-1'))?.version).toBe(1);
+    expect(await storage.streamInfo('reuser-1')).toBeUndefined();
+  });
+
   it('checks each expected-version mode on its own within one statement', async () => {
     for (const name of ['m-any', 'm-exists', 'm-exact', 'm-typed', 'm-exists-bad', 'm-exact-bad']) {
       await storage.append(request(name, 'no_stream', 2));
