@@ -217,6 +217,7 @@ interface SqliteEventStorageConfig {
 
 class SqliteEventStorage implements SqliteStorage {
   readonly kind = 'sqlite';
+  readonly partitionedReads = true;
   readonly db: Database.Database;
   readonly #config: SqliteEventStorageConfig;
   // One connection has one transaction: appends, transactions and writes take turns, so nothing

@@ -19,6 +19,7 @@ import type {
   StreamStatus,
   TransactionHook,
 } from '../streams/event-storage.js';
+import { partitionOf } from '../subscriptions/partitions.js';
 import { createInMemoryAdmin } from './in-memory-admin.js';
 import { InMemoryDocuments } from './in-memory-documents.js';
 import { InMemoryLeases } from './in-memory-leases.js';
@@ -61,6 +62,7 @@ export function createInMemoryStorage(
 
 class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly kind = 'memory';
+  readonly partitionedReads = true;
   // Indexed by position - 1; a deleted stream's events leave holes, so positions never move.
   readonly #log: (StoredEvent | undefined)[] = [];
   readonly #streams = new Map<string, StreamRecord>();
@@ -233,11 +235,14 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   async readAll(query: GlobalPageQuery): Promise<readonly StoredEvent[]> {
     const page: StoredEvent[] = [];
     const end = Math.min(query.upTo ?? this.#log.length, this.#log.length);
+    const { partition } = query;
     for (let index = query.after; index < end && page.length < query.limit; index += 1) {
       const event = this.#log[index];
       if (event === undefined) continue;
       if (query.types !== undefined && !query.types.includes(event.type)) continue;
       if (query.streamTypes !== undefined && !query.streamTypes.includes(event.streamType)) continue;
+      if (partition !== undefined && partitionOf(event.streamId, partition.count) !== partition.index)
+        continue;
       page.push(event);
     }
     return page;

@@ -3,11 +3,12 @@ import type { StoredEvent } from '../events/event.js';
 import { checkDate, checkVersion } from '../internal/checks.js';
 import { EventRegistry } from '../internal/event-registry.js';
 import type { PersonalDataGuard } from '../personal/personal-data-guard.js';
+import { partitionOf } from '../subscriptions/partitions.js';
 import type { EventStorage, GlobalPageQuery, StreamPageQuery } from './event-storage.js';
 
 /** Where a reader reads stored events from: a storage, a lease-guarded one, or a held log. */
 export type EventSource = Pick<EventStorage<unknown>, 'readAll'> &
-  Partial<Pick<EventStorage<unknown>, 'readStream'>>;
+  Partial<Pick<EventStorage<unknown>, 'readStream' | 'partitionedReads'>>;
 
 /**
  * One page of decoded events and where the stored page ended. Decoding may change how many events
@@ -128,22 +129,26 @@ export class EventReader {
 
   /**
    * One decoded page of the global log. A `types` filter is widened to the stored names that read
-   * as those types (renamed and split types) and applied again after decoding. `keep` drops
-   * stored events before decoding (a partition keeping its own streams), so they cost no decoding;
-   * `last` and `exhausted` still describe the stored page.
+   * as those types (renamed and split types) and applied again after decoding. A `partition` goes
+   * to a storage with `partitionedReads`, which returns only that partition's events; any other
+   * storage reads the whole page and the reader drops other partitions' events before decoding,
+   * so they cost no decoding. `last` and `exhausted` describe the stored page either way.
    */
-  async globalPage(
-    source: EventSource,
-    query: GlobalPageQuery,
-    keep?: (event: StoredEvent) => boolean,
-  ): Promise<DecodedPage> {
-    const { types } = query;
+  async globalPage(source: EventSource, query: GlobalPageQuery): Promise<DecodedPage> {
+    const { types, partition, ...rest } = query;
     const widened =
       types === undefined || this.#registry.readsRaw ? undefined : this.#registry.storedTypes(types);
-    const page = await source.readAll(
-      widened === undefined || widened.stored === types ? query : { ...query, types: widened.stored },
+    const inStorage = partition !== undefined && source.partitionedReads === true;
+    const page = await source.readAll({
+      ...rest,
+      ...(types === undefined ? {} : { types: widened === undefined ? types : widened.stored }),
+      ...(inStorage ? { partition } : {}),
+    });
+    let events = await this.decode(
+      partition === undefined || inStorage
+        ? page
+        : page.filter((event) => partitionOf(event.streamId, partition.count) === partition.index),
     );
-    let events = await this.decode(keep === undefined ? page : page.filter(keep));
     if (widened !== undefined && !widened.exact && types !== undefined) {
       const wanted = new Set(types);
       events = events.filter((event) => wanted.has(event.type));

@@ -60,7 +60,8 @@ export type StorageCapability =
   | 'appendFence'
   | 'streamLocks'
   | 'readHorizon'
-  | 'lifecycle';
+  | 'lifecycle'
+  | 'partitionedReads';
 
 /**
  * The storage port: the few primitives an adapter implements, plus optional capabilities, each an
@@ -99,6 +100,11 @@ export interface EventStorage<Tx = unknown> {
   append(request: AppendRequest, hook?: TransactionHook<Tx>): Promise<AppendResult>;
   readStream(streamId: string, query: StreamPageQuery): Promise<readonly StoredEvent[]>;
   readAll(query: GlobalPageQuery): Promise<readonly StoredEvent[]>;
+  /**
+   * Optional: `readAll` honours `query.partition`, so a partitioned consumer reads only its own
+   * streams' events. Without it the reader drops other partitions' events itself.
+   */
+  readonly partitionedReads?: true;
   streamInfo(streamId: string): Promise<StreamInfo | undefined>;
   /** The position of the last committed event (0 for an empty store). */
   headPosition(): Promise<number>;
@@ -163,4 +169,5 @@ export const storageCapabilities: readonly StorageCapability[] = [
   'streamLocks',
   'readHorizon',
   'lifecycle',
+  'partitionedReads',
 ];

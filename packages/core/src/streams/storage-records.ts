@@ -70,6 +70,11 @@ export interface GlobalPageQuery {
   readonly limit: number;
   readonly types?: readonly string[];
   readonly streamTypes?: readonly string[];
+  /**
+   * Only events of streams with `partitionOf(streamId, count) === index`; `limit` counts those.
+   * Honoured only by a storage with `partitionedReads`; others ignore it and the reader filters.
+   */
+  readonly partition?: { readonly index: number; readonly count: number };
 }
 
 /** What a store knows of one stream without reading its events. */

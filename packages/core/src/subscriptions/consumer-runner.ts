@@ -19,7 +19,7 @@ import {
   failureRecord,
 } from './consumer-failures.js';
 import { ConsumerLease, type ConsumerLeaseStatus, type LeaseOptions } from './consumer-lease.js';
-import { checkPartitionCount, checkPartitions, partitionOf } from './partitions.js';
+import { checkPartitionCount, checkPartitions } from './partitions.js';
 
 /**
  * Where a consumer is in its life:
@@ -745,16 +745,16 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       const head = await this.storage.headPosition();
       this.#head = Math.max(this.#head, head);
       const after = this.#position;
-      // Routing in the reader: each partition reads the log and keeps its own streams, before
-      // decoding them (see bench/ for what partitions gain, and what reading costs them).
+      // A partition reads only its own streams' events: in the storage's read where supported,
+      // otherwise dropped by the reader before decoding (see bench/ for what each costs).
       const partition = this.#spec.partition;
-      const { events, exhausted, last } = await this.#reader.globalPage(
-        this.storage,
-        { ...this.#filter(), after, upTo: head, limit: this.#batchSize },
-        partition === undefined
-          ? undefined
-          : (event) => partitionOf(event.streamId, partition.count) === partition.index,
-      );
+      const { events, exhausted, last } = await this.#reader.globalPage(this.storage, {
+        ...this.#filter(),
+        after,
+        upTo: head,
+        limit: this.#batchSize,
+        ...(partition === undefined ? {} : { partition: { index: partition.index, count: partition.count } }),
+      });
       return { head, page: events, exhausted, last };
     });
     if (read === false) return;

@@ -20,6 +20,7 @@ describe('the storage conformance suite', () => {
         'lifecycle',
         'streamLocks',
         'readHorizon',
+        'partitionedReads',
       ]),
     );
   });

@@ -16,6 +16,7 @@ import type {
   StreamLocks,
   StreamPageQuery,
 } from '../streams/event-storage.js';
+import { partitionOf } from '../subscriptions/partitions.js';
 import { evolutionCases } from './evolution-conformance.js';
 import { lifecycleCases } from './lifecycle-conformance.js';
 import { shreddingCases } from './shredding-conformance.js';
@@ -143,6 +144,7 @@ interface Capabilities<Tx> {
   readonly streamLocks: StreamLocks;
   readonly readHorizon: ReadHorizonMonitor;
   readonly lifecycle: StreamLifecycle;
+  readonly partitionedReads: true;
 }
 
 type CapabilityCase<Tx> = {
@@ -676,6 +678,61 @@ function capabilityCases<Tx>(writers: number): CapabilityCase<Tx>[] {
     ...lifecycleCases<Tx>().map(
       ({ name, body }): CapabilityCase<Tx> => ({ capability: 'lifecycle', name, body }),
     ),
+    {
+      capability: 'partitionedReads',
+      name: "reads only a partition's streams, with limit counting them and every other filter kept",
+      body: async (_present, storage) => {
+        // Non-ASCII and astral ids: the storage must hash exactly as core's partitionOf does.
+        const ids = ['p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'é-ß', 'Ω-7', '\u{1F600}-x', '注文-9'];
+        for (const id of ids) await storage.append(request(id, 'no_stream', ['A', 'B']));
+        await storage.append({ ...request('p-other', 'no_stream', ['A']), streamType: 'Other' });
+        const all = await storage.readAll({ after: 0, limit: 1000 });
+        const count = 3;
+        for (let index = 0; index < count; index += 1) {
+          const partition = { index, count };
+          const mine = all.filter((event) => partitionOf(event.streamId, count) === index);
+          const read = await storage.readAll({ after: 0, limit: 1000, partition });
+          assert.deepEqual(
+            read.map((event) => event.position),
+            mine.map((event) => event.position),
+          );
+          // Paging by `limit` matching events visits each of them once, in order.
+          const paged: number[] = [];
+          let after = 0;
+          for (;;) {
+            const page = await storage.readAll({ after, limit: 2, partition });
+            assert.ok(page.length <= 2);
+            paged.push(...page.map((event) => event.position));
+            const last = page.at(-1);
+            if (page.length < 2 || last === undefined) break;
+            after = last.position;
+          }
+          assert.deepEqual(
+            paged,
+            mine.map((event) => event.position),
+          );
+          const upTo = all[9]?.position ?? 0;
+          assert.deepEqual(
+            (await storage.readAll({ after: 0, upTo, limit: 1000, partition })).map(
+              (event) => event.position,
+            ),
+            mine.filter((event) => event.position <= upTo).map((event) => event.position),
+          );
+          assert.deepEqual(
+            (await storage.readAll({ after: 0, limit: 1000, types: ['B'], partition })).map(
+              (event) => event.position,
+            ),
+            mine.filter((event) => event.type === 'B').map((event) => event.position),
+          );
+          assert.deepEqual(
+            (await storage.readAll({ after: 0, limit: 1000, streamTypes: ['Other'], partition })).map(
+              (event) => event.position,
+            ),
+            mine.filter((event) => event.streamType === 'Other').map((event) => event.position),
+          );
+        }
+      },
+    },
     {
       capability: 'documents',
       name: 'stores documents as JSON copies, lists key ranges in code point order and deletes',

@@ -1,4 +1,4 @@
-import type { GlobalPageQuery, StoredEvent } from '@hindsight/core';
+import { type GlobalPageQuery, partitionOf, type StoredEvent } from '@hindsight/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { type EventRow, eventColumns, toStoredEvent } from '../internal/event-row.js';
 
@@ -21,6 +21,10 @@ const maxUnionArms = 32;
  */
 export function prepareReadAll(db: BetterSqlite3.Database): ReadAll {
   const statements = new Map<string, BetterSqlite3.Statement<[Parameters], EventRow>>();
+  // Core's own hash, so a partition read here holds exactly the streams the reader would keep.
+  db.function('hindsight_partition', { deterministic: true }, (streamId, count) =>
+    partitionOf(String(streamId), Number(count)),
+  );
 
   return (query) => {
     const types = distinct(query.types);
@@ -35,16 +39,21 @@ export function prepareReadAll(db: BetterSqlite3.Database): ReadAll {
     const column = types !== undefined ? 'type' : streamTypes !== undefined ? 'stream_type' : undefined;
     const values = types ?? streamTypes ?? [];
     const alsoStreamTypes = types !== undefined && streamTypes !== undefined;
+    const { partition } = query;
+    if (partition !== undefined) {
+      parameters.partitionIndex = partition.index;
+      parameters.partitionCount = partition.count;
+    }
     if (alsoStreamTypes) parameters.streamTypes = JSON.stringify(streamTypes);
     const arms = values.length > maxUnionArms ? 'in' : values.length;
     if (arms === 'in') parameters.values = JSON.stringify(values);
     else for (const [index, value] of values.entries()) parameters[`v${index}`] = value;
 
-    const key = `${column}:${arms}:${alsoStreamTypes}`;
+    const key = `${column}:${arms}:${alsoStreamTypes}:${partition !== undefined}`;
     let statement = statements.get(key);
     if (statement === undefined) {
       statement = db
-        .prepare<[Parameters], EventRow>(pageSql(column, arms, alsoStreamTypes))
+        .prepare<[Parameters], EventRow>(pageSql(column, arms, alsoStreamTypes, partition !== undefined))
         .safeIntegers(false);
       statements.set(key, statement);
     }
@@ -53,7 +62,12 @@ export function prepareReadAll(db: BetterSqlite3.Database): ReadAll {
 }
 
 /** The SQL of one page shape: no filter, a union of `arms` index ranges, or an `IN` list. */
-export function pageSql(column: string | undefined, arms: number | 'in', alsoStreamTypes: boolean): string {
+export function pageSql(
+  column: string | undefined,
+  arms: number | 'in',
+  alsoStreamTypes: boolean,
+  byPartition = false,
+): string {
   // Each range is read from the hot table and the archive alike: archiving moves events, never
   // takes them out of the log.
   const select = (filter: string) =>
@@ -61,7 +75,8 @@ export function pageSql(column: string | undefined, arms: number | 'in', alsoStr
       .map(
         (table) =>
           `SELECT ${eventColumns} FROM ${table} WHERE ${filter}position > @after AND position <= @upTo` +
-          (alsoStreamTypes ? ' AND stream_type IN (SELECT value FROM json_each(@streamTypes))' : ''),
+          (alsoStreamTypes ? ' AND stream_type IN (SELECT value FROM json_each(@streamTypes))' : '') +
+          (byPartition ? ' AND hindsight_partition(stream_id, @partitionCount) = @partitionIndex' : ''),
       )
       .join(' UNION ALL ');
   const page = ' ORDER BY position LIMIT @limit';
