@@ -25,6 +25,9 @@ import type {
   EvolvingEvent,
 } from './define-aggregate.js';
 
+/** Events per read while loading: a long stream in fewer round trips, memory still bounded. */
+const loadPageSize = 1000;
+
 /** An aggregate's state at some version. */
 export interface LoadedAggregate<State> {
   readonly id: string;
@@ -273,6 +276,7 @@ export function createRepository<
   /** The stream's events after `version`, a page at a time: a fold awaits per page, not per event. */
   function eventPages(streamId: string, version: number, loadOptions: LoadOptions) {
     return store.reader.streamPages(store.storage, streamId, {
+      pageSize: loadPageSize,
       fromVersion: version + 1,
       ...(loadOptions.atVersion === undefined ? {} : { toVersion: loadOptions.atVersion }),
       ...(loadOptions.asOf === undefined ? {} : { until: loadOptions.asOf }),
