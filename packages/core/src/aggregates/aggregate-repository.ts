@@ -25,6 +25,9 @@ import type {
   EvolvingEvent,
 } from './define-aggregate.js';
 
+/** Events per read while loading: a long stream in fewer round trips, memory still bounded. */
+const loadPageSize = 1000;
+
 /** An aggregate's state at some version. */
 export interface LoadedAggregate<State> {
   readonly id: string;
@@ -238,22 +241,20 @@ export function createRepository<
   };
 
   /**
-   * Folds the stream's events (after its snapshot, where one of the current state shape exists).
-   * `stale` is set when a snapshot was found but ignored because its shape version is not the
-   * policy's: the caller may then take it again.
+   * Where a fold starts: the initial state, or the stream's snapshot where one of the current
+   * state shape exists. `stale` is set when a snapshot was found but ignored because its shape
+   * version is not the policy's: the caller may then take it again.
    */
-  async function* replay(
+  async function begin(
     id: string,
     loadOptions: LoadOptions,
     useSnapshot: boolean,
     stale: { found: boolean } = { found: false },
-  ) {
+  ): Promise<{ streamId: string; state: unknown; version: number }> {
     checkId(id);
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
     if (loadOptions.atVersion !== undefined) checkVersion('atVersion', loadOptions.atVersion, 0);
-    let state = aggregate.initialState();
-    let version = 0;
     const policy = aggregate.snapshotPolicy;
     if (useSnapshot && policy !== undefined && loadOptions.asOf === undefined) {
       const snapshot = await store.storage.loadSnapshot(streamId);
@@ -265,42 +266,52 @@ export function createRepository<
         snapshot.streamType === aggregate.streamType &&
         (loadOptions.atVersion === undefined || snapshot.version <= loadOptions.atVersion)
       ) {
-        state = policy.decode === undefined ? snapshot.state : policy.decode(snapshot.state);
-        version = snapshot.version;
+        const state = policy.decode === undefined ? snapshot.state : policy.decode(snapshot.state);
+        return { streamId, state, version: snapshot.version };
       }
     }
-    yield { streamId, state, version, event: undefined };
-    if (loadOptions.atVersion === 0) return;
-    const events = store.reader.readStream(store.storage, streamId, {
+    return { streamId, state: aggregate.initialState(), version: 0 };
+  }
+
+  /** The stream's events after `version`, a page at a time: a fold awaits per page, not per event. */
+  function eventPages(streamId: string, version: number, loadOptions: LoadOptions) {
+    return store.reader.streamPages(store.storage, streamId, {
+      pageSize: loadPageSize,
       fromVersion: version + 1,
       ...(loadOptions.atVersion === undefined ? {} : { toVersion: loadOptions.atVersion }),
       ...(loadOptions.asOf === undefined ? {} : { until: loadOptions.asOf }),
     });
-    for await (const event of events) {
-      if (event.streamType !== aggregate.streamType) {
-        throw new StreamTypeMismatchError({
-          streamId,
-          expectedType: aggregate.streamType,
-          actualType: event.streamType,
-        });
-      }
-      state = apply(state, streamId, event);
-      version = event.version;
-      yield { streamId, state, version, event };
-    }
   }
 
+  /** {@link apply} for a stored event, which must be of this aggregate's stream type. */
+  const fold = (state: unknown, event: StoredEvent): unknown => {
+    if (event.streamType !== aggregate.streamType) {
+      throw new StreamTypeMismatchError({
+        streamId: event.streamId,
+        expectedType: aggregate.streamType,
+        actualType: event.streamType,
+      });
+    }
+    return apply(state, event.streamId, event);
+  };
+
   async function load(id: string, loadOptions: LoadOptions = {}): Promise<LoadedAggregate<unknown>> {
-    let loaded: LoadedAggregate<unknown> | undefined;
     const stale = { found: false };
-    for await (const step of replay(id, loadOptions, true, stale)) loaded = { id, ...step };
-    if (loaded === undefined) throw new Error('replay yields the initial state first');
+    let { streamId, state, version } = await begin(id, loadOptions, true, stale);
+    if (loadOptions.atVersion !== 0) {
+      for await (const events of eventPages(streamId, version, loadOptions)) {
+        for (const event of events) {
+          state = fold(state, event);
+          version = event.version;
+        }
+      }
+    }
     // A snapshot of an older state shape is rebuilt from the events just folded, so the next load
     // starts from a snapshot again instead of replaying the whole stream until the next interval.
     if (stale.found && loadOptions.atVersion === undefined && loadOptions.asOf === undefined) {
-      await saveSnapshot(loaded.streamId, 0, loaded.version, loaded.state, true);
+      await saveSnapshot(streamId, 0, version, state, true);
     }
-    return { id, streamId: loaded.streamId, version: loaded.version, state: loaded.state };
+    return { id, streamId, version, state };
   }
 
   async function decide(
@@ -514,8 +525,14 @@ export function createRepository<
   }
 
   async function* history(id: string, loadOptions: LoadOptions = {}) {
-    for await (const step of replay(id, loadOptions, false)) {
-      if (step.event !== undefined) yield { event: step.event, state: step.state };
+    const begun = await begin(id, loadOptions, false);
+    if (loadOptions.atVersion === 0) return;
+    let { state } = begun;
+    for await (const events of eventPages(begun.streamId, begun.version, loadOptions)) {
+      for (const event of events) {
+        state = fold(state, event);
+        yield { event, state };
+      }
     }
   }
 

@@ -273,6 +273,9 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
       this.#follow(live);
       return false;
     };
+    // A page's transaction that just found this version live answers for the next read too: a
+    // catch-up checks once per page, not twice.
+    let checkedInPage = false;
     const live: Live = {
       version,
       runner: createConsumerRunner(
@@ -289,8 +292,14 @@ class AsyncProjectionRunner<Tx> implements ProjectionRunner {
           delivery: 'exactly-once',
           applyPage: (events, { transaction }) =>
             projection.handlePage(events, { transaction, replaying: false, version }),
-          isCurrent: (transaction) => current(transaction),
-          beforeRead: () => current(),
+          isCurrent: async (transaction) => {
+            checkedInPage = await current(transaction);
+            return checkedInPage;
+          },
+          beforeRead: async () => {
+            if (checkedInPage) checkedInPage = false;
+            else await current();
+          },
         },
         this.#options,
       ),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createRepository } from '../aggregates/aggregate-repository.js';
 import { defineAggregate } from '../aggregates/define-aggregate.js';
@@ -347,6 +347,27 @@ describe('async projections', () => {
     expect(summaries.table(1).has('Order-o10')).toBe(false);
     expect((await runner.status()).state).toBe('running');
     await runner.stop();
+  });
+
+  it('reads its live version once per page while catching up, not twice', async () => {
+    const summaries = createSummaries();
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [Order] });
+    const orders = createRepository(store, Order);
+    for (let i = 0; i < 30; i += 1) await orders.execute(`o${i}`, 'create', { total: i });
+    const documents = storage.documents;
+    if (documents === undefined) throw new Error('the memory storage keeps documents');
+    const get = vi.spyOn(documents, 'get');
+    const runner = createProjectionRunner(store, summaries.projection, { batchSize: 3 });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+    expect(summaries.table(1).size).toBe(30);
+    const versionReads = get.mock.calls.filter(
+      ([collection]) => collection === 'hindsight.projection-versions',
+    );
+    // Ten pages: one read in each page's transaction, a few around start and the last empty read.
+    expect(versionReads.length).toBeLessThanOrEqual(14);
   });
 
   it('equals a full replay after random interleavings of writes, restarts and transient failures', async () => {

@@ -162,6 +162,18 @@ export class EventReader {
     streamId: string,
     options: StreamReadOptions = {},
   ): AsyncGenerator<StoredEvent> {
+    return eventsOf(this.streamPages(source, streamId, options));
+  }
+
+  /**
+   * {@link EventReader.readStream} a page at a time: a fold over a long stream awaits once per
+   * page, not once per event.
+   */
+  streamPages(
+    source: Pick<EventStorage<unknown>, 'readStream'>,
+    streamId: string,
+    options: StreamReadOptions = {},
+  ): AsyncGenerator<readonly StoredEvent[]> {
     const pageSize = options.pageSize ?? defaultPageSize;
     const direction = options.direction ?? 'forward';
     const { until } = options;
@@ -179,7 +191,7 @@ export class EventReader {
       }
       return { min: options.fromVersion ?? 1, max: options.toVersion };
     };
-    return paginate(start, async ({ min, max }) => {
+    return paginatePages(start, async ({ min, max }) => {
       const page = await this.streamPage(source, streamId, {
         direction,
         minVersion: min,
@@ -227,16 +239,30 @@ export class EventReader {
  * when iteration begins, so a bad option rejects the first read), yields its events, and goes on
  * at the page's `next` cursor until there is none. Memory stays bounded by one page.
  */
-export async function* paginate<Cursor>(
+export function paginate<Cursor>(
   start: () => Cursor,
   fetch: (
     cursor: Cursor,
   ) => Promise<{ readonly events: readonly StoredEvent[]; readonly next: Cursor | undefined }>,
 ): AsyncGenerator<StoredEvent> {
+  return eventsOf(paginatePages(start, fetch));
+}
+
+/** {@link paginate}, yielding each page's events together (empty pages are skipped). */
+async function* paginatePages<Cursor>(
+  start: () => Cursor,
+  fetch: (
+    cursor: Cursor,
+  ) => Promise<{ readonly events: readonly StoredEvent[]; readonly next: Cursor | undefined }>,
+): AsyncGenerator<readonly StoredEvent[]> {
   let at: Cursor | undefined = start();
   while (at !== undefined) {
     const page = await fetch(at);
-    yield* page.events;
+    if (page.events.length > 0) yield page.events;
     at = page.next;
   }
+}
+
+async function* eventsOf(pages: AsyncIterable<readonly StoredEvent[]>): AsyncGenerator<StoredEvent> {
+  for await (const events of pages) yield* events;
 }

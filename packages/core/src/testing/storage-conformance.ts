@@ -436,6 +436,29 @@ function cases<Tx>(writers: number): Record<string, CaseBody<Tx>> {
       );
     },
 
+    'reads carried recording times back to the millisecond, from year 1 to year 9999': async (storage) => {
+      const times = [
+        '0001-01-01T00:00:00.001Z',
+        '1969-12-31T23:59:59.999Z',
+        '2026-12-01T03:30:00.999Z',
+        '9999-12-31T23:59:59.999Z',
+      ];
+      const result = await storage.append({
+        streamId: 'calendar',
+        streamType: 'Thing',
+        expectedVersion: 'no_stream',
+        events: times.map((time) => ({ ...prepared('A'), recordedAt: new Date(time) })),
+      });
+      const read = await storage.readStream('calendar', { direction: 'forward', limit: 10 });
+      const logged = await storage.readAll({ after: 0, limit: 100 });
+      for (const events of [result.events, read, logged.filter((event) => event.streamId === 'calendar')]) {
+        assert.deepEqual(
+          events.map((event) => event.timestamp.toISOString()),
+          times,
+        );
+      }
+    },
+
     'keeps the recording times carried over with events, and reads as of them': async (storage) => {
       const past = new Date('2020-02-03T04:05:06.789Z');
       const later = new Date('2021-01-01T00:00:00.001Z');

@@ -14,8 +14,17 @@ export function eventColumns(alias: string): string {
     `${alias}.type`,
     `${alias}.data`,
     `${alias}.metadata`,
-    `${epochMilliseconds(`${alias}.recorded_at`)} AS recorded_ms`,
+    `${readEpochMilliseconds(`${alias}.recorded_at`)} AS recorded_ms`,
   ].join(', ');
+}
+
+/**
+ * SQL for a stored time as whole epoch milliseconds (int8), for reads of many rows: `date_part`
+ * computes in float8, where `extract` computes in numeric, about 0.3 µs more per row. Stored times
+ * hold whole milliseconds, which float8 carries exactly enough for the cast to round back to them.
+ */
+function readEpochMilliseconds(expression: string): string {
+  return `(date_part('epoch', ${expression}) * 1000)::int8`;
 }
 
 /** SQL for a timestamptz as whole epoch milliseconds (int8). */
