@@ -3,7 +3,8 @@
  *
  * `fnv1a(text)` is core's `fnv1a` in SQL: FNV-1a (32 bit) over the UTF-16 code units of the id,
  * which JavaScript hashes and PostgreSQL does not store. The id is hashed from its UTF-8 bytes
- * (`convert_to`, whatever the database encoding): an all-ASCII id (as many bytes as characters)
+ * (`convert_to`, whatever the database encoding): an all-ASCII id (as many bytes as characters;
+ * in a `SQL_ASCII` database every id counts as such, so non-ASCII ids hash apart from core's there)
  * hashes byte by byte; otherwise each character is decoded to its code point, and one above U+FFFF
  * hashes as its two surrogates, as in a JavaScript string. The 32-bit multiply runs in bigint,
  * masked to 32 bits (the product stays below 2^57). `partition_of(text, integer)` is core's
