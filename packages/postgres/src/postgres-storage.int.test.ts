@@ -3,6 +3,7 @@ import {
   type ExpectedVersion,
   isHindsightError,
   type PreparedEvent,
+  partitionOf,
 } from '@hindsight/core';
 import { storageConformanceCases } from '@hindsight/core/testing';
 import pg from 'pg';
@@ -318,11 +319,19 @@ describe('PostgreSQL storage: adapter behaviour', () => {
     const quoted = quoteIdentifier(pageStorage.schema);
     const all = readAllStatements(quoted);
     const page = { after: 100, limit: 10 };
+    const mine = { index: partitionOf('many', 4), count: 4 };
     const reads = [
       ['readAll', readAllCall(all, page)],
       ['readAll by type', readAllCall(all, { ...page, types: ['A', 'B'] })],
       ['readAll by stream type', readAllCall(all, { ...page, streamTypes: ['Thing'] })],
       ['readAll by both', readAllCall(all, { ...page, types: ['B'], streamTypes: ['Thing'] })],
+      // The stream's own partition: another's would walk the whole range and find nothing.
+      ['readAll of a partition', readAllCall(all, { ...page, partition: mine })],
+      ['readAll of a partition by type', readAllCall(all, { ...page, partition: mine, types: ['A', 'B'] })],
+      [
+        'readAll of a partition by stream type',
+        readAllCall(all, { ...page, partition: mine, streamTypes: ['Thing'] }),
+      ],
     ] as const;
     const client = await pool.connect();
     try {

@@ -122,7 +122,7 @@ export interface PostgresStorageOptions<Client extends PostgresClient = Postgres
 
 /**
  * The PostgreSQL storage: the core storage port with its documents, leases, admin listings, append
- * fence, read horizon and (over a pool) stream locks, plus its schema and migrations.
+ * fence, read horizon, partitioned reads and (over a pool) stream locks, plus its schema and migrations.
  *
  * @example
  * ```ts
@@ -164,6 +164,11 @@ export interface PostgresStorage<TransactionClient = unknown>
    */
   readonly leases: LeaseStore<PostgresTransaction<TransactionClient>>;
   readonly admin: StorageAdmin;
+  /**
+   * `readAll` honours `query.partition` in SQL (migration 11), so each partition of a partitioned
+   * consumer reads only its own streams' events.
+   */
+  readonly partitionedReads: true;
   /**
    * Transactions that hold every append back: projection rebuilds switch versions in one.
    *
@@ -257,6 +262,7 @@ function statementsFor(schema: string) {
 
 class PostgresEventStorage<TransactionClient> implements PostgresStorage<TransactionClient> {
   readonly kind = 'postgres';
+  readonly partitionedReads = true;
   readonly schema: string;
   readonly #driver: Driver;
   readonly #sql: ReturnType<typeof statementsFor>;

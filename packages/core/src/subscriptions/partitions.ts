@@ -30,7 +30,10 @@ export function partitionCheckpointId(checkpointId: string, index: number, count
   return `${checkpointId}#p${index}/${count}`;
 }
 
-/** FNV-1a over the UTF-16 code units: cheap, well spread, and the same in SQL if ever needed there. */
+/**
+ * FNV-1a over the UTF-16 code units: cheap and well spread. Storages filter partitions with this very
+ * hash (SQLite registers this function; PostgreSQL has its port, `fnv1a(text)`), so never change it.
+ */
 export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) {

@@ -102,9 +102,14 @@ describe('Drizzle table definitions', () => {
     expect(migrated.map((row) => row.name)).toEqual([
       'append_events',
       'append_events_batch',
+      'fnv1a',
+      'partition_of',
       'read_all_page',
       'read_all_page_by_stream_type',
       'read_all_page_by_type',
+      'read_partition_page',
+      'read_partition_page_by_stream_type',
+      'read_partition_page_by_type',
     ]);
     // A schema whose tables came from elsewhere (drizzle-kit): its functions come from the SQL.
     const client = await pool.connect();

@@ -22,6 +22,7 @@ import {
 import { quoteIdentifier } from '../internal/identifiers.js';
 import { appendBatchFunctionSql } from '../schema/functions/append-batch-function.js';
 import { appendFunctionSql } from '../schema/functions/append-function.js';
+import { partitionFunctionsSql } from '../schema/functions/partition-functions.js';
 import { readAllFunctionsSql } from '../schema/functions/read-all-functions.js';
 
 // Document keys compare by bytes (the port's binary order); pg-core has no collation option.
@@ -148,7 +149,8 @@ export function hindsightTables(schemaName = 'hindsight') {
 }
 
 /**
- * The SQL of the functions the storage calls (`append_events`, `append_events_batch`, `read_all_page*`), which Drizzle
+ * The SQL of the functions the storage calls (`append_events`, `append_events_batch`, `read_all_page*`,
+ * `read_partition_page*` and the stream hash they filter on), which Drizzle
  * cannot declare. With drizzle-kit, run it once after the tables exist, in a custom migration
  * (`drizzle-kit generate --custom`, then paste it).
  *
@@ -159,5 +161,7 @@ export function hindsightTables(schemaName = 'hindsight') {
  */
 export function hindsightFunctionsSql(schemaName = 'hindsight'): string {
   const schema = quoteIdentifier(schemaName);
-  return `${readAllFunctionsSql(schema)}\n${appendFunctionSql(schema)}\n${appendBatchFunctionSql(schema)}`;
+  return [readAllFunctionsSql, partitionFunctionsSql, appendFunctionSql, appendBatchFunctionSql]
+    .map((functions) => functions(schema))
+    .join('\n');
 }

@@ -9,6 +9,7 @@ import { migration7 } from './migrations/v7-stream-list-indexes.js';
 import { migration8 } from './migrations/v8-checkpoint-ids.js';
 import { migration9 } from './migrations/v9-append-batch-function.js';
 import { migration10 } from './migrations/v10-stream-lifecycle.js';
+import { migration11 } from './migrations/v11-partitioned-reads.js';
 
 export type { Migration } from './migrations/migration.js';
 
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   migration8,
   migration9,
   migration10,
+  migration11,
 ];
