@@ -496,6 +496,9 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
         await lease.tryAcquire();
       }
       this.#position = await this.#loadPosition(lease === undefined || lease.held);
+      // The stored checkpoint is the truth on a start: it may have been deleted or moved back
+      // since this runner last committed, and those events must be applied again.
+      this.#committed = this.#position;
       this.#head = await this.storage.headPosition();
     } catch (error) {
       this.#unsubscribe();
