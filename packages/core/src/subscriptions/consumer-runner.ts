@@ -686,6 +686,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     }
     this.#recoveredAt = undefined;
     this.#failure = undefined;
+    this.#advance(this.#position);
   }
 
   /**
@@ -696,6 +697,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     let held: boolean;
     try {
       held = await lease.tryAcquire();
+      // Clearing a recorded failure is the owner's work; a standby only follows the position.
+      if (!held) this.#recoveredAt = undefined;
       this.#advance(await this.#loadPosition(held));
       this.#unavailable = undefined;
     } catch (error) {
@@ -1052,6 +1055,9 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
 
   #advance(position: number): void {
     this.#position = position;
+    // Past a recorded failure, caught up also means the record is gone (what other processes
+    // read): #clearFailure resolves these waiters once it has removed it.
+    if (this.#recoveredAt !== undefined && position >= this.#recoveredAt) return;
     const ready = this.#waiters.filter((waiter) => waiter.target <= position);
     if (ready.length === 0) return;
     this.#waiters = this.#waiters.filter((waiter) => waiter.target > position);
