@@ -10,14 +10,7 @@ import {
 } from '@hindsight/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Account } from './bank.js';
-import {
-  createShutdown,
-  exitOnSignals,
-  leasesTour,
-  openStorage,
-  partitionsTour,
-  tracedStore,
-} from './deployment.js';
+import { exitOnSignals, leasesTour, openStorage, partitionsTour, tracedStore } from './deployment.js';
 import { createBalancesView } from './projections.js';
 
 describe('guide: storage and deployment', () => {
@@ -52,25 +45,27 @@ describe('guide: storage and deployment', () => {
     expect(await store.storage.headPosition()).toBe(1);
   });
 
-  it('shuts down on SIGTERM: consumers stopped, store closed, exit code 0', async () => {
+  it('shuts down on SIGTERM: consumers stopped (leases released), store closed once, exit code 0', async () => {
     const { storage, close } = await openStorage({ kind: 'memory' });
     const store = createEventStore({ storage, events: [Account] });
     const runner = createProjectionRunner(store, createBalancesView().Balances);
     await runner.start();
     let closed = 0;
-    const shutdown = createShutdown([runner], async () => {
-      closed += 1;
-      await close();
-    });
+    const closing = {
+      async close() {
+        closed += 1;
+        await close();
+      },
+    };
     let exit: (code: number | undefined) => void = () => {};
     const exited = new Promise<number | undefined>((resolve) => {
       exit = resolve;
     });
-    const host = Object.assign(new EventEmitter(), { exit: (code?: number) => exit(code) });
-    exitOnSignals(shutdown, host as unknown as Pick<NodeJS.Process, 'once' | 'exit'>);
-    host.emit('SIGTERM');
+    const signals = new EventEmitter();
+    exitOnSignals([runner], closing, exit, signals);
+    signals.emit('SIGTERM', 'SIGTERM');
+    signals.emit('SIGINT', 'SIGINT');
     expect(await exited).toBe(0);
-    await shutdown();
     expect(closed).toBe(1);
     expect((await runner.status()).state).toBe('stopped');
   });

@@ -5,6 +5,8 @@ import {
   createProjectionRunner,
   createRepository,
   type EventStorage,
+  type SignalSource,
+  shutdownOnSignals,
 } from '@hindsight/core';
 import { createNatsForwarder } from '@hindsight/nats';
 import { createOpenTelemetryInstrumentation } from '@hindsight/opentelemetry';
@@ -162,38 +164,25 @@ export async function forwardToNats(storage: EventStorage, url: string) {
   };
 }
 
-// #region shutdown
-/** Stops the consumers, then the store, once, however often it is called. */
-export function createShutdown(
-  consumers: readonly Consumer[],
-  close: () => Promise<void>,
-): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => {
-    done ??= (async () => {
-      // Each finishes the event in hand, commits its checkpoint and gives its lease up.
-      await Promise.all(consumers.map((consumer) => consumer.stop()));
-      await close(); // the store and what it holds (a pool is yours to end)
-    })();
-    return done;
-  };
-}
-
-/** On SIGTERM (an orchestrator stopping the container) or Ctrl-C, shut down, then exit. */
+/**
+ * On SIGTERM (an orchestrator stopping the container) or Ctrl-C: stops the consumers, closes the
+ * store, then exits. Returns the disposer of the signal handlers.
+ */
 export function exitOnSignals(
-  shutdown: () => Promise<void>,
-  host: Pick<NodeJS.Process, 'once' | 'exit'> = process,
-): void {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    host.once(signal, () => {
-      shutdown().then(
-        () => host.exit(0),
-        (error: unknown) => {
-          console.error('shutdown failed', error);
-          host.exit(1);
-        },
-      );
-    });
-  }
+  consumers: readonly Consumer[],
+  store: { close(): Promise<void> },
+  exit: (code: number) => void = (code) => process.exit(code),
+  source: SignalSource = process,
+): () => void {
+  // #region shutdown
+  return shutdownOnSignals({
+    consumers, // each finishes its page, commits its checkpoint and gives its lease up
+    store, // closed once they all stopped (a pg pool stays yours to end)
+    onShutdown: ({ signal, errors }) => {
+      for (const error of errors) console.error(`shutdown after ${signal}:`, error);
+      exit(errors.length === 0 ? 0 : 1);
+    },
+    source, // process; a test passes its own
+  });
+  // #endregion shutdown
 }
-// #endregion shutdown

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processManagersTour } from './process-managers.js';
+import { compensationTour, processManagersTour } from './process-managers.js';
 
 describe('guide: process managers', () => {
   it('completes a transfer, times one out, and correlates what a transfer caused', async () => {
@@ -20,6 +20,19 @@ describe('guide: process managers', () => {
       'MoneyWithdrawn on Account-ada',
       'MoneyDeposited on Account-bo',
       'TransferCompleted on Transfer-t-1',
+    ]);
+  });
+
+  it('undoes the withdrawal when the deposit is refused, and fails the transfer', async () => {
+    const lines: string[] = [];
+    await compensationTour((line) => lines.push(line));
+    expect(lines).toEqual([
+      't-3 failed, ada has 100',
+      'MoneyDeposited on Account-ada',
+      'MoneyWithdrawn on Account-ada',
+      'MoneyDeposited on Account-ada',
+      'TransferFailed on Transfer-t-3',
+      'commands pending: 0',
     ]);
   });
 });

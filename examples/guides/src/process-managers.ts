@@ -14,6 +14,7 @@ import { Account, Transfer, transferIdOf } from './bank.js';
 // #region transfers
 interface TransferState {
   readonly transferId?: string;
+  readonly from?: string;
   readonly to?: string;
   readonly amount?: number;
 }
@@ -41,7 +42,7 @@ export const Transfers = defineProcess('transfers', {
         { reason: 'timed out' },
         { deadline: 'timeout', afterMs: 5 * 60_000 },
       );
-      return { transferId, to, amount };
+      return { transferId, from, to, amount };
     },
   })
   .on('MoneyWithdrawn', {
@@ -71,6 +72,21 @@ export const Transfers = defineProcess('transfers', {
     },
   });
 // #endregion transfers
+
+// #region compensation
+/** Transfers that give the money back when the receiving account refuses the deposit. */
+export const RefundingTransfers = Transfers.onRejected((state, rejection, context) => {
+  if (rejection.aggregate === 'Account' && rejection.command === 'deposit' && state.from !== undefined) {
+    // The withdrawal went through: undo it.
+    context.execute(Account, state.from, 'deposit', { amount: rejection.input.amount });
+  }
+  if (state.transferId !== undefined) {
+    context.execute(Transfer, state.transferId, 'fail', { reason: rejection.reason });
+  }
+  context.complete(); // cancels the timeout
+  return state;
+});
+// #endregion compensation
 
 // #region settle
 /** Waits until the consumer has handled every event, including those its own commands appended. */
@@ -129,6 +145,31 @@ export async function processManagersTour(print: (line: string) => void): Promis
   }
   // #endregion correlation
 
+  await manager.stop();
+  await store.close();
+}
+
+/** The compensation part of the guide: a deposit refused, the withdrawal undone. */
+export async function compensationTour(print: (line: string) => void): Promise<void> {
+  const store = createEventStore({ storage: createInMemoryStorage(), events: [Account, Transfer] });
+  const accounts = createRepository(store, Account);
+  const transfers = createRepository(store, Transfer);
+  const manager = createProcessManager(store, RefundingTransfers);
+  await manager.start();
+  await accounts.execute('ada', (account) => account.open({ owner: 'Ada' }).deposit({ amount: 100 }));
+  // #region compensation-run
+  await transfers.execute('t-3', 'request', { from: 'ada', to: 'cy', amount: 30 }); // cy has no account
+  await settle(manager, store);
+  // #endregion compensation-run
+  print(
+    `t-3 ${(await transfers.load('t-3')).state.status}, ada has ${(await accounts.load('ada')).state.balance}`,
+  );
+  for await (const event of store.readAll({
+    types: ['MoneyWithdrawn', 'MoneyDeposited', 'TransferFailed'],
+  })) {
+    print(`${event.type} on ${event.streamId}`);
+  }
+  print(`commands pending: ${(await manager.scheduled()).length}`);
   await manager.stop();
   await store.close();
 }

@@ -31,6 +31,10 @@ describe('guide: projections', () => {
       'filling v2: 2/2',
       'rebuilt to v2, readers use v2',
       'async after the rebuild: 40',
+      'v1 retired at 2, lag none',
+      'v2 live at 2, lag 0',
+      'pruned v1: checkpoint true, read model true',
+      'v1 after pruning: gone',
     ]);
   });
 

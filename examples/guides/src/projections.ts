@@ -6,6 +6,8 @@ import {
   createRepository,
   defineProjection,
   type InMemoryTransaction,
+  projectionVersions,
+  pruneProjection,
   rebuildProjection,
 } from '@hindsight/core';
 import type { PostgresTransaction } from '@hindsight/postgres';
@@ -41,8 +43,9 @@ export function createBalancesView() {
       if (streamId === undefined) balances.delete(version);
       else tableOf(version).delete(streamId);
     })
-    .onActivate(({ previousVersion }) => {
-      balances.delete(previousVersion);
+    // A retired version stays for readers still on it, until you prune it (see versions below).
+    .onPrune(({ version }) => {
+      balances.delete(version);
     });
   // #endregion memory
   return { Balances, balanceOf: (version: number, account: string) => tableOf(version).get(account) };
@@ -92,6 +95,17 @@ export async function projectionsTour(print: (line: string) => void): Promise<vo
     print(`rebuilt to v${result.version}, readers use v${version}`);
     // #endregion rebuild
     print(`async after the rebuild: ${balanceOf(version, 'Account-acc-1')}`);
+
+    // #region versions
+    const { live, versions } = await projectionVersions(store, Balances);
+    for (const { version, state, position, lag } of versions) {
+      print(`v${version} ${state} at ${position}, lag ${lag ?? 'none'}`); // a retired one has none
+    }
+    // Once no reader queries v1: its checkpoint and, through onPrune, its data go.
+    const pruned = await pruneProjection(store, Balances, { version: live - 1 });
+    print(`pruned v${pruned.version}: checkpoint ${pruned.checkpoint}, read model ${pruned.readModel}`);
+    // #endregion versions
+    print(`v1 after pruning: ${balanceOf(1, 'Account-acc-1') ?? 'gone'}`);
 
     // #region stop
     await balances.stop(); // after the event in hand; the checkpoint is where it stopped

@@ -263,3 +263,66 @@ describe('consumers --restart', () => {
     }
   });
 });
+
+describe('consumers --delete-checkpoint', () => {
+  it("deletes a stopped consumer's checkpoint, so that it starts over; refuses a running one, a projection and a missing one", async () => {
+    const storage = createSqliteStorage({ path: file });
+    const app = createEventStore({ storage, events: [Account] });
+    const seen: number[] = [];
+    const tail = createSubscription(app, { name: 'tail', handle: (event) => void seen.push(event.position) });
+    try {
+      await tail.start();
+      await tail.waitUntilCaughtUp();
+      const running = await cli([
+        'consumers',
+        ...store(),
+        '--delete-checkpoint',
+        'subscription:tail',
+        '--yes',
+      ]);
+      expect(running.code).toBe(1);
+      expect(running.stderr).toContain('subscription:tail is running');
+      await tail.stop();
+
+      const unconfirmed = await cli(['consumers', ...store(), '--delete-checkpoint', 'subscription:tail']);
+      expect(unconfirmed.code).toBe(1);
+      expect(unconfirmed.stderr).toContain('add --yes');
+      const missing = await cli([
+        'consumers',
+        ...store(),
+        '--delete-checkpoint',
+        'subscription:nope',
+        '--yes',
+      ]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('subscription:nope has no checkpoint');
+      const projection = await cli([
+        'consumers',
+        ...store(),
+        '--delete-checkpoint',
+        'projection:balances@1',
+        '--yes',
+      ]);
+      expect(projection.code).toBe(1);
+      expect(projection.stderr).toContain('hindsight rebuild');
+
+      const deleted = await cli([
+        'consumers',
+        ...store(),
+        '--delete-checkpoint',
+        'subscription:tail',
+        '--yes',
+      ]);
+      expect(deleted.code).toBe(0);
+      expect(deleted.stdout).toContain('Deleted the checkpoint of subscription:tail (it was at 7)');
+      expect(await storage.loadCheckpoint('subscription:tail')).toBeUndefined();
+      seen.length = 0;
+      await tail.start();
+      await tail.waitUntilCaughtUp();
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      await tail.stop();
+      await storage.close();
+    }
+  });
+});

@@ -56,6 +56,20 @@ describe('the CLI on PostgreSQL', () => {
     expect(masked.stderr).not.toContain('secret');
   });
 
+  it('says what to create when the database or the role does not exist', async () => {
+    const noDatabase = new URL(url);
+    noDatabase.pathname = '/hs_cli_no_such_database';
+    const migrated = await cli(['migrate', '--url', noDatabase.toString()]);
+    expect(migrated.code).toBe(1);
+    expect(migrated.stderr).toContain('[STORE_UNAVAILABLE]');
+    expect(migrated.stderr).toContain('database "hs_cli_no_such_database" does not exist: create it');
+    const noRole = new URL(url);
+    noRole.username = 'hs_cli_no_such_role';
+    const info = await cli(['info', '--url', noRole.toString()]);
+    expect(info.code).toBe(1);
+    expect(info.stderr).toContain('role "hs_cli_no_such_role" does not exist: create it');
+  });
+
   it('refuses a schema without tables outside migrate and import', async () => {
     const result = await cli(['info', ...store(`${schema}_missing`)]);
     expect(result.code).toBe(1);

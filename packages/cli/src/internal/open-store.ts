@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { EventStorage } from '@hindsight/core';
+import { type EventStorage, isHindsightError } from '@hindsight/core';
 import { createPostgresStorage, type PostgresStorage } from '@hindsight/postgres';
 import { createSqliteStorage, defaultSqlitePath, type SqliteStorage } from '@hindsight/sqlite';
 import pg from 'pg';
@@ -127,6 +127,11 @@ async function openPostgres(
   let existed: boolean;
   try {
     storage = createPostgresStorage({ client: pool, schema: location.schema });
+    // Through the storage first: a connection PostgreSQL refuses (no such database or role) comes
+    // back as the library's error saying what to create, not as the driver's bare message.
+    await storage.headPosition().catch((error: unknown) => {
+      if (!isHindsightError(error, 'SCHEMA_NOT_MIGRATED')) throw error;
+    });
     const found = await pool.query<{ events: string | null }>('SELECT to_regclass($1) AS events', [
       `${quoteIdentifier(location.schema)}.events`,
     ]);
@@ -140,9 +145,10 @@ async function openPostgres(
   } catch (error) {
     await pool.end();
     if (error instanceof CliError) throw error;
+    // The library's message says what to do; the code stays the CLI's own STORE_UNAVAILABLE.
     throw new CliError(`cannot use ${description}: ${describeError(error)}`, {
       code: 'STORE_UNAVAILABLE',
-      cause: error,
+      cause: isHindsightError(error, 'STORAGE_UNAVAILABLE') ? error.cause : error,
     });
   }
   const schemaVersion = async (): Promise<number> => {

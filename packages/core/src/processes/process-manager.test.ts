@@ -446,6 +446,21 @@ describe('process managers', () => {
       await manager.stop();
     });
 
+    it('sends the compensation with the refused command, not at the next poll', async () => {
+      rejections.length = 0;
+      failNext = false;
+      const store = createEventStore({ storage: createInMemoryStorage(), events: [Order] });
+      const orders = createRepository(store, Order);
+      const manager = createProcessManager(store, Linked, { pollIntervalMs: 60_000 });
+      await manager.start();
+      await orders.execute('o1', 'create', { total: 1 });
+      await manager.waitUntilCaughtUp();
+      expect(rejections).toHaveLength(1);
+      expect((await orders.load('o1')).version).toBe(2);
+      expect(await manager.scheduled()).toEqual([]);
+      await manager.stop();
+    });
+
     it('gives a completed instance no rejection step, and reports the refusal only', async () => {
       rejections.length = 0;
       const SendAndForget = defineProcess('forget', { from: [Order], to: [Order], initialState: () => ({}) })

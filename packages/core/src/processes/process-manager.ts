@@ -386,15 +386,19 @@ export function createProcessManager<
     let sent = 0;
     for (;;) {
       const due = await documents.list(outbox, { upTo: `${clock().toISOString()}|~`, limit: 50 });
+      let compensated = false;
       for (const { key, value } of due) {
-        await send(key, value as OutboxEntry);
+        if (await send(key, value as OutboxEntry)) compensated = true;
         sent += 1;
       }
-      if (due.length < 50) return sent;
+      // A rejection step queues its compensations: they go now, not at the next poll. Refusals
+      // feeding refusals end, since each extends the causation chain (EVENT_CYCLE).
+      if (due.length < 50 && !compensated) return sent;
     }
   }
 
-  async function send(key: string, entry: OutboxEntry): Promise<void> {
+  /** Sends one outbox entry; true when it was refused and the process's rejection step ran. */
+  async function send(key: string, entry: OutboxEntry): Promise<boolean> {
     const { definition: target, repository } = repositoryFor(entry.aggregate);
     let rejection: CommandRejectedError | undefined;
     try {
@@ -427,6 +431,7 @@ export function createProcessManager<
       if (rejection !== undefined) await rejectionStep(key, entry, rejection, instance, transaction);
     });
     if (rejection !== undefined) options.onCommandRejected?.(rejection, toScheduled(entry));
+    return rejection !== undefined && definition.rejectionStep !== undefined;
   }
 
   /** Looks for the command's first event id among the stream's events after its trigger. */

@@ -256,15 +256,17 @@ interface Parts<Tx> {
  * @example
  * ```ts
  * const storage = createInMemoryStorage();
+ * const documents = storage.documents;
+ * if (documents === undefined) throw new Error('the in-memory storage has documents');
  * // Written through the transaction: rolled back with a failed page, so a redo never counts twice.
  * const OrderSummaries = defineProjection('orderSummaries', { from: [Order] })
  *   .withTransaction<InMemoryTransaction>()
  *   .on('OrderCreated', (event, { transaction, version }) =>
- *     storage.putDocument(`summaries@${version}`, event.streamId, { status: 'open', total: event.data.total }, transaction),
+ *     documents.put(`summaries@${version}`, event.streamId, { status: 'open', total: event.data.total }, transaction),
  *   )
  *   .on('OrderPaid', async (event, { transaction, version }) => {
- *     const summary = await storage.getDocument(`summaries@${version}`, event.streamId, transaction);
- *     if (summary) await storage.putDocument(`summaries@${version}`, event.streamId, { ...summary.value, status: 'paid' }, transaction);
+ *     const summary = await documents.get(`summaries@${version}`, event.streamId, transaction);
+ *     if (summary) await documents.put(`summaries@${version}`, event.streamId, { ...(summary.value as object), status: 'paid' }, transaction);
  *   });
  * const store = createEventStore({ storage, events: [Order], inline: [OrderSummaries] });
  * ```

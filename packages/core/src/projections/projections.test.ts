@@ -122,6 +122,41 @@ async function allEvents(store: { readAll(): AsyncIterable<StoredEvent> }): Prom
   return events;
 }
 
+describe("defineProjection's documented example", () => {
+  it('runs as written, through the storage documents', async () => {
+    // The TSDoc example of defineProjection, as a user would copy it.
+    const storage = createInMemoryStorage();
+    const documents = storage.documents;
+    if (documents === undefined) throw new Error('the in-memory storage has documents');
+    // Written through the transaction: rolled back with a failed page, so a redo never counts twice.
+    const OrderSummaries = defineProjection('orderSummaries', { from: [Order] })
+      .withTransaction<InMemoryTransaction>()
+      .on('OrderCreated', (event, { transaction, version }) =>
+        documents.put(
+          `summaries@${version}`,
+          event.streamId,
+          { status: 'open', total: event.data.total },
+          transaction,
+        ),
+      )
+      .on('OrderPaid', async (event, { transaction, version }) => {
+        const summary = await documents.get(`summaries@${version}`, event.streamId, transaction);
+        if (summary)
+          await documents.put(
+            `summaries@${version}`,
+            event.streamId,
+            { ...(summary.value as object), status: 'paid' },
+            transaction,
+          );
+      });
+    const store = createEventStore({ storage, events: [Order], inline: [OrderSummaries] });
+
+    const orders = createRepository(store, Order);
+    await orders.execute('o1', (order) => order.create({ total: 5 }).pay({ amount: 5 }));
+    expect((await documents.get('summaries@1', 'Order-o1'))?.value).toEqual({ status: 'paid', total: 5 });
+  });
+});
+
 describe('inline projections', () => {
   it('commit with the append, and a throwing handler rolls the whole append back', async () => {
     const summaries = createSummaries();

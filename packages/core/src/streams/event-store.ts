@@ -204,7 +204,7 @@ export interface EventStore<
    * Deletes a consumer's checkpoint, so that it starts again as if new (from the beginning, or
    * from its `startFrom`) the next time it starts. Stop the consumer first. The id is
    * `<kind>:<name>` (see `consumerCheckpointId`), e.g. `subscription:audit-log` or
-   * `listener:<name>`; `listCheckpoints()` lists them.
+   * `listener:<name>`; `storage.admin.listCheckpoints()` lists them.
    *
    * @example
    * ```ts

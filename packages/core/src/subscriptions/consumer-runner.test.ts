@@ -215,9 +215,35 @@ describe('failures', () => {
     await fixed.start();
     // Before the failing event the record stays: the consumer has not recovered yet.
     expect(await listConsumerFailures(store)).toHaveLength(1);
+    // The failed runner started again stands by and follows the owner, who clears the record.
+    await failing.start();
+    const following = failing.waitUntilCaughtUp();
     await fixed.waitUntilCaughtUp();
+    await following;
+    await failing.stop();
     await fixed.stop();
     expect(await listConsumerFailures(store)).toEqual([]);
+  });
+
+  it('once caught up past the failing event, its record is gone (what other processes show)', async () => {
+    const { store, add } = setup();
+    for (const n of [1, 2, 3]) await add(n);
+    let broken = true;
+    const subscription = createSubscription(store, {
+      name: 'audit',
+      ...fast,
+      handle: () => {
+        if (broken) throw new Error('ledger unreachable');
+      },
+    });
+    await subscription.start();
+    await expect(subscription.waitUntilCaughtUp()).rejects.toMatchObject({ code: 'HANDLER_FAILED' });
+    broken = false;
+    await subscription.start();
+    await subscription.waitUntilCaughtUp();
+    expect(await listConsumerFailures(store)).toEqual([]);
+    expect((await subscription.status()).failure).toBeUndefined();
+    await subscription.stop();
   });
 
   it('an onError hook that throws does not hide the failure', async () => {

@@ -498,6 +498,9 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
         await lease.tryAcquire();
       }
       this.#position = await this.#loadPosition(lease === undefined || lease.held);
+      // The stored checkpoint is the truth on a start: it may have been deleted or moved back
+      // since this runner last committed, and those events must be applied again.
+      this.#committed = this.#position;
       this.#head = await this.storage.headPosition();
     } catch (error) {
       this.#unsubscribe();
@@ -685,6 +688,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     }
     this.#recoveredAt = undefined;
     this.#failure = undefined;
+    this.#advance(this.#position);
   }
 
   /**
@@ -695,6 +699,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     let held: boolean;
     try {
       held = await lease.tryAcquire();
+      // Clearing a recorded failure is the owner's work; a standby only follows the position.
+      if (!held) this.#recoveredAt = undefined;
       this.#advance(await this.#loadPosition(held));
       this.#unavailable = undefined;
     } catch (error) {
@@ -1057,6 +1063,9 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
 
   #advance(position: number): void {
     this.#position = position;
+    // Past a recorded failure, caught up also means the record is gone (what other processes
+    // read): #clearFailure resolves these waiters once it has removed it.
+    if (this.#recoveredAt !== undefined && position >= this.#recoveredAt) return;
     const ready = this.#waiters.filter((waiter) => waiter.target <= position);
     if (ready.length === 0) return;
     this.#waiters = this.#waiters.filter((waiter) => waiter.target > position);

@@ -115,6 +115,28 @@ describe('createSubscription', () => {
     }
   });
 
+  it('started again after its checkpoint is deleted, the same subscription handles the log again', async () => {
+    const store = setup();
+    for (let n = 1; n <= 3; n += 1) {
+      await store.append(`c-${n}`, [{ type: 'Added', data: { n } }], { streamType: 'Counter' });
+    }
+    const seen: number[] = [];
+    const subscription = createSubscription(store, {
+      name: 'replayed',
+      batchSize: 2,
+      handle: (event) => void seen.push(event.position),
+    });
+    await subscription.start();
+    await subscription.waitUntilCaughtUp();
+    await subscription.stop();
+    await store.deleteCheckpoint('subscription:replayed');
+    await subscription.start();
+    await subscription.waitUntilCaughtUp();
+    await subscription.stop();
+    expect(seen).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(await store.storage.loadCheckpoint('subscription:replayed')).toBe(3);
+  });
+
   it('resumes after a restart from its checkpoint, without repeats', async () => {
     const store = setup();
     const seen: number[] = [];
