@@ -28,6 +28,13 @@ import type {
 /** Events per read while loading: a long stream in fewer round trips, memory still bounded. */
 const loadPageSize = 1000;
 
+/**
+ * Per storage, the writers of this process queued on or holding each stream's lock after a
+ * conflict. While a stream has any, new commands on it queue behind them: racing unlocked, a
+ * stream of fresh commands could beat the lock holder at every attempt until it gave up.
+ */
+const queuedWriters = new WeakMap<object, Map<string, number>>();
+
 /** An aggregate's state at some version. */
 export interface LoadedAggregate<State> {
   readonly id: string;
@@ -212,6 +219,8 @@ export function createRepository<
   const defaultRetry = options.retry?.attempts ?? defaultAttempts;
   // Hot-stream writers of this repository, for storages without cross-process stream locks.
   const localStreamLocks = new KeyedMutex();
+  const streamQueues = queuedWriters.get(store.storage) ?? new Map<string, number>();
+  queuedWriters.set(store.storage, streamQueues);
   checkVersion('retry.attempts', defaultRetry, 1);
 
   const apply = (state: unknown, streamId: string, event: EvolvingEvent): unknown => {
@@ -449,7 +458,8 @@ export function createRepository<
             ? executeOptions
             : { ...executeOptions, metadata: { ...trace, ...executeOptions.metadata } };
         const run: Run = { options: traced, attempts, span };
-        if (!(executeOptions.lockStream ?? options.lockStream ?? false)) {
+        const queued = (streamQueues.get(aggregate.streamIdOf(id)) ?? 0) > 0;
+        if (!(executeOptions.lockStream ?? options.lockStream ?? queued)) {
           return attemptExecute(id, calls, run, 1, false);
         }
         return withStreamLock(id, () => attemptExecute(id, calls, run, 1, true));
@@ -460,11 +470,18 @@ export function createRepository<
   async function withStreamLock<T>(id: string, work: () => Promise<T>): Promise<T> {
     const streamId = aggregate.streamIdOf(id);
     checkStreamId(streamId);
-    const release = await (store.storage.streamLocks?.lock(streamId) ?? localStreamLocks.acquire(streamId));
+    streamQueues.set(streamId, (streamQueues.get(streamId) ?? 0) + 1);
     try {
-      return await work();
+      const release = await (store.storage.streamLocks?.lock(streamId) ?? localStreamLocks.acquire(streamId));
+      try {
+        return await work();
+      } finally {
+        await release();
+      }
     } finally {
-      await release();
+      const left = (streamQueues.get(streamId) ?? 1) - 1;
+      if (left === 0) streamQueues.delete(streamId);
+      else streamQueues.set(streamId, left);
     }
   }
 
