@@ -19,6 +19,7 @@ import {
   concurrentAppends,
   consumerLatency,
   contendedAppends,
+  contendedCommands,
   loadAggregate,
   projectionCatchUp,
   readStream,
@@ -34,7 +35,7 @@ const usage = `Usage: npm run bench [-- --quick | --full] [--memory] [--scenario
   --full     every scenario at full size (1M-event catch-up)
   --memory   run Hindsight on its in-memory storage instead of PostgreSQL (not comparable)
   --no-coalesce  Hindsight (pg) with coalesceAppends: false (each append its own statement)
-  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s5a s5b s5c s5d s6 s6b s7 partitions; or BENCH_SCENARIOS)
+  --scenarios=…  run only these scenario ids (s1 s2 s3 s4 s4b s5a s5b s5c s5d s6 s6b s7 partitions; or BENCH_SCENARIOS)
   --only partitions  only the partition scaling run (1, 2, 4 worker processes; BENCH_PARTITION_EVENTS
              events, default 100000)
 
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
       ['s2', concurrentAppends(sizes)],
       ['s3', batchAppends(sizes)],
       ['s4', contendedAppends(sizes)],
+      ['s4b', contendedCommands(sizes)],
       ['s5a', readStream(sizes)],
       ['s5b', loadAggregate(sizes)],
       ['s5d', readStreamUpcast(sizes)],

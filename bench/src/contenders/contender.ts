@@ -87,6 +87,11 @@ export interface Contender {
    * the events were written, so every event passes one upcaster; returns how many were read.
    */
   readStreamUpcast?(id: string): Promise<number>;
+  /**
+   * Runs one `deposit` command on the account through the store's repository with its default
+   * settings (load, decide, append; retries on a conflict as it sees fit). Stores with aggregates only.
+   */
+  executeDeposit?(id: string): Promise<void>;
   /** Folds an account from all its events (no snapshots). */
   loadAggregate(id: string): Promise<AccountState>;
   /**

@@ -123,6 +123,10 @@ export function createHindsightContender(backend: HindsightBackend): Snapshottin
       return count;
     },
 
+    async executeDeposit(id) {
+      await accounts.execute(id, 'deposit', { amount: 1 });
+    },
+
     async loadAggregate(id) {
       return (await accounts.load(id)).state;
     },

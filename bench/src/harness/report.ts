@@ -90,6 +90,11 @@ export function renderDetails(results: BenchResults): string {
             `${formatNumber(metric('retriesPerSuccess'))} retries per successful append`,
         );
       }
+      if (scenario.id === 's4b-commands') {
+        lines.push(
+          `${scenario.id} ${contender.label}: ${formatNumber(metric('failures'))} failed commands per trial`,
+        );
+      }
       if (scenario.id === 's3-batches' && contender.metrics.copyEventsPerSecond !== undefined) {
         lines.push(
           `${scenario.id} ${contender.label}: the same batches through COPY FROM STDIN: ` +
@@ -194,6 +199,14 @@ export function renderTargets(results: BenchResults): string {
     lines.push(
       `  ${mark(rate >= 50_000)} ≥ 50k events/s projection catch-up into a PostgreSQL read model: ${formatNumber(rate)} events/s`,
     );
+  }
+  for (const contender of byId.get('s4b-commands')?.contenders ?? []) {
+    const failures = contender.metrics.failures?.max;
+    if (failures !== undefined) {
+      lines.push(
+        `  ${mark(failures === 0)} no failed command   4b contended commands, ${contender.label}: ${formatNumber(failures)} at most`,
+      );
+    }
   }
   const latency = byId.get('s7-latency')?.contenders.find((contender) => contender.key === 'hindsight');
   const p99 = latency?.metrics.p99Ms?.median;

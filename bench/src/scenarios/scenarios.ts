@@ -150,6 +150,49 @@ export function contendedAppends(sizes: Sizes): Scenario {
   };
 }
 
+/**
+ * 4b. Issue #11's contended case as an application meets it: many writers executing commands on one
+ * aggregate through the repository with its default settings, none of which may fail. Stores with
+ * aggregates only.
+ */
+export function contendedCommands(sizes: Sizes): Scenario {
+  return {
+    id: 's4b-commands',
+    title: `4b contended commands (${sizes.commandWriters} writers, one aggregate, default settings)`,
+    primary: 'eventsPerSecond',
+    unit: 'commands/s',
+    higherIsBetter: true,
+    applies: (contender) => contender.executeDeposit !== undefined,
+    async trial(contender, _prepared, rep) {
+      const execute = contender.executeDeposit?.bind(contender);
+      if (execute === undefined) throw new Error(`${contender.label} has no aggregates`);
+      const id = `s4b-${rep}`;
+      let failures = 0;
+      const start = now();
+      await Promise.all(
+        Array.from({ length: sizes.commandWriters }, async () => {
+          for (let i = 0; i < sizes.commandsPerWriter; i += 1) {
+            try {
+              await execute(id);
+            } catch {
+              failures += 1;
+            }
+          }
+        }),
+      );
+      const elapsed = seconds(start);
+      const commands = sizes.commandWriters * sizes.commandsPerWriter;
+      const version = await contender.streamVersion(id, 0);
+      if (version !== commands - failures) {
+        throw new Error(
+          `${contender.label}: ${commands - failures} commands succeeded, stream at ${version}`,
+        );
+      }
+      return { eventsPerSecond: (commands - failures) / elapsed, failures };
+    },
+  };
+}
+
 /** 5a. Reading a whole 10k-event stream. */
 export function readStream(sizes: Sizes): Scenario {
   return {

@@ -10,6 +10,9 @@ export interface Sizes {
   readonly batchSize: number;
   readonly contendingWriters: number;
   readonly contendedSuccesses: number;
+  /** Writers of s4b, each executing `commandsPerWriter` commands on one aggregate. */
+  readonly commandWriters: number;
+  readonly commandsPerWriter: number;
   readonly streamLength: number;
   readonly catchUpEvents: number;
   readonly catchUpReps: number;
@@ -34,6 +37,8 @@ export const quickSizes: Sizes = {
   batchSize: 100,
   contendingWriters: 8,
   contendedSuccesses: 200,
+  commandWriters: 20,
+  commandsPerWriter: 10,
   streamLength: 10_000,
   catchUpEvents: 100_000,
   catchUpReps: 3,
@@ -54,6 +59,7 @@ export const fullSizes: Sizes = {
   appendsPerConcurrentWriter: 150,
   batches: 100,
   contendedSuccesses: 600,
+  commandsPerWriter: 30,
   catchUpEvents: 1_000_000,
   catchUpBudgetMs: 120_000,
   latencyEventsPerWriter: 400,
