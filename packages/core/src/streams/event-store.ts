@@ -13,7 +13,7 @@ import { noopInstrumentation } from '../instrumentation/instrumentation.js';
 import { checkDate, checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
 import { requireDocuments } from '../internal/documents.js';
 import { EventRegistry } from '../internal/event-registry.js';
-import { type ForgetResult, forgetSubject } from '../personal/forget-subject.js';
+import { type ForgetResult, forgetSubject, personalDataStream } from '../personal/forget-subject.js';
 import { personalFieldsOf } from '../personal/personal-data.js';
 import {
   PersonalDataGuard,
@@ -504,7 +504,18 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     forget(subjectId) {
       ensureOpen();
-      return forgetSubject(storage, guard, subjectId, personalData?.onForget ?? []);
+      // Through the store's own append, so inline projections' onForget hooks commit with it.
+      return forgetSubject(storage, guard, subjectId, personalData?.onForget ?? [], (event) =>
+        appendPrepared(
+          {
+            streamId: personalDataStream,
+            streamType: personalDataStream,
+            expectedVersion: 'any',
+            events: [event],
+          },
+          undefined,
+        ),
+      );
     },
 
     closeStream(streamId, closeOptions) {

@@ -51,6 +51,46 @@ export function tombstoneOf(event: {
   return event.type === streamDeletedType ? (event.data as StreamDeletedData) : undefined;
 }
 
+/**
+ * What a consumer's `onStreamDeleted` hook gets: which stream was deleted, up to which version,
+ * why, and the tombstone event itself (its position, id and time).
+ *
+ * @example
+ * ```ts
+ * .onStreamDeleted(({ streamId, deletedVersion }, { transaction }) => rows.delete(streamId, transaction))
+ * ```
+ */
+export interface StreamDeletion {
+  readonly streamId: string;
+  readonly streamType: string;
+  /** The stream's last version before it was deleted: the versions whose events are gone. */
+  readonly deletedVersion: number;
+  readonly reason: string | undefined;
+  readonly event: StoredEvent<typeof streamDeletedType, StreamDeletedData>;
+}
+
+/**
+ * The deletion a `$StreamDeleted` tombstone records, else undefined: what `onStreamDeleted`
+ * hooks get, read from any event.
+ *
+ * @example
+ * ```ts
+ * const deletion = streamDeletionOf(event);
+ * if (deletion) console.log(`${deletion.streamId} deleted up to v${deletion.deletedVersion}`);
+ * ```
+ */
+export function streamDeletionOf(event: StoredEvent): StreamDeletion | undefined {
+  const tombstone = tombstoneOf(event);
+  if (tombstone === undefined) return undefined;
+  return {
+    streamId: event.streamId,
+    streamType: event.streamType,
+    deletedVersion: tombstone.deletedVersion,
+    reason: tombstone.reason,
+    event: event as StoredEvent<typeof streamDeletedType, StreamDeletedData>,
+  };
+}
+
 /** Options of `store.closeStream`. */
 export interface CloseStreamOptions {
   /** Why, kept with the stream and shown by the CLI and the explorer. */
