@@ -136,13 +136,21 @@ function build(
     streamTypes: reads,
     types: [...handlers.keys()],
     on(type, handler) {
-      return build(name, streamTypes, withHandler(handlers, owner, type, handler as ListenerHandler<StoredEvent>));
+      return build(
+        name,
+        streamTypes,
+        withHandler(handlers, owner, type, handler as ListenerHandler<StoredEvent>),
+      );
     },
     onStreamDeleted(hook) {
       return build(name, streamTypes, withHandler(handlers, owner, streamDeletedType, deletionHandler(hook)));
     },
     onForget(hook) {
-      return build(name, streamTypes, withHandler(handlers, owner, subjectForgottenType, forgetHandler(hook)));
+      return build(
+        name,
+        streamTypes,
+        withHandler(handlers, owner, subjectForgottenType, forgetHandler(hook)),
+      );
     },
     async handle(event, context) {
       if (!reads.includes(event.streamType)) return;

@@ -103,7 +103,13 @@ describe('personal data', () => {
     for await (const event of store.readAll()) before.push(event);
 
     const result = await store.forget('c-1');
-    expect(result).toEqual({ subjectId: 'c-1', streamIds: [streamId], position: 3, snapshotsDropped: 1, hooks: 1 });
+    expect(result).toEqual({
+      subjectId: 'c-1',
+      streamIds: [streamId],
+      position: 3,
+      snapshotsDropped: 1,
+      hooks: 1,
+    });
     expect(forgotten).toEqual([{ subjectId: 'c-1', streamIds: [streamId] }]);
     expect(await storage.loadSnapshot(streamId)).toBeUndefined();
     expect(await docs(storage).list(subjectKeysCollection, { limit: 10 })).toEqual([]);

@@ -170,9 +170,7 @@ export interface ProjectionDefinition<
    * );
    * ```
    */
-  onStreamDeleted(
-    hook: ProjectionHandler<StreamDeletion, Tx>,
-  ): ProjectionDefinition<Name, Schemas, Tx>;
+  onStreamDeleted(hook: ProjectionHandler<StreamDeletion, Tx>): ProjectionDefinition<Name, Schemas, Tx>;
   /**
    * Sets what to do when a data subject is forgotten (`store.forget`), whichever process forgot
    * it: erase the subject's copies (names, emails) from the read model. It runs when the

@@ -64,9 +64,15 @@ export function streamDeletedHookCases<Tx>(): Record<string, (storage: EventStor
           .on('OtherWritten', (event) => void typed.push(event.type));
         assert.ok(!Typed.types.includes('$StreamDeleted'), 'no hook, no tombstones in the read filter');
 
-        await store.append('Note-1', [{ type: 'NoteWritten', data: { text: 'one' } }], { streamType: 'Note' });
-        await store.append('Note-2', [{ type: 'NoteWritten', data: { text: 'two' } }], { streamType: 'Note' });
-        await store.append('Other-1', [{ type: 'OtherWritten', data: { text: 'x' } }], { streamType: 'Other' });
+        await store.append('Note-1', [{ type: 'NoteWritten', data: { text: 'one' } }], {
+          streamType: 'Note',
+        });
+        await store.append('Note-2', [{ type: 'NoteWritten', data: { text: 'two' } }], {
+          streamType: 'Note',
+        });
+        await store.append('Other-1', [{ type: 'OtherWritten', data: { text: 'x' } }], {
+          streamType: 'Other',
+        });
         const runner = createProjectionRunner(store, Notes, { pollIntervalMs: 10 });
         const typedRunner = createProjectionRunner(store, Typed, { pollIntervalMs: 10 });
         await runner.start();
@@ -94,7 +100,11 @@ export function streamDeletedHookCases<Tx>(): Record<string, (storage: EventStor
         assert.equal(deletion?.reason, 'erasure #7');
         assert.equal(deletion?.event.type, '$StreamDeleted');
         assert.equal(deletion?.event.version, 2);
-        assert.deepEqual(typed, ['NoteWritten', 'NoteWritten', 'OtherWritten'], 'typed handlers never see it');
+        assert.deepEqual(
+          typed,
+          ['NoteWritten', 'NoteWritten', 'OtherWritten'],
+          'typed handlers never see it',
+        );
 
         // A restarted runner resumes after the tombstone: nothing is applied twice.
         const restarted = createProjectionRunner(store, Notes, { pollIntervalMs: 10 });
@@ -106,7 +116,11 @@ export function streamDeletedHookCases<Tx>(): Record<string, (storage: EventStor
           assert.equal(version, 2);
           assert.equal(await documents.get(rows(2), 'Note-1'), undefined);
           assert.deepEqual((await documents.get(rows(2), 'Note-2'))?.value, { text: 'two' });
-          assert.equal((await documents.get(counts(2), 'Note-1'))?.value, 1, 'the rebuild replays tombstones');
+          assert.equal(
+            (await documents.get(counts(2), 'Note-1'))?.value,
+            1,
+            'the rebuild replays tombstones',
+          );
         } finally {
           await restarted.stop();
         }
@@ -195,7 +209,9 @@ export function forgetHookCases<Tx>(): Record<string, (storage: EventStorage<Tx>
         assert.equal((await documents.get(erased(2), 's-2'))?.value, 1);
       },
 
-    'onForget: a forget holds no personal data and leaves typed handlers and checks alone': async (storage) => {
+    'onForget: a forget holds no personal data and leaves typed handlers and checks alone': async (
+      storage,
+    ) => {
       const store = createEventStore({ storage, events: [Note] });
       const typed: string[] = [];
       const inline: string[] = [];

@@ -17,8 +17,8 @@ import type {
   StreamPageQuery,
 } from '../streams/event-storage.js';
 import { partitionOf } from '../subscriptions/partitions.js';
-import { evolutionCases } from './evolution-conformance.js';
 import { forgetHookCases, streamDeletedHookCases } from './consumer-hooks-conformance.js';
+import { evolutionCases } from './evolution-conformance.js';
 import { lifecycleCases } from './lifecycle-conformance.js';
 import { shreddingCases } from './shredding-conformance.js';
 
