@@ -207,6 +207,19 @@ export function lifecycleCases<Tx>(): LifecycleCase<Tx>[] {
         assert.deepEqual(await lifecycle.archive('doomed', 4), []);
       },
     },
+    {
+      name: "admin stats count a deleted stream's tombstone alone, not its removed events",
+      body: async (lifecycle, storage) => {
+        await storage.append(request('counted', 'no_stream', ['A', 'B', 'C']));
+        await storage.append(request('kept', 'no_stream', ['K']));
+        await lifecycle.delete('counted', tombstone(3), undefined);
+        const { admin } = storage;
+        if (admin === undefined) return;
+        assert.deepEqual(await admin.stats(), { streams: 2, events: 2 });
+        const log = await storage.readAll({ after: 0, limit: 100 });
+        assert.equal(log.length, 2, 'the count matches what the log holds');
+      },
+    },
   ];
 }
 
