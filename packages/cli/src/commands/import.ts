@@ -199,7 +199,9 @@ async function appendRun(store: EventStore, run: readonly ImportedEvent[], count
     alreadyStored = result.alreadyStored;
   } catch (error) {
     // A stream the import closed before refuses appends, though these are its own events again.
-    const info = isHindsightError(error, 'STREAM_CLOSED') ? await store.streamInfo(first.streamId) : undefined;
+    const info = isHindsightError(error, 'STREAM_CLOSED')
+      ? await store.streamInfo(first.streamId)
+      : undefined;
     if (info === undefined || info.version < last.version) throw error;
     alreadyStored = true;
   }

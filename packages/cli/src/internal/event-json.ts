@@ -112,9 +112,16 @@ export function eventFromLine(text: string, line: number): ImportedEvent {
 
 function closingOf(value: unknown, line: number): ImportedEvent['closed'] {
   if (value === undefined) return undefined;
-  const { at, reason } = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const { at, reason } = (typeof value === 'object' && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
   const when = typeof at === 'string' ? new Date(at) : undefined;
-  if (when === undefined || Number.isNaN(when.getTime()) || (reason !== undefined && typeof reason !== 'string')) {
+  if (
+    when === undefined ||
+    Number.isNaN(when.getTime()) ||
+    (reason !== undefined && typeof reason !== 'string')
+  ) {
     throw new CliError(`line ${line}: "closed" must be { "at": ISO 8601 date-time, "reason"?: string }`, {
       code: 'IMPORT_INVALID',
     });

@@ -78,10 +78,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly documents = new InMemoryDocuments();
   readonly leases = new InMemoryLeases(this.#writeLock);
   readonly admin: StorageAdmin;
-  readonly lifecycle: StreamLifecycle = {
+  readonly lifecycle: StreamLifecycle<InMemoryTransaction> = {
     close: (streamId, closing) => this.#writeLock.run(async () => this.#close(streamId, closing)),
-    delete: (streamId, tombstone, reason) =>
-      this.#writeLock.run(async () => this.#delete(streamId, tombstone, reason)),
+    delete: (streamId, tombstone, reason, hook) =>
+      this.#writeLock.run(async () => this.#delete(streamId, tombstone, reason, hook)),
     status: async (streamId) => this.#status(streamId),
     archive: (streamId, upToVersion) =>
       this.#writeLock.run(async () => {
@@ -283,11 +283,12 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     return this.#status(streamId);
   }
 
-  #delete(
+  async #delete(
     streamId: string,
     tombstone: PreparedEvent,
     reason: string | undefined,
-  ): StreamLifecycleInfo | undefined {
+    hook: TransactionHook<InMemoryTransaction> | undefined,
+  ): Promise<StreamLifecycleInfo | undefined> {
     const stream = this.#streams.get(streamId);
     if (stream === undefined) return undefined;
     if (stream.status === 'deleted') return this.#status(streamId);
@@ -303,6 +304,8 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       data: jsonCopy(tombstone.data),
       metadata: jsonCopy(tombstone.metadata),
     });
+    // Before anything changes: a hook that throws leaves the stream as it was.
+    await this.#runHook(hook, [marker]);
     for (const event of [...(this.#archive.get(streamId) ?? []), ...stream.events]) {
       this.#log[event.position - 1] = undefined;
       this.#byEventId.delete(event.eventId);

@@ -525,7 +525,14 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     deleteStream(streamId, deleteOptions) {
       ensureOpen();
-      return deleteStream(storage, streamId, deleteOptions);
+      // Inline projections hear of the deletion in its transaction, as of an append.
+      const hook: TransactionHook<Tx> | undefined =
+        inline.length === 0
+          ? undefined
+          : async (transaction, tombstone) => {
+              for (const projection of inline) await projection.applyInline(storage, transaction, tombstone);
+            };
+      return deleteStream(storage, streamId, deleteOptions, hook);
     },
 
     archiveStream(streamId, mode) {

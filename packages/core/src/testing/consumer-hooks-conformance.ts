@@ -126,6 +126,34 @@ export function streamDeletedHookCases<Tx>(): Record<string, (storage: EventStor
         }
       },
 
+    'onStreamDeleted: an inline projection hears of a deletion in its transaction, and can refuse it': async (
+      storage,
+    ) => {
+      const documents = storage.documents as DocumentStore<Tx>;
+      let refuse = true;
+      const Inline = defineProjection('inline-notes', { from: [Note] })
+        .withTransaction<Tx>()
+        .on('NoteWritten', (event, { transaction }) =>
+          documents.put('inline-notes', event.streamId, event.data, transaction),
+        )
+        .onStreamDeleted(async ({ streamId }, { transaction }) => {
+          await documents.delete('inline-notes', streamId, transaction);
+          if (refuse) throw new Error('not now');
+        });
+      const store = createEventStore({ storage, events: [Note], inline: [Inline] });
+      await store.append('Note-1', [{ type: 'NoteWritten', data: { text: 'one' } }], { streamType: 'Note' });
+      await assert.rejects(store.deleteStream('Note-1'), (error: unknown) => {
+        assert.equal((error as { code?: unknown }).code, 'HANDLER_FAILED');
+        return true;
+      });
+      assert.equal((await store.streamStatus('Note-1'))?.status, 'open', 'the deletion rolled back');
+      assert.deepEqual((await documents.get('inline-notes', 'Note-1'))?.value, { text: 'one' });
+      refuse = false;
+      await store.deleteStream('Note-1');
+      assert.equal((await store.streamStatus('Note-1'))?.status, 'deleted');
+      assert.equal(await documents.get('inline-notes', 'Note-1'), undefined, 'removed with the deletion');
+    },
+
     'onStreamDeleted: a listener is told of a deleted stream of its stream types': async (storage) => {
       const store = createEventStore({ storage, events: [Note, Other] });
       const told: string[] = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { isHindsightError } from '../errors/hindsight-error.js';
+import type { StoredEvent } from '../events/event.js';
 import type {
   AppendRequest,
   EventStorage,
@@ -205,6 +206,50 @@ export function lifecycleCases<Tx>(): LifecycleCase<Tx>[] {
         await assertCode(lifecycle.close('doomed', { reason: undefined, at: new Date() }), 'STREAM_DELETED');
         assert.equal((await lifecycle.delete('doomed', tombstone(4), undefined))?.version, 4);
         assert.deepEqual(await lifecycle.archive('doomed', 4), []);
+      },
+    },
+    {
+      name: "delete runs its hook in the deletion's transaction with the stored tombstone; a throwing hook undoes it",
+      body: async (lifecycle, storage) => {
+        await storage.append(request('hooked', 'no_stream', ['A', 'B']));
+        await storage.append(request('refused', 'no_stream', ['A']));
+        await assert.rejects(
+          lifecycle.delete('refused', tombstone(1), 'no', async (transaction) => {
+            await storage.saveCheckpoint('delete-hook', 99, transaction);
+            throw new Error('the read model refused');
+          }),
+          /the read model refused/,
+        );
+        assert.equal((await lifecycle.status('refused'))?.status, 'open');
+        assert.deepEqual(
+          (await storage.readStream('refused', { direction: 'forward', limit: 10 })).map(
+            (event) => event.type,
+          ),
+          ['A'],
+        );
+        assert.equal(await storage.loadCheckpoint('delete-hook'), undefined, 'rolled back with it');
+
+        const seen: StoredEvent[] = [];
+        const deleted = await lifecycle.delete(
+          'hooked',
+          tombstone(2),
+          'erasure',
+          async (transaction, events) => {
+            seen.push(...events);
+            await storage.saveCheckpoint('delete-hook', events[0]?.position ?? 0, transaction);
+          },
+        );
+        assert.equal(deleted?.status, 'deleted');
+        const [stored] = await storage.readStream('hooked', { direction: 'forward', limit: 10 });
+        assert.deepEqual(
+          seen.map((event) => ({ ...event, timestamp: event.timestamp.getTime() })),
+          stored === undefined ? [] : [{ ...stored, timestamp: stored.timestamp.getTime() }],
+          'the hook gets the tombstone as stored',
+        );
+        assert.equal(await storage.loadCheckpoint('delete-hook'), stored?.position);
+        await lifecycle.delete('hooked', tombstone(3), undefined, async () => {
+          throw new Error('a deleted stream is not deleted again: no hook');
+        });
       },
     },
     {

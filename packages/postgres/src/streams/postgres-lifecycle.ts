@@ -9,6 +9,7 @@ import { type EventRow, epochMilliseconds, eventColumns, toStoredEvent } from '.
 import { positionSequence } from '../internal/position-lock.js';
 import { defineStatement } from '../internal/statement.js';
 import type { StorageContext } from '../internal/storage-context.js';
+import type { PostgresTransaction } from '../postgres-transaction.js';
 
 // `streams.status` (migration 9): a narrow column on the row every append locks.
 const open = 0;
@@ -121,10 +122,10 @@ function toStatus(streamId: string, row: StatusRow): StreamLifecycleInfo {
  * append locks and checks (`status = 0` in `append_events`), so no append lands after a
  * close or delete commits.
  */
-export function createPostgresLifecycle(
+export function createPostgresLifecycle<Client>(
   context: StorageContext,
   options: { readonly appended: (position: number) => void },
-): StreamLifecycle {
+): StreamLifecycle<PostgresTransaction<Client>> {
   const { driver } = context;
   const sql = lifecycleStatements(context.quoted);
   const status = async (streamId: string): Promise<StreamLifecycleInfo | undefined> => {
@@ -151,10 +152,10 @@ export function createPostgresLifecycle(
       return info;
     },
 
-    async delete(streamId, tombstone, reason) {
+    async delete(streamId, tombstone, reason, hook) {
       context.ensureOpen();
       let position = 0;
-      const info = await driver.transaction(async (session) => {
+      const info = await driver.transaction(async (session, transaction) => {
         const [row] = await session.run<StatusRow>(sql.lockStatus, [streamId]);
         if (row === undefined) return undefined;
         if (Number(row.status) === deleted) return toStatus(streamId, row);
@@ -176,6 +177,19 @@ export function createPostgresLifecycle(
         await session.run(sql.deleteSnapshot, [streamId]);
         await session.run(sql.markDeleted, [streamId, version]);
         await session.run(sql.recordDelete, [streamId, at, reason ?? null]);
+        await hook?.(transaction as PostgresTransaction<Client>, [
+          {
+            eventId: tombstone.eventId,
+            streamId,
+            streamType: row.stream_type,
+            type: tombstone.type,
+            version,
+            position,
+            timestamp: new Date(at),
+            data: structuredClone(tombstone.data),
+            metadata: structuredClone(tombstone.metadata),
+          },
+        ]);
         return toStatus(streamId, {
           ...row,
           version: String(version),

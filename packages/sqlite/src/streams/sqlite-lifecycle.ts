@@ -1,6 +1,7 @@
 import { type StoredEvent, StreamDeletedError, type StreamLifecycle } from '@hindsight/core';
 import { type EventRow, eventColumns, toStoredEvent } from '../internal/event-row.js';
 import type { SqliteAccess } from '../internal/sqlite-access.js';
+import type { SqliteTransaction } from '../sqlite-transaction.js';
 import { type StreamStatusRow, streamStatusSql, toStreamStatus } from './stream-status.js';
 
 /**
@@ -10,7 +11,7 @@ import { type StreamStatusRow, streamStatusSql, toStreamStatus } from './stream-
 export function createSqliteLifecycle(
   access: SqliteAccess,
   options: { readonly clock: () => Date; readonly notify: (head: number) => void },
-): StreamLifecycle {
+): StreamLifecycle<SqliteTransaction> {
   const { db } = access;
   const findStream = db.prepare<[string], StreamStatusRow>(streamStatusSql).safeIntegers(false);
   const closeStream = db.prepare<[number, string | null, string]>(
@@ -61,9 +62,9 @@ export function createSqliteLifecycle(
         return closed === undefined ? undefined : toStreamStatus(streamId, closed);
       }),
 
-    async delete(streamId, tombstone, reason) {
+    async delete(streamId, tombstone, reason, hook) {
       let position = 0;
-      const info = await access.write(() => {
+      const info = await access.write((transaction) => {
         const row = findStream.get(streamId);
         if (row === undefined) return undefined;
         if (row.status === 'deleted') return toStreamStatus(streamId, row);
@@ -86,7 +87,20 @@ export function createSqliteLifecycle(
         deleteSnapshot.run(streamId);
         markDeleted.run(version, at, reason ?? null, streamId);
         const deleted = findStream.get(streamId);
-        return deleted === undefined ? undefined : toStreamStatus(streamId, deleted);
+        const result = deleted === undefined ? undefined : toStreamStatus(streamId, deleted);
+        if (hook === undefined) return result;
+        const stored: StoredEvent = {
+          eventId: tombstone.eventId,
+          streamId,
+          streamType: row.stream_type,
+          type: tombstone.type,
+          version,
+          position,
+          timestamp: new Date(at),
+          data: structuredClone(tombstone.data),
+          metadata: structuredClone(tombstone.metadata),
+        };
+        return Promise.resolve(hook(transaction, [stored])).then(() => result);
       });
       if (position > 0) options.notify(position);
       return info;
