@@ -217,8 +217,10 @@ export interface EventStore<
   /**
    * Forgets a data subject (crypto-shredding): deletes its keys, so its personal fields read as
    * `Forgotten` placeholders everywhere while events, versions and positions stay; drops the
-   * snapshots of streams holding its events; runs the `personalData.onForget` hooks, where your
-   * read models erase their copies. Safe to retry.
+   * snapshots of streams holding its events; appends a `$SubjectForgotten` event (ids only) to the
+   * `$personal-data` stream, so projections and listeners with an `onForget` hook erase their
+   * copies, in any process and on rebuilds (inline projections in this append's transaction);
+   * runs the `personalData.onForget` hooks of this store. Safe to retry.
    *
    * @example
    * ```ts
@@ -238,7 +240,9 @@ export interface EventStore<
    */
   closeStream(streamId: string, options?: CloseStreamOptions): Promise<StreamLifecycleInfo>;
   /**
-   * Deletes a stream's events, leaving a `$StreamDeleted` tombstone (see `deleteStream`).
+   * Deletes a stream's events, leaving a `$StreamDeleted` tombstone (see `deleteStream`). Inline
+   * projections' `onStreamDeleted` hooks run in the deletion's transaction (throwing undoes it);
+   * async consumers hear of it when the tombstone reaches them.
    *
    * @example
    * ```ts

@@ -12,7 +12,7 @@ import type {
 /** A case of the `lifecycle` capability: the capability object and the storage that has it. */
 export interface LifecycleCase<Tx> {
   readonly name: string;
-  readonly body: (lifecycle: StreamLifecycle, storage: EventStorage<Tx>) => Promise<void>;
+  readonly body: (lifecycle: StreamLifecycle<Tx>, storage: EventStorage<Tx>) => Promise<void>;
 }
 
 /**

@@ -159,7 +159,7 @@ interface Capabilities<Tx> {
   readonly appendFence: AppendFence<Tx>;
   readonly streamLocks: StreamLocks;
   readonly readHorizon: ReadHorizonMonitor;
-  readonly lifecycle: StreamLifecycle;
+  readonly lifecycle: StreamLifecycle<Tx>;
   readonly partitionedReads: true;
 }
 
