@@ -124,10 +124,27 @@ describe('close, archive and delete', () => {
     const after = (await cli(['export', ...store()])).stdout;
     const fresh = join(folder.path, 'fresh.db');
     expect((await cli(['import', '--file', fresh], { stdin: after })).code).toBe(0);
-    const freshIds = ndjson((await cli(['streams', '--file', fresh, '--json'])).stdout).map(
-      (s) => s.streamId,
-    );
-    expect(freshIds).not.toContain('Account-a-2');
+    // A target that never held the stream gets it deleted, with the exported tombstone alone.
+    const freshStreams = ndjson((await cli(['streams', '--file', fresh, '--json'])).stdout);
+    expect(freshStreams.find((stream) => stream.streamId === 'Account-a-2')).toMatchObject({
+      status: 'deleted',
+      reason: 'erasure #2',
+      version: 3,
+    });
+    const tombstones = (text: string) =>
+      ndjson(text)
+        .filter((event) => event.type === '$StreamDeleted')
+        .map(({ eventId, streamId, version, timestamp, data }) => ({
+          eventId,
+          streamId,
+          version,
+          timestamp,
+          data,
+        }));
+    const copiedLog = (await cli(['export', '--file', fresh])).stdout;
+    expect(tombstones(copiedLog)).toEqual(tombstones(after));
+    expect((await cli(['import', '--file', fresh], { stdin: after })).code).toBe(0);
+    expect((await cli(['export', '--file', fresh])).stdout).toBe(copiedLog);
     const copy = join(folder.path, 'copy.db');
     expect((await cli(['import', '--file', copy], { stdin: before })).code).toBe(0);
     expect((await cli(['import', '--file', copy], { stdin: after })).code).toBe(0);

@@ -39,7 +39,7 @@ export const importCommand: Command = {
     'Recorded times come from the file (`timestamp`), so time travel works on the imported\n' +
     'history; events without one are stamped with the time of the import. A stream closed in the\n' +
     "export (`closed` on its last event) is closed in the target; a deleted stream's tombstone\n" +
-    'deletes the stream in the target when it holds the versions before it.\n' +
+    'deletes the stream in the target, or creates it deleted there if the target never had it.\n' +
     'Example:\n' +
     '  hindsight import --url postgres://… < events.ndjson',
   async run(context) {

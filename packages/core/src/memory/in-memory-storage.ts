@@ -1,4 +1,4 @@
-import { StreamTypeMismatchError } from '../errors/hindsight-error.js';
+import { EventIdConflictError, StreamTypeMismatchError } from '../errors/hindsight-error.js';
 import { StreamClosedError, StreamDeletedError } from '../errors/stream-lifecycle-errors.js';
 import type { StoredEvent } from '../events/event.js';
 import { Mutex } from '../internal/mutex.js';
@@ -82,6 +82,10 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     close: (streamId, closing) => this.#writeLock.run(async () => this.#close(streamId, closing)),
     delete: (streamId, tombstone, reason, hook) =>
       this.#writeLock.run(async () => this.#delete(streamId, tombstone, reason, hook)),
+    importDeleted: (streamId, streamType, version, tombstone, deletion) =>
+      this.#writeLock.run(async () =>
+        this.#importDeleted(streamId, streamType, version, tombstone, deletion),
+      ),
     status: async (streamId) => this.#status(streamId),
     archive: (streamId, upToVersion) =>
       this.#writeLock.run(async () => {
@@ -328,6 +332,48 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       } catch {}
     }
     return this.#status(streamId);
+  }
+
+  #importDeleted(
+    streamId: string,
+    streamType: string,
+    version: number,
+    tombstone: PreparedEvent,
+    deletion: { readonly reason: string | undefined; readonly at: Date },
+  ): StreamLifecycleInfo {
+    if (!this.#streams.has(streamId)) {
+      if (this.#byEventId.has(tombstone.eventId)) {
+        throw new EventIdConflictError({ streamId, eventId: tombstone.eventId, problem: 'already stored' });
+      }
+      const marker: StoredEvent = deepFreeze({
+        eventId: tombstone.eventId,
+        streamId,
+        streamType,
+        type: tombstone.type,
+        version,
+        position: this.#log.length + 1,
+        timestamp: new Date(tombstone.recordedAt ?? this.#clock()),
+        data: jsonCopy(tombstone.data),
+        metadata: jsonCopy(tombstone.metadata),
+      });
+      this.#streams.set(streamId, {
+        streamType,
+        events: [],
+        status: 'deleted',
+        changedAt: deletion.at,
+        reason: deletion.reason,
+        archivedUpTo: 0,
+        tombstone: marker,
+      });
+      this.#log.push(marker);
+      this.#byEventId.set(marker.eventId, marker);
+      for (const listener of this.#listeners) {
+        try {
+          listener(this.#log.length);
+        } catch {}
+      }
+    }
+    return this.#status(streamId) as StreamLifecycleInfo;
   }
 
   async headPosition(): Promise<number> {

@@ -253,6 +253,41 @@ export function lifecycleCases<Tx>(): LifecycleCase<Tx>[] {
       },
     },
     {
+      name: 'importDeleted creates a stream deleted elsewhere, holding its tombstone alone; an existing one stays',
+      body: async (lifecycle, storage) => {
+        await storage.append(request('present', 'no_stream', ['A']));
+        const recordedAt = new Date('2030-02-03T04:05:06.007Z');
+        const at = new Date('2030-02-03T04:05:06.000Z');
+        const imported = { ...tombstone(4), recordedAt };
+        const info = await lifecycle.importDeleted('gone', 'Thing', 5, imported, {
+          reason: 'erasure #9',
+          at,
+        });
+        assert.equal(info.status, 'deleted');
+        assert.equal(info.version, 5);
+        assert.equal(info.streamType, 'Thing');
+        assert.equal(info.reason, 'erasure #9');
+        assert.equal(info.changedAt?.getTime(), at.getTime());
+        const stream = await storage.readStream('gone', { direction: 'forward', limit: 10 });
+        assert.deepEqual(
+          stream.map((event) => [event.type, event.version, event.eventId, event.timestamp.getTime()]),
+          [['$StreamDeleted', 5, imported.eventId, recordedAt.getTime()]],
+        );
+        assert.deepEqual(stream[0]?.data, { deletedVersion: 4 });
+        const head = await storage.headPosition();
+        assert.equal(stream[0]?.position, head, 'the tombstone is new to the log');
+        assert.equal((await storage.streamInfo('gone'))?.version, 5);
+        await assertCode(storage.append(request('gone', 'any', ['B'])), 'STREAM_DELETED');
+
+        const again = await lifecycle.importDeleted('gone', 'Thing', 5, tombstone(4), { reason: 'x', at });
+        assert.equal(again.reason, 'erasure #9');
+        const kept = await lifecycle.importDeleted('present', 'Thing', 3, tombstone(2), { reason: 'x', at });
+        assert.equal(kept.status, 'open');
+        assert.equal(kept.version, 1);
+        assert.equal(await storage.headPosition(), head, 'nothing more was written');
+      },
+    },
+    {
       name: "admin stats count a deleted stream's tombstone alone, not its removed events",
       body: async (lifecycle, storage) => {
         await storage.append(request('counted', 'no_stream', ['A', 'B', 'C']));

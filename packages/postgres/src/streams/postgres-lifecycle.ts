@@ -64,6 +64,26 @@ SELECT c.position, $1::text, $2::text, $3::int, $4::uuid, $5::text, $6::jsonb, $
 FROM claimed c
 RETURNING position, ${epochMilliseconds('recorded_at')} AS recorded_ms`,
     ),
+    insertDeletedStream: defineStatement(
+      'insert_deleted_stream',
+      `INSERT INTO ${schema}.streams (stream_id, stream_type, version, status)
+VALUES ($1::text, $2::text, $3::int, ${deleted}) ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id`,
+    ),
+    // As insert_tombstone, with the recorded time the imported tombstone carries.
+    insertImportedTombstone: defineStatement(
+      'insert_imported_tombstone',
+      `WITH locked AS MATERIALIZED (
+  SELECT pg_advisory_xact_lock_shared($9::int4, $10::int4)::text AS lock
+), claimed AS MATERIALIZED (
+  SELECT nextval(${positionSequence(schema)}) AS position FROM locked WHERE lock IS NOT NULL
+)
+INSERT INTO ${schema}.events
+  (position, stream_id, stream_type, version, event_id, type, data, metadata, recorded_at)
+SELECT c.position, $1::text, $2::text, $3::int, $4::uuid, $5::text, $6::jsonb, $7::jsonb,
+  timestamptz 'epoch' + $8::int8 * interval '1 millisecond'
+FROM claimed c
+RETURNING position`,
+    ),
     deleteEvents: defineStatement(
       'delete_stream_events',
       `DELETE FROM ${schema}.events WHERE stream_id = $1::text AND position <> $2::int8`,
@@ -201,6 +221,30 @@ export function createPostgresLifecycle<Client>(
       });
       if (position > 0) options.appended(position);
       return info;
+    },
+
+    async importDeleted(streamId, streamType, version, tombstone, deletion) {
+      context.ensureOpen();
+      let position = 0;
+      await driver.transaction(async (session) => {
+        const created = await session.run(sql.insertDeletedStream, [streamId, streamType, version]);
+        if (created.length === 0) return;
+        const [written] = await session.run<{ position: string }>(sql.insertImportedTombstone, [
+          streamId,
+          streamType,
+          version,
+          tombstone.eventId,
+          tombstone.type,
+          JSON.stringify(tombstone.data),
+          JSON.stringify(tombstone.metadata),
+          (tombstone.recordedAt ?? new Date()).getTime(),
+          ...context.lockKey,
+        ]);
+        position = Number(written?.position);
+        await session.run(sql.recordDelete, [streamId, deletion.at.getTime(), deletion.reason ?? null]);
+      });
+      if (position > 0) options.appended(position);
+      return (await status(streamId)) as StreamLifecycleInfo;
     },
 
     async archive(streamId, upToVersion) {

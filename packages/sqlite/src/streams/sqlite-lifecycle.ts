@@ -22,6 +22,10 @@ export function createSqliteLifecycle(
       '(stream_id, stream_type, version, event_id, type, data, metadata, recorded_at) ' +
       'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
+  const insertDeletedStream = db.prepare<[string, string, number, number, string | null]>(
+    'INSERT INTO hindsight_streams (stream_id, stream_type, version, status, changed_at, reason) ' +
+      "VALUES (?, ?, ?, 'deleted', ?, ?)",
+  );
   const deleteEvents = db.prepare<[string, number]>(
     'DELETE FROM hindsight_events WHERE stream_id = ? AND position <> ?',
   );
@@ -101,6 +105,36 @@ export function createSqliteLifecycle(
           metadata: structuredClone(tombstone.metadata),
         };
         return Promise.resolve(hook(transaction, [stored])).then(() => result);
+      });
+      if (position > 0) options.notify(position);
+      return info;
+    },
+
+    async importDeleted(streamId, streamType, version, tombstone, deletion) {
+      let position = 0;
+      const info = await access.write(() => {
+        if (findStream.get(streamId) === undefined) {
+          insertDeletedStream.run(
+            streamId,
+            streamType,
+            version,
+            deletion.at.getTime(),
+            deletion.reason ?? null,
+          );
+          position = Number(
+            insertEvent.run(
+              streamId,
+              streamType,
+              version,
+              tombstone.eventId,
+              tombstone.type,
+              JSON.stringify(tombstone.data),
+              JSON.stringify(tombstone.metadata),
+              (tombstone.recordedAt ?? options.clock()).getTime(),
+            ).lastInsertRowid,
+          );
+        }
+        return toStreamStatus(streamId, findStream.get(streamId) as StreamStatusRow);
       });
       if (position > 0) options.notify(position);
       return info;

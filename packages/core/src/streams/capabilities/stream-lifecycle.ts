@@ -69,6 +69,19 @@ export interface StreamLifecycle<Tx = unknown> {
     reason: string | undefined,
     hook?: TransactionHook<Tx>,
   ): Promise<StreamLifecycleInfo | undefined>;
+  /**
+   * Records a stream that was deleted in another store (`hindsight import` of its tombstone):
+   * creates it deleted, at `version`, holding only `tombstone` (kept with its `recordedAt`), which
+   * takes a new position in the global log as a deletion's does. A stream that exists is left as
+   * it is and its status returned.
+   */
+  importDeleted(
+    streamId: string,
+    streamType: string,
+    version: number,
+    tombstone: PreparedEvent,
+    deletion: { readonly reason: string | undefined; readonly at: Date },
+  ): Promise<StreamLifecycleInfo>;
   /** The stream's status; undefined when it does not exist. */
   status(streamId: string): Promise<StreamLifecycleInfo | undefined>;
   /**
