@@ -37,7 +37,7 @@ const Other = defineStreamType('Other', { OtherWritten: writtenSchema });
  */
 export function streamDeletedHookCases<Tx>(): Record<string, (storage: EventStorage<Tx>) => Promise<void>> {
   return {
-    'onStreamDeleted: a projection removes a deleted stream’s rows exactly once, and again on a rebuild':
+    "onStreamDeleted: a projection removes a deleted stream's rows exactly once, and again on a rebuild":
       async (storage) => {
         const documents = storage.documents as DocumentStore<Tx>;
         const store = createEventStore({ storage, events: [Note, Other] });
@@ -88,7 +88,7 @@ export function streamDeletedHookCases<Tx>(): Record<string, (storage: EventStor
           await runner.stop();
           await typedRunner.stop();
         }
-        assert.equal(await documents.get(rows(1), 'Note-1'), undefined, 'the deleted stream’s row is gone');
+        assert.equal(await documents.get(rows(1), 'Note-1'), undefined, "the deleted stream's row is gone");
         assert.deepEqual((await documents.get(rows(1), 'Note-2'))?.value, { text: 'two' });
         assert.equal((await documents.get(counts(1), 'Note-1'))?.value, 1);
         assert.equal(await documents.get(counts(1), 'Other-1'), undefined, 'not of its stream types');
@@ -251,7 +251,7 @@ export function forgetHookCases<Tx>(): Record<string, (storage: EventStorage<Tx>
         streamType: 'Note',
       });
       const { position } = await withInline.forget('s-9');
-      assert.deepEqual(inline, ['s-9'], 'an inline projection hears of it in the forget’s append');
+      assert.deepEqual(inline, ['s-9'], "an inline projection hears of it in the forget's append");
       assert.deepEqual(typed, ['NoteWritten']);
       const log: { type: string; streamId: string; streamType: string; data: unknown }[] = [];
       for await (const event of store.readAll()) log.push(event);
