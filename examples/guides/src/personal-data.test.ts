@@ -1,6 +1,6 @@
 import { createInMemoryStorage } from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
-import { personalDataTour, storeWithVault } from './personal-data.js';
+import { forgetHooksTour, personalDataTour, storeWithVault } from './personal-data.js';
 
 describe('guide: personal data', () => {
   it('encrypts personal fields at rest, and forgets a patient while its stream still loads', async () => {
@@ -13,6 +13,16 @@ describe('guide: personal data', () => {
       'forgot p-7: 1 snapshot dropped, 0 names left',
       'loaded at version 2: {"name":"(forgotten)","ward":"B","discharged":true}',
       'read after forget: {"patientId":"p-7","name":{"$forgotten":true,"subject":"p-7"},"email":{"$forgotten":true,"subject":"p-7"},"ward":"B"}',
+    ]);
+  });
+
+  it('tells a projection and a listener of a forget through their runners', async () => {
+    const lines: string[] = [];
+    await forgetHooksTour((line) => lines.push(line));
+    expect(lines).toEqual([
+      'before: {"name":"Grace Hopper"}',
+      'mailing list: removed p-8',
+      'after forget at position 2: null',
     ]);
   });
 

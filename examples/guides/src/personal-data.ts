@@ -1,13 +1,18 @@
 import {
   createEventStore,
   createInMemoryStorage,
+  createListenerRunner,
+  createProjectionRunner,
   createRepository,
   defineAggregate,
+  defineListener,
+  defineProjection,
   type EventStorage,
   isForgotten,
   personal,
   type SubjectKeyStore,
 } from '@hindsight/core';
+import { createSqliteStorage, type SqliteTransaction } from '@hindsight/sqlite';
 import { z } from 'zod';
 
 // #region schema
@@ -76,6 +81,54 @@ export async function personalDataTour(print: (line: string) => void): Promise<v
   // #endregion forget
   for await (const event of store.readAll({ types: ['PatientRegistered'] })) {
     print(`read after forget: ${JSON.stringify(event.data)}`);
+  }
+}
+
+/** Read models told of a forget through their own runners: in any process, on every rebuild. */
+export async function forgetHooksTour(print: (line: string) => void): Promise<void> {
+  const storage = createSqliteStorage({ path: ':memory:' });
+  const store = createEventStore({ storage, events: [Patient] });
+  const patients = createRepository(store, Patient);
+  await patients.execute('p-8', 'register', {
+    patientId: 'p-8',
+    name: 'Grace Hopper',
+    email: 'grace@example.com',
+    ward: 'C',
+  });
+  // #region on-forget
+  const PatientNames = defineProjection('patientNames', { from: [Patient] })
+    .withTransaction<SqliteTransaction>()
+    .on('PatientRegistered', (event, { transaction, version }) => {
+      const name = isForgotten(event.data.name) ? '(forgotten)' : event.data.name;
+      return storage.documents.put(`patient-names@${version}`, event.data.patientId, { name }, transaction);
+    })
+    // Runs when the forget's `$SubjectForgotten` event reaches the projection, in its page's
+    // transaction: whichever process forgot, and again on a rebuild.
+    .onForget(({ subjectId }, { transaction, version }) =>
+      storage.documents.delete(`patient-names@${version}`, subjectId, transaction),
+    );
+  const MailingList = defineListener('mailingList', { from: [Patient] }).onForget(({ subjectId }) =>
+    print(`mailing list: removed ${subjectId}`),
+  );
+  // #endregion on-forget
+  const names = createProjectionRunner(store, PatientNames);
+  const mailing = createListenerRunner(store, MailingList);
+  await names.start();
+  await mailing.start();
+  try {
+    const row = async () => (await storage.documents.get('patient-names@1', 'p-8'))?.value;
+    await names.waitUntilCaughtUp();
+    print(`before: ${JSON.stringify(await row())}`);
+    // #region forget-told
+    const { position } = await store.forget('p-8');
+    await names.waitUntilCaughtUp(); // consumers are told through the log, at `position`
+    // #endregion forget-told
+    await mailing.waitUntilCaughtUp();
+    print(`after forget at position ${position}: ${JSON.stringify((await row()) ?? null)}`);
+  } finally {
+    await names.stop();
+    await mailing.stop();
+    await store.close();
   }
 }
 

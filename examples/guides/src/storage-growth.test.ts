@@ -12,6 +12,7 @@ describe('guide: storage growth', () => {
       'archived 3 events',
       'a-1 still loads at version 3, balance 6',
       'a-2 is deleted at version 2',
+      'owners row of a-2: removed',
       'tombstone for Account-a-2: versions 1–1 are gone',
     ]);
   });

@@ -1,11 +1,12 @@
 import {
   createEventStore,
   createRepository,
+  defineProjection,
   type EventStore,
   isHindsightError,
   tombstoneOf,
 } from '@hindsight/core';
-import { createSqliteStorage } from '@hindsight/sqlite';
+import { createSqliteStorage, type SqliteTransaction } from '@hindsight/sqlite';
 import { Account } from './bank.js';
 
 /** The README's summary: each operation once, on any store of the bank. */
@@ -24,7 +25,19 @@ export async function storageGrowthInBrief(
 /** Closes, archives and deletes accounts, printing what each step shows. */
 export async function storageGrowthTour(print: (line: string) => void): Promise<void> {
   const storage = createSqliteStorage({ path: ':memory:' });
-  const store = createEventStore({ storage, events: [Account] });
+  // #region on-stream-deleted
+  const Owners = defineProjection('owners', { from: [Account] })
+    .withTransaction<SqliteTransaction>()
+    .on('AccountOpened', (event, { transaction, version }) =>
+      storage.documents.put(`owners@${version}`, event.streamId, { owner: event.data.owner }, transaction),
+    )
+    // Runs when the stream's tombstone reaches the projection, like a handler.
+    .onStreamDeleted(({ streamId }, { transaction, version }) =>
+      storage.documents.delete(`owners@${version}`, streamId, transaction),
+    );
+  // Inline: the row goes in the deletion's own transaction.
+  const store = createEventStore({ storage, events: [Account], inline: [Owners] });
+  // #endregion on-stream-deleted
   const accounts = createRepository(store, Account);
   try {
     await accounts.execute('a-1', (account) => account.open({ owner: 'Ada' }).deposit({ amount: 10 }));
@@ -53,6 +66,8 @@ export async function storageGrowthTour(print: (line: string) => void): Promise<
     const status = await store.streamStatus('Account-a-2');
     print(`a-2 is ${status?.status} at version ${status?.version}`);
     // #endregion delete
+    const owner = await storage.documents.get('owners@1', 'Account-a-2');
+    print(`owners row of a-2: ${owner === undefined ? 'removed' : 'kept'}`);
 
     // #region tombstones
     for await (const event of store.readAll()) {

@@ -48,7 +48,7 @@ describe('the orders example on every store', () => {
     expect(lines).toContain('snapshot at version 10; load folds it plus 2 event(s)');
     // The two racing clerks: both succeed, or the item is refused once the order is paid.
     const raceWinners = lines.filter((line) => line.startsWith('ok at v')).length;
-    expect(lines.filter((line) => line.startsWith('#'))).toHaveLength(29 + raceWinners);
+    expect(lines.filter((line) => line.startsWith('#'))).toHaveLength(30 + raceWinners);
     // Release 1's customer event, read in this release's shape on every store.
     expect(lines).toContain(
       'read by this release: CustomerRegistered {"firstName":"Ada","lastName":"King Lovelace"} (schema version 2)',

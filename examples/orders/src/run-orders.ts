@@ -3,6 +3,7 @@ import {
   createEventStore,
   createRepository,
   type EventStorage,
+  forgottenSubjectOf,
   isHindsightError,
   type StoredEvent,
   schemaVersionField,
@@ -123,7 +124,9 @@ export async function runOrdersStory(
   print('');
   print('== The global log');
   for await (const event of store.readAll({ after: 0 })) {
-    if (event.streamId.endsWith(runId)) print(describeEvent(event));
+    // The forget of this run's customer is in the log too, in the `$personal-data` stream.
+    const forgotten = forgottenSubjectOf(event);
+    if (event.streamId.endsWith(runId) || forgotten?.subjectId.endsWith(runId)) print(describeEvent(event));
   }
   return { store, orderIds: [orderId, bulkId, raceId] };
 }

@@ -85,16 +85,66 @@ describe('close, archive and delete', () => {
     });
   });
 
+  it('exports a closed stream with its close, and import closes it in the target (again: a no-op)', async () => {
+    await cli(['close', 'Account-a-2', ...store(), '--reason', 'moved away']);
+    const exported = ndjson((await cli(['export', ...store()])).stdout);
+    const marked = exported.filter((event) => event.closed !== undefined);
+    expect(marked.map((event) => [event.streamId, event.version])).toEqual([['Account-a-2', 2]]);
+    expect(marked[0]?.closed).toMatchObject({ reason: 'moved away' });
+    const copy = join(folder.path, 'copy.db');
+    const stdin = (await cli(['export', ...store()])).stdout;
+    expect((await cli(['import', '--file', copy], { stdin })).code).toBe(0);
+    const again = await cli(['import', '--file', copy, '--json'], { stdin });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ appended: 0, alreadyStored: exported.length });
+    const copied = ndjson((await cli(['streams', '--file', copy, '--json'])).stdout);
+    const original = ndjson((await cli(['streams', ...store(), '--json'])).stdout);
+    expect(copied.find((stream) => stream.streamId === 'Account-a-2')).toMatchObject({
+      status: 'closed',
+      reason: 'moved away',
+      changedAt: original.find((stream) => stream.streamId === 'Account-a-2')?.changedAt,
+    });
+    expect(copied.find((stream) => stream.streamId === 'Account-a-1')).toMatchObject({ status: 'open' });
+  });
+
+  it('counts a deleted stream in info as its tombstone alone', async () => {
+    const before = JSON.parse((await cli(['info', ...store(), '--json'])).stdout);
+    const versions = ndjson((await cli(['streams', ...store(), '--json'])).stdout);
+    const removed = Number(versions.find((stream) => stream.streamId === 'Account-a-2')?.version);
+    await cli(['delete', 'Account-a-2', ...store(), '--yes']);
+    const after = JSON.parse((await cli(['info', ...store(), '--json'])).stdout);
+    expect(after.events).toBe(before.events - removed + 1);
+    const events = ndjson((await cli(['events', ...store(), '--json'])).stdout);
+    expect(after.events).toBe(events.length);
+  });
+
   it('imports a deleted stream: its tombstone deletes it in the target too, and never fails', async () => {
     const before = (await cli(['export', ...store()])).stdout;
     await cli(['delete', 'Account-a-2', ...store(), '--yes', '--reason', 'erasure #2']);
     const after = (await cli(['export', ...store()])).stdout;
     const fresh = join(folder.path, 'fresh.db');
     expect((await cli(['import', '--file', fresh], { stdin: after })).code).toBe(0);
-    const freshIds = ndjson((await cli(['streams', '--file', fresh, '--json'])).stdout).map(
-      (s) => s.streamId,
-    );
-    expect(freshIds).not.toContain('Account-a-2');
+    // A target that never held the stream gets it deleted, with the exported tombstone alone.
+    const freshStreams = ndjson((await cli(['streams', '--file', fresh, '--json'])).stdout);
+    expect(freshStreams.find((stream) => stream.streamId === 'Account-a-2')).toMatchObject({
+      status: 'deleted',
+      reason: 'erasure #2',
+      version: 3,
+    });
+    const tombstones = (text: string) =>
+      ndjson(text)
+        .filter((event) => event.type === '$StreamDeleted')
+        .map(({ eventId, streamId, version, timestamp, data }) => ({
+          eventId,
+          streamId,
+          version,
+          timestamp,
+          data,
+        }));
+    const copiedLog = (await cli(['export', '--file', fresh])).stdout;
+    expect(tombstones(copiedLog)).toEqual(tombstones(after));
+    expect((await cli(['import', '--file', fresh], { stdin: after })).code).toBe(0);
+    expect((await cli(['export', '--file', fresh])).stdout).toBe(copiedLog);
     const copy = join(folder.path, 'copy.db');
     expect((await cli(['import', '--file', copy], { stdin: before })).code).toBe(0);
     expect((await cli(['import', '--file', copy], { stdin: after })).code).toBe(0);

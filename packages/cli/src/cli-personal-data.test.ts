@@ -70,6 +70,20 @@ describe('personal data from the command line', () => {
     expect(await readEmail(copy)).toBe(email);
   });
 
+  it('forget tells consumers through a $SubjectForgotten event, which export and import carry', async () => {
+    const forgot = await cli(['forget', 'm-1', '--yes', '--file', file]);
+    expect(forgot.stdout).toContain('consumers are told at position 2');
+    const exported = ndjson((await cli(['export', '--file', file])).stdout);
+    expect(exported.map(({ type, streamId, data }) => [type, streamId, data])).toEqual([
+      ['MemberJoined', 'Member-m1', exported[0]?.data],
+      ['$SubjectForgotten', '$personal-data', { subjectId: 'm-1', streamIds: ['Member-m1'] }],
+    ]);
+    const copy = join(folder.path, 'copy.db');
+    const stdin = (await cli(['export', '--file', file])).stdout;
+    expect((await cli(['import', '--file', copy], { stdin })).code).toBe(0);
+    expect(ndjson((await cli(['export', '--file', copy])).stdout)).toEqual(exported);
+  });
+
   it('shows personal fields in tables as encrypted or forgotten', async () => {
     const before = await cli(['stream', 'Member-m1', '--file', file]);
     expect(before.stdout).toContain('"email":"‹encrypted›"');

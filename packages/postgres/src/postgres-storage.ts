@@ -179,7 +179,7 @@ export interface PostgresStorage<TransactionClient = unknown>
    */
   readonly appendFence: AppendFence<PostgresTransaction<TransactionClient>>;
   /** Closing, archiving and deleting streams, with an archive table beside the events. */
-  readonly lifecycle: StreamLifecycle;
+  readonly lifecycle: StreamLifecycle<PostgresTransaction<TransactionClient>>;
 }
 
 const defaultReadWaitMs = 200;
@@ -279,7 +279,7 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   readonly leases: LeaseStore<PostgresTransaction<TransactionClient>>;
   readonly admin: StorageAdmin;
   readonly appendFence: AppendFence<PostgresTransaction<TransactionClient>>;
-  readonly lifecycle: StreamLifecycle;
+  readonly lifecycle: StreamLifecycle<PostgresTransaction<TransactionClient>>;
   readonly readHorizon: PostgresReadHorizon = {
     current: () => this.#horizon?.state ?? { safe: Number.MAX_SAFE_INTEGER, waitingFor: undefined },
   };

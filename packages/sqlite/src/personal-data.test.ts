@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createEventStore,
+  createListenerRunner,
+  createProjectionRunner,
   createRepository,
   defineAggregate,
+  defineListener,
+  defineProjection,
   isForgotten,
   personal,
   subjectKeysCollection,
@@ -12,6 +16,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSqliteStorage } from './sqlite-storage.js';
+import type { SqliteTransaction } from './sqlite-transaction.js';
 
 const Patient = defineAggregate('Patient')
   .events({
@@ -81,5 +86,56 @@ describe('personal data in a SQLite file', () => {
     expect(bytes.includes(keyText)).toBe(false);
     expect(bytes.includes(Buffer.from(keyText, 'base64'))).toBe(false);
     expect(bytes.includes('Someone Else')).toBe(true);
+  });
+
+  it('tells consumers running on another connection (another process) of a forget, and rebuilds hear of it', async () => {
+    const path = join(folder, 'two-processes.db');
+    const writer = createSqliteStorage({ path });
+    const reader = createSqliteStorage({ path });
+    try {
+      const forgetting = createEventStore({ storage: writer, events: [Patient] });
+      await createRepository(forgetting, Patient).execute('p-2', 'admit', {
+        patientId: 'p-2',
+        name: 'Olga Forgettable',
+        ward: 'A',
+      });
+      // The other process: its own store, a read model of names and a listener of forgets.
+      const other = createEventStore({ storage: reader, events: [Patient] });
+      const names = (version: number) => `patient-names@${version}`;
+      const Names = defineProjection('patientNames', { from: [Patient] })
+        .withTransaction<SqliteTransaction>()
+        .on('PatientAdmitted', (event, { transaction, version }) =>
+          reader.documents.put(names(version), event.data.patientId, { name: event.data.name }, transaction),
+        )
+        .onForget(({ subjectId }, { transaction, version }) =>
+          reader.documents.delete(names(version), subjectId, transaction),
+        );
+      const told: string[] = [];
+      const Crm = defineListener('crm', { from: [Patient] }).onForget(({ subjectId, streamIds }) => {
+        told.push(`${subjectId} ${streamIds.join(',')}`);
+      });
+      const projection = createProjectionRunner(other, Names, { pollIntervalMs: 20 });
+      const listener = createListenerRunner(other, Crm, { pollIntervalMs: 20 });
+      await projection.start();
+      await listener.start();
+      try {
+        await projection.waitUntilCaughtUp();
+        expect((await reader.documents.get(names(1), 'p-2'))?.value).toEqual({ name: 'Olga Forgettable' });
+        await forgetting.forget('p-2');
+        await projection.waitUntilCaughtUp();
+        await listener.waitUntilCaughtUp();
+        expect(await reader.documents.get(names(1), 'p-2')).toBeUndefined();
+        expect(told).toEqual(['p-2 Patient-p-2']);
+        // A rebuild reads the name as Forgotten, then erases it again: nothing personal is left.
+        await projection.rebuild();
+        expect(await reader.documents.get(names(2), 'p-2')).toBeUndefined();
+      } finally {
+        await projection.stop();
+        await listener.stop();
+      }
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
   });
 });

@@ -116,7 +116,7 @@ export interface SqliteStorage extends EventStorage<SqliteTransaction> {
   readonly leases: LeaseStore<SqliteTransaction>;
   readonly admin: StorageAdmin;
   readonly appendFence: AppendFence<SqliteTransaction>;
-  readonly lifecycle: StreamLifecycle;
+  readonly lifecycle: StreamLifecycle<SqliteTransaction>;
 }
 
 /**
@@ -233,7 +233,7 @@ class SqliteEventStorage implements SqliteStorage {
   readonly leases: LeaseStore<SqliteTransaction>;
   readonly admin: StorageAdmin;
   readonly appendFence: AppendFence<SqliteTransaction>;
-  readonly lifecycle: StreamLifecycle;
+  readonly lifecycle: StreamLifecycle<SqliteTransaction>;
   readonly #deleteCheckpoint: DeleteCheckpoint;
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;

@@ -37,7 +37,8 @@ export const checkCommand: Command = {
     "config module's aggregates define them. Prints counts per stream type, type and schema\n" +
     'version, then every failing event (stream, version, position, field and message); progress\n' +
     'goes to stderr. Exits 1 when any event fails. Events of stream types the config does not\n' +
-    'define are counted as unchecked.\n' +
+    "define, and the store's own events ($StreamDeleted tombstones, $SubjectForgotten), are counted\n" +
+    'as unchecked.\n' +
     'Examples:\n' +
     '  hindsight check --config ./hindsight.config.js\n' +
     '  hindsight check --input events.ndjson --json      # in CI, against a production export',
@@ -128,6 +129,6 @@ async function printReport(out: Parameters<Command['run']>[0]['out'], report: Ch
   }
   await out.line(
     `${report.events} events read: ${report.events - report.unchecked - report.failed} fit, ` +
-      `${report.failed} failed, ${report.unchecked} unchecked (stream types not in the config).`,
+      `${report.failed} failed, ${report.unchecked} unchecked (stream types not in the config, the store's own events).`,
   );
 }

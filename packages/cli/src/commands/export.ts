@@ -1,7 +1,7 @@
-import { createEventStore } from '@hindsight/core';
+import { createEventStore, type EventStorage, type StoredEvent } from '@hindsight/core';
 import { usageError } from '../internal/cli-error.js';
 import type { Command } from '../internal/command.js';
-import { eventToJson } from '../internal/event-json.js';
+import { type EventJson, eventToJson } from '../internal/event-json.js';
 import { Progress } from '../internal/progress.js';
 import { stringValue, wholeNumber } from '../internal/values.js';
 
@@ -15,7 +15,9 @@ export const exportCommand: Command = {
   },
   details:
     'Each line holds position, eventId, streamId, streamType, version, type, timestamp, data and\n' +
-    'metadata. Progress goes to stderr. Example:\n' +
+    'metadata; the last event of a closed stream also `closed` (at, reason), so that import closes\n' +
+    "it too. A deleted stream's tombstone is exported as its one event. Progress goes to stderr.\n" +
+    'Example:\n' +
     '  hindsight export > events.ndjson\n' +
     '  hindsight export --url postgres://… | hindsight import --file copy.db',
   async run(context) {
@@ -32,8 +34,9 @@ export const exportCommand: Command = {
       const progress = new Progress(context.err, 'exported');
       let count = 0;
       let last = after;
+      const closings = new ClosedStreams(opened.storage);
       for await (const event of store.readAll({ after, upTo: head })) {
-        await context.out.json(eventToJson(event));
+        await context.out.json(await closings.annotate(event, eventToJson(event)));
         count += 1;
         last = event.position;
         await progress.tick(count);
@@ -45,3 +48,45 @@ export const exportCommand: Command = {
     }
   },
 };
+
+/**
+ * Marks the last event of each closed stream with its close. The status is looked up once per
+ * stream while its events come by (a bounded cache: an export of millions of streams keeps only
+ * the recent ones), and not at all on a storage without the lifecycle capability.
+ */
+class ClosedStreams {
+  static readonly #cacheSize = 10_000;
+  readonly #storage: EventStorage<unknown>;
+  readonly #known = new Map<string, { readonly version: number; readonly closed: EventJson['closed'] }>();
+
+  constructor(storage: EventStorage<unknown>) {
+    this.#storage = storage;
+  }
+
+  async annotate(event: StoredEvent, json: EventJson): Promise<EventJson> {
+    const { lifecycle } = this.#storage;
+    if (lifecycle === undefined) return json;
+    let known = this.#known.get(event.streamId);
+    if (known === undefined) {
+      const info = await lifecycle.status(event.streamId);
+      known = {
+        version: info?.version ?? 0,
+        closed:
+          info?.status === 'closed'
+            ? {
+                at: (info.changedAt ?? event.timestamp).toISOString(),
+                ...(info.reason === undefined ? {} : { reason: info.reason }),
+              }
+            : undefined,
+      };
+      if (this.#known.size >= ClosedStreams.#cacheSize) {
+        const oldest = this.#known.keys().next().value;
+        if (oldest !== undefined) this.#known.delete(oldest);
+      }
+      this.#known.set(event.streamId, known);
+    }
+    return known.closed !== undefined && event.version === known.version
+      ? { ...json, closed: known.closed }
+      : json;
+  }
+}

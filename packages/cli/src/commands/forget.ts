@@ -13,8 +13,9 @@ export const forgetCommand: Command = {
     "Deletes every key of the data subject (crypto-shredding: the subject's personal fields, encrypted\n" +
     'with it, then read as { "$forgotten": true }) and drops the snapshots of the streams holding its\n' +
     'events; events, versions and positions stay. It cannot be undone, so --yes is required.\n' +
-    "Read models your application keeps are not reached from here: run the application's\n" +
-    '`store.forget(subjectId)` (its onForget hooks erase them) or erase them yourself.\n' +
+    'It then appends a $SubjectForgotten event (subject and stream ids only) to the $personal-data\n' +
+    "stream: the application's projections and listeners with an onForget hook erase their copies\n" +
+    'when it reaches them. Hooks given to the store (`personalData.onForget`) do not run from here.\n' +
     'Example:\n' +
     '  hindsight forget customer-42 --yes',
   async run(context) {
@@ -35,7 +36,7 @@ export const forgetCommand: Command = {
       }
       await context.out.line(
         `Forgot ${subjectId}: keys deleted; ${result.streamIds.length} stream(s) hold its events, ` +
-          `${result.snapshotsDropped} snapshot(s) dropped.`,
+          `${result.snapshotsDropped} snapshot(s) dropped; consumers are told at position ${result.position}.`,
       );
     } finally {
       await opened.close();

@@ -37,7 +37,9 @@ export const importCommand: Command = {
     'again (or resuming an interrupted import) appends nothing twice. Every line is checked first:\n' +
     'a malformed file appends nothing and creates no store. Creates the store if needed.\n' +
     'Recorded times come from the file (`timestamp`), so time travel works on the imported\n' +
-    'history; events without one are stamped with the time of the import.\n' +
+    'history; events without one are stamped with the time of the import. A stream closed in the\n' +
+    "export (`closed` on its last event) is closed in the target; a deleted stream's tombstone\n" +
+    'deletes the stream in the target, or creates it deleted there if the target never had it.\n' +
     'Example:\n' +
     '  hindsight import --url postgres://… < events.ndjson',
   async run(context) {
@@ -185,15 +187,32 @@ async function appendBatch(
 async function appendRun(store: EventStore, run: readonly ImportedEvent[], counts: Counts): Promise<void> {
   if (await importTombstone(store, run, counts)) return;
   const first = run[0] as ImportedEvent;
-  const result = await store.appendPrepared({
-    streamId: first.streamId,
-    streamType: first.streamType,
-    expectedVersion: first.version - 1,
-    events: run.map((item) => item.event),
-  });
+  const last = run.at(-1) as ImportedEvent;
+  let alreadyStored: boolean;
+  try {
+    const result = await store.appendPrepared({
+      streamId: first.streamId,
+      streamType: first.streamType,
+      expectedVersion: first.version - 1,
+      events: run.map((item) => item.event),
+    });
+    alreadyStored = result.alreadyStored;
+  } catch (error) {
+    // A stream the import closed before refuses appends, though these are its own events again.
+    const info = isHindsightError(error, 'STREAM_CLOSED')
+      ? await store.streamInfo(first.streamId)
+      : undefined;
+    if (info === undefined || info.version < last.version) throw error;
+    alreadyStored = true;
+  }
   counts.read += run.length;
-  if (result.alreadyStored) counts.alreadyStored += run.length;
+  if (alreadyStored) counts.alreadyStored += run.length;
   else counts.appended += run.length;
+  const { closed } = last;
+  if (closed !== undefined && store.storage.lifecycle !== undefined) {
+    // The close keeps its time and reason; a stream closed already keeps its first close.
+    await store.storage.lifecycle.close(last.streamId, closed);
+  }
 }
 
 function failed(first: ImportedEvent, error: unknown): CliError {

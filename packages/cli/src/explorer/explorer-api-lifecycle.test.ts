@@ -44,4 +44,21 @@ describe('explorer API: closed, archived and deleted streams', () => {
     expect(page.stream).toMatchObject({ status: 'deleted', version: 3 });
     expect(page.events.map(({ type, version }) => [type, version])).toEqual([['$StreamDeleted', 3]]);
   });
+
+  it('lists the $personal-data stream of forgets and shows its events', async () => {
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [], personalData: {} });
+    await store.forget('c-1');
+    const api = explorerOver(storage);
+    const { streams } = (await api.streams(streamsQuery.parse({}))) as { streams: Record<string, unknown>[] };
+    expect(streams.map(({ streamId, streamType, status }) => [streamId, streamType, status])).toEqual([
+      ['$personal-data', '$personal-data', 'open'],
+    ]);
+    const page = (await api.streamEvents('$personal-data', streamEventsQuery.parse({}))) as {
+      events: { type: string; data: unknown }[];
+    };
+    expect(page.events.map(({ type, data }) => [type, data])).toEqual([
+      ['$SubjectForgotten', { subjectId: 'c-1', streamIds: [] }],
+    ]);
+  });
 });

@@ -13,6 +13,17 @@ export interface EventJson {
   readonly timestamp: string;
   readonly data: unknown;
   readonly metadata: Record<string, unknown>;
+  /**
+   * Only in `export`, on the last event of a closed stream: when and why it was closed, so that
+   * `import` closes it in the target too. Importers that do not know it ignore it.
+   */
+  readonly closed?: StreamClosing;
+}
+
+/** A closed stream's close, as `export` writes it (ISO 8601 time). */
+export interface StreamClosing {
+  readonly at: string;
+  readonly reason?: string;
 }
 
 export function eventToJson(event: StoredEvent): EventJson {
@@ -36,6 +47,8 @@ export interface ImportedEvent {
   readonly streamType: string;
   readonly version: number;
   readonly event: PreparedEvent;
+  /** Set on the last event of a stream that was closed in the exported store. */
+  readonly closed?: { readonly at: Date; readonly reason: string | undefined };
 }
 
 /** Parses and checks one line of an export file; the error names the line and the field. */
@@ -80,11 +93,13 @@ export function eventFromLine(text: string, line: number): ImportedEvent {
   ) {
     throw new CliError(`line ${line}: "timestamp" must be an ISO 8601 date-time`, { code: 'IMPORT_INVALID' });
   }
+  const closed = closingOf(record.closed, line);
   return {
     line,
     streamId,
     streamType,
     version,
+    ...(closed === undefined ? {} : { closed }),
     event: {
       eventId,
       type,
@@ -93,6 +108,25 @@ export function eventFromLine(text: string, line: number): ImportedEvent {
       ...(recordedAt === undefined ? {} : { recordedAt }),
     },
   };
+}
+
+function closingOf(value: unknown, line: number): ImportedEvent['closed'] {
+  if (value === undefined) return undefined;
+  const { at, reason } = (typeof value === 'object' && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
+  const when = typeof at === 'string' ? new Date(at) : undefined;
+  if (
+    when === undefined ||
+    Number.isNaN(when.getTime()) ||
+    (reason !== undefined && typeof reason !== 'string')
+  ) {
+    throw new CliError(`line ${line}: "closed" must be { "at": ISO 8601 date-time, "reason"?: string }`, {
+      code: 'IMPORT_INVALID',
+    });
+  }
+  return { at: when, reason };
 }
 
 /** Splits a byte or text stream into lines, decoding UTF-8 across chunk boundaries. */

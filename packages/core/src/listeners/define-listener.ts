@@ -2,6 +2,9 @@ import type { StoredEvent } from '../events/event.js';
 import type { EventCatalog, EventSchemas, SchemasOf } from '../events/event-catalog.js';
 import type { SchemaOutput } from '../events/standard-schema.js';
 import { checkDefinitionName, withHandler } from '../internal/checks.js';
+import { deletionHandler, forgetHandler, withSystemStreams } from '../internal/system-events.js';
+import { type SubjectForgetting, subjectForgottenType } from '../personal/forget-subject.js';
+import { type StreamDeletion, streamDeletedType } from '../streams/stream-lifecycle.js';
 
 /**
  * What a listener handler gets besides the event.
@@ -41,9 +44,9 @@ export interface ListenerDefinition<
   Schemas extends EventSchemas = EventSchemas,
 > {
   readonly name: Name;
-  /** The stream types the listener reads (from its catalogs). */
+  /** The stream types the listener reads (from its catalogs; `$personal-data` with `onForget`). */
   readonly streamTypes: readonly string[];
-  /** The event types it has handlers for. */
+  /** The event types it has handlers for (`$StreamDeleted`, `$SubjectForgotten` for its hooks). */
   readonly types: readonly string[];
   /**
    * Adds the handler of one event type; its payload type comes from the catalogs.
@@ -58,6 +61,28 @@ export interface ListenerDefinition<
     type: Type,
     handler: ListenerHandler<StoredEvent<Type, SchemaOutput<Schemas[Type]>>>,
   ): ListenerDefinition<Name, Schemas>;
+  /**
+   * Sets what to do when a stream of the listener's stream types is deleted (`deleteStream`), e.g.
+   * delete its copy in another system. Runs when the `$StreamDeleted` tombstone reaches the
+   * listener: at least once, retried and dead-lettered like any handler.
+   *
+   * @example
+   * ```ts
+   * const Crm = CrmBase.onStreamDeleted(({ streamId, reason }) => crm.deleteContact(streamId, { reason }));
+   * ```
+   */
+  onStreamDeleted(hook: ListenerHandler<StreamDeletion>): ListenerDefinition<Name, Schemas>;
+  /**
+   * Sets what to do when a data subject is forgotten (`store.forget`), in whichever process:
+   * erase its copies outside the store (a search index, a mailing list). Runs when the
+   * `$SubjectForgotten` event reaches the listener: at least once, so make it idempotent.
+   *
+   * @example
+   * ```ts
+   * const Mailing = MailingBase.onForget(({ subjectId }) => mailingList.remove(subjectId));
+   * ```
+   */
+  onForget(hook: ListenerHandler<SubjectForgetting>): ListenerDefinition<Name, Schemas>;
   /** Runs the handler of `event`'s type (nothing if the listener has none). */
   handle(event: StoredEvent, context: ListenerContext): Promise<void>;
 }
@@ -104,19 +129,31 @@ function build(
   streamTypes: readonly string[],
   handlers: ReadonlyMap<string, ListenerHandler<StoredEvent>>,
 ): ListenerDefinition {
+  const owner = `handler of listener "${name}"`;
+  const reads = withSystemStreams(streamTypes, handlers);
   const definition: ListenerDefinition = {
     name,
-    streamTypes,
+    streamTypes: reads,
     types: [...handlers.keys()],
     on(type, handler) {
       return build(
         name,
         streamTypes,
-        withHandler(handlers, `handler of listener "${name}"`, type, handler as ListenerHandler<StoredEvent>),
+        withHandler(handlers, owner, type, handler as ListenerHandler<StoredEvent>),
+      );
+    },
+    onStreamDeleted(hook) {
+      return build(name, streamTypes, withHandler(handlers, owner, streamDeletedType, deletionHandler(hook)));
+    },
+    onForget(hook) {
+      return build(
+        name,
+        streamTypes,
+        withHandler(handlers, owner, subjectForgottenType, forgetHandler(hook)),
       );
     },
     async handle(event, context) {
-      if (!streamTypes.includes(event.streamType)) return;
+      if (!reads.includes(event.streamType)) return;
       await handlers.get(event.type)?.(event, context);
     },
   };

@@ -1,4 +1,4 @@
-import { StreamTypeMismatchError } from '../errors/hindsight-error.js';
+import { EventIdConflictError, StreamTypeMismatchError } from '../errors/hindsight-error.js';
 import { StreamClosedError, StreamDeletedError } from '../errors/stream-lifecycle-errors.js';
 import type { StoredEvent } from '../events/event.js';
 import { Mutex } from '../internal/mutex.js';
@@ -78,10 +78,14 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
   readonly documents = new InMemoryDocuments();
   readonly leases = new InMemoryLeases(this.#writeLock);
   readonly admin: StorageAdmin;
-  readonly lifecycle: StreamLifecycle = {
+  readonly lifecycle: StreamLifecycle<InMemoryTransaction> = {
     close: (streamId, closing) => this.#writeLock.run(async () => this.#close(streamId, closing)),
-    delete: (streamId, tombstone, reason) =>
-      this.#writeLock.run(async () => this.#delete(streamId, tombstone, reason)),
+    delete: (streamId, tombstone, reason, hook) =>
+      this.#writeLock.run(async () => this.#delete(streamId, tombstone, reason, hook)),
+    importDeleted: (streamId, streamType, version, tombstone, deletion) =>
+      this.#writeLock.run(async () =>
+        this.#importDeleted(streamId, streamType, version, tombstone, deletion),
+      ),
     status: async (streamId) => this.#status(streamId),
     archive: (streamId, upToVersion) =>
       this.#writeLock.run(async () => {
@@ -283,11 +287,12 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     return this.#status(streamId);
   }
 
-  #delete(
+  async #delete(
     streamId: string,
     tombstone: PreparedEvent,
     reason: string | undefined,
-  ): StreamLifecycleInfo | undefined {
+    hook: TransactionHook<InMemoryTransaction> | undefined,
+  ): Promise<StreamLifecycleInfo | undefined> {
     const stream = this.#streams.get(streamId);
     if (stream === undefined) return undefined;
     if (stream.status === 'deleted') return this.#status(streamId);
@@ -303,6 +308,8 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       data: jsonCopy(tombstone.data),
       metadata: jsonCopy(tombstone.metadata),
     });
+    // Before anything changes: a hook that throws leaves the stream as it was.
+    await this.#runHook(hook, [marker]);
     for (const event of [...(this.#archive.get(streamId) ?? []), ...stream.events]) {
       this.#log[event.position - 1] = undefined;
       this.#byEventId.delete(event.eventId);
@@ -325,6 +332,48 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       } catch {}
     }
     return this.#status(streamId);
+  }
+
+  #importDeleted(
+    streamId: string,
+    streamType: string,
+    version: number,
+    tombstone: PreparedEvent,
+    deletion: { readonly reason: string | undefined; readonly at: Date },
+  ): StreamLifecycleInfo {
+    if (!this.#streams.has(streamId)) {
+      if (this.#byEventId.has(tombstone.eventId)) {
+        throw new EventIdConflictError({ streamId, eventId: tombstone.eventId, problem: 'already stored' });
+      }
+      const marker: StoredEvent = deepFreeze({
+        eventId: tombstone.eventId,
+        streamId,
+        streamType,
+        type: tombstone.type,
+        version,
+        position: this.#log.length + 1,
+        timestamp: new Date(tombstone.recordedAt ?? this.#clock()),
+        data: jsonCopy(tombstone.data),
+        metadata: jsonCopy(tombstone.metadata),
+      });
+      this.#streams.set(streamId, {
+        streamType,
+        events: [],
+        status: 'deleted',
+        changedAt: deletion.at,
+        reason: deletion.reason,
+        archivedUpTo: 0,
+        tombstone: marker,
+      });
+      this.#log.push(marker);
+      this.#byEventId.set(marker.eventId, marker);
+      for (const listener of this.#listeners) {
+        try {
+          listener(this.#log.length);
+        } catch {}
+      }
+    }
+    return this.#status(streamId) as StreamLifecycleInfo;
   }
 
   async headPosition(): Promise<number> {

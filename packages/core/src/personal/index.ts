@@ -1,4 +1,11 @@
-export type { ForgetResult } from './forget-subject.js';
+export {
+  type ForgetResult,
+  forgottenSubjectOf,
+  personalDataStream,
+  type SubjectForgetting,
+  type SubjectForgottenData,
+  subjectForgottenType,
+} from './forget-subject.js';
 export {
   type Forgotten,
   isForgotten,

@@ -103,16 +103,28 @@ describe('personal data', () => {
     for await (const event of store.readAll()) before.push(event);
 
     const result = await store.forget('c-1');
-    expect(result).toEqual({ subjectId: 'c-1', streamIds: [streamId], snapshotsDropped: 1, hooks: 1 });
+    expect(result).toEqual({
+      subjectId: 'c-1',
+      streamIds: [streamId],
+      position: 3,
+      snapshotsDropped: 1,
+      hooks: 1,
+    });
     expect(forgotten).toEqual([{ subjectId: 'c-1', streamIds: [streamId] }]);
     expect(await storage.loadSnapshot(streamId)).toBeUndefined();
     expect(await docs(storage).list(subjectKeysCollection, { limit: 10 })).toEqual([]);
 
     const after = [];
     for await (const event of store.readAll()) after.push(event);
-    expect(after.map(({ position, version, eventId }) => ({ position, version, eventId }))).toEqual(
-      before.map(({ position, version, eventId }) => ({ position, version, eventId })),
-    );
+    expect(after.map(({ position, version, eventId }) => ({ position, version, eventId }))).toEqual([
+      ...before.map(({ position, version, eventId }) => ({ position, version, eventId })),
+      { position: 3, version: 1, eventId: expect.any(String) },
+    ]);
+    expect(after[2]).toMatchObject({
+      streamId: '$personal-data',
+      type: '$SubjectForgotten',
+      data: { subjectId: 'c-1', streamIds: [streamId] },
+    });
     expect(after[0]?.data).toEqual({
       customerId: 'c-1',
       name: { $forgotten: true, subject: 'c-1' },
@@ -123,12 +135,14 @@ describe('personal data', () => {
     const { state, version } = await customers.load('c-1');
     expect(state).toEqual({ name: '(forgotten)', city: '(forgotten)', moves: 1 });
     expect(version).toBe(2);
-    // A forget that runs again finds the same streams and nothing left to drop.
+    // A forget that runs again finds the same streams and nothing left to drop; consumers are
+    // told again (their hooks erase, which is idempotent).
     expect(await store.forget('c-1')).toEqual({
       subjectId: 'c-1',
       streamIds: [streamId],
       snapshotsDropped: 0,
       hooks: 1,
+      position: 4,
     });
   });
 

@@ -5,6 +5,7 @@ import type { StoredEvent } from '../events/event.js';
 import type { EventCatalog, EventSchemas, SchemasOf } from '../events/event-catalog.js';
 import type { SchemaOutput } from '../events/standard-schema.js';
 import { checkDefinitionName, withHandler } from '../internal/checks.js';
+import { type StreamDeletion, streamDeletedType, streamDeletionOf } from '../streams/stream-lifecycle.js';
 
 /**
  * What a process manager needs of an aggregate definition to send it commands: every
@@ -177,7 +178,7 @@ export interface ProcessDefinition<
   readonly name: Name;
   /** The stream types it reads. */
   readonly streamTypes: readonly string[];
-  /** The event types it has steps for. */
+  /** The event types it has steps for (`$StreamDeleted` with `onStreamDeleted`). */
   readonly types: readonly string[];
   /** The aggregates it may send commands to. */
   readonly targets: Targets;
@@ -217,6 +218,26 @@ export interface ProcessDefinition<
    * ```
    */
   onRejected(handler: RejectionHandler<State, Targets>): ProcessDefinition<Name, Schemas, State, Targets>;
+  /**
+   * Sets the step that runs when a stream of the process's stream types is deleted
+   * (`deleteStream`), for the instance `key` names: e.g. cancel its deadlines and complete it,
+   * since the stream it waits on is gone. Runs like any step, exactly once with its effects, when
+   * the `$StreamDeleted` tombstone reaches the process manager.
+   *
+   * @example
+   * ```ts
+   * const Fulfilment = FulfilmentBase.onStreamDeleted({
+   *   key: (deletion) => deletion.streamId,
+   *   handle: (state, _deletion, context) => {
+   *     context.complete();
+   *     return state;
+   *   },
+   * });
+   * ```
+   */
+  onStreamDeleted(
+    handler: ProcessHandler<State, StreamDeletion, Targets>,
+  ): ProcessDefinition<Name, Schemas, State, Targets>;
   /** The step for an event type, if any. */
   stepFor(type: string): ProcessHandler<State, StoredEvent, Targets> | undefined;
   /** The rejection step, if any. */
@@ -322,6 +343,15 @@ function build<State, Targets extends readonly CommandTarget[]>(
         });
       }
       return build(name, streamTypes, targets, initialState, steps, handler);
+    },
+    onStreamDeleted(handler) {
+      const deletion = (event: StoredEvent) => streamDeletionOf(event) as StreamDeletion;
+      const step: ProcessHandler<State, StoredEvent, Targets> = {
+        key: (event) => handler.key(deletion(event)),
+        handle: (state, event, context) => handler.handle(state, deletion(event), context),
+      };
+      const added = withHandler(steps, `step of process "${name}"`, streamDeletedType, step);
+      return build(name, streamTypes, targets, initialState, added, rejectionStep);
     },
     stepFor: (type) => steps.get(type),
     rejectionStep,

@@ -253,6 +253,36 @@ describe('process managers', () => {
     await manager.stop();
   });
 
+  it('end an instance whose stream is deleted with the onStreamDeleted step, cancelling its deadlines', async () => {
+    const store = createEventStore({ storage: createInMemoryStorage(), events: [Order, Shipment] });
+    const orders = createRepository(store, Order);
+    const deletions: [string, number, string | undefined, string][] = [];
+    const Ending = Fulfilment.onStreamDeleted({
+      key: (deletion) => orderId(deletion.event),
+      handle: (state, deletion, context) => {
+        deletions.push([deletion.streamId, deletion.deletedVersion, deletion.reason, state.status]);
+        context.complete();
+        return state;
+      },
+    });
+    expect(Ending.types).toContain('$StreamDeleted');
+    expect(() => Ending.onStreamDeleted({ key: () => 'x', handle: (state) => state })).toThrow(
+      /declared twice/,
+    );
+    const manager = createProcessManager(store, Ending, { pollIntervalMs: 10 });
+    await manager.start();
+    await orders.execute('gone', 'create', { total: 5 });
+    await orders.execute('kept', 'create', { total: 6 });
+    await manager.waitUntilCaughtUp();
+    expect((await manager.scheduled()).map((command) => command.instance)).toEqual(['gone', 'kept']);
+    await store.deleteStream(Order.streamIdOf('gone'), { reason: 'erasure' });
+    await manager.waitUntilCaughtUp();
+    expect(deletions).toEqual([['Order-gone', 1, 'erasure', 'created:5']]);
+    expect(await manager.state('gone')).toBeUndefined();
+    expect((await manager.scheduled()).map((command) => command.instance)).toEqual(['kept']);
+    await manager.stop();
+  });
+
   it('recognise a deadline command sent before a crash, though its aggregate now refuses it', async () => {
     let now = new Date('2030-01-01T12:00:00.000Z');
     const clock = () => now;

@@ -3,8 +3,11 @@ import type { StoredEvent } from '../events/event.js';
 import type { EventCatalog, EventSchemas, SchemasOf } from '../events/event-catalog.js';
 import type { SchemaOutput } from '../events/standard-schema.js';
 import { checkDefinitionName, withHandler } from '../internal/checks.js';
+import { deletionHandler, forgetHandler, withSystemStreams } from '../internal/system-events.js';
+import { type SubjectForgetting, subjectForgottenType } from '../personal/forget-subject.js';
 import type { EventStorage } from '../streams/event-storage.js';
 import type { InlineProjection } from '../streams/event-store.js';
+import { type StreamDeletion, streamDeletedType } from '../streams/stream-lifecycle.js';
 import { eventRef } from '../subscriptions/consumer-runner.js';
 import { readActiveVersion } from './projection-versions.js';
 
@@ -121,9 +124,9 @@ export interface ProjectionDefinition<
   Tx = unknown,
 > extends InlineProjection<Tx> {
   readonly name: Name;
-  /** The stream types the projection reads (from its catalogs). */
+  /** The stream types the projection reads (from its catalogs; `$personal-data` with `onForget`). */
   readonly streamTypes: readonly string[];
-  /** The event types it has handlers for. */
+  /** The event types it has handlers for (`$StreamDeleted`, `$SubjectForgotten` for its hooks). */
   readonly types: readonly string[];
   /**
    * Adds the handler of one event type; its payload type comes from the catalogs.
@@ -154,6 +157,35 @@ export interface ProjectionDefinition<
     types: Types,
     handler: ProjectionBatchHandler<StoredEventsOf<Schemas, Types[number]>, Tx>,
   ): ProjectionDefinition<Name, Schemas, Tx>;
+  /**
+   * Sets what to do when a stream of the projection's stream types is deleted (`deleteStream`):
+   * typically remove the rows it produced. It runs when the `$StreamDeleted` tombstone passes the
+   * projection, like a handler: in the page's transaction with the checkpoint (async, so exactly
+   * once), and again on a rebuild.
+   *
+   * @example
+   * ```ts
+   * const Totals = TotalsBase.onStreamDeleted(({ streamId }, { version, transaction }) =>
+   *   totals(version).delete(streamId, transaction),
+   * );
+   * ```
+   */
+  onStreamDeleted(hook: ProjectionHandler<StreamDeletion, Tx>): ProjectionDefinition<Name, Schemas, Tx>;
+  /**
+   * Sets what to do when a data subject is forgotten (`store.forget`), whichever process forgot
+   * it: erase the subject's copies (names, emails) from the read model. It runs when the
+   * `$SubjectForgotten` event passes the projection, like a handler: in the page's transaction
+   * with the checkpoint (async, so exactly once), inline in the transaction of the forget's
+   * event, and again on a rebuild.
+   *
+   * @example
+   * ```ts
+   * const Customers = CustomersBase.onForget(({ subjectId }, { version, transaction }) =>
+   *   customers(version).erase(subjectId, transaction),
+   * );
+   * ```
+   */
+  onForget(hook: ProjectionHandler<SubjectForgetting, Tx>): ProjectionDefinition<Name, Schemas, Tx>;
   /**
    * Sets how to clear a read-model version (all of it, or one stream's part) before a rebuild
    * or a replay fills it again.
@@ -287,7 +319,8 @@ export function defineProjection<const Name extends string, const Catalogs exten
 }
 
 function build<Tx>(parts: Parts<Tx>): ProjectionDefinition<string, EventSchemas, Tx> {
-  const { name, streamTypes, handlers } = parts;
+  const { name, handlers } = parts;
+  const streamTypes = withSystemStreams(parts.streamTypes, handlers);
   const owner = `handler of projection "${name}"`;
   /** The page's handled events as calls in order: single events, and runs for batch handlers. */
   function* calls(events: readonly StoredEvent[]): Generator<Call<Tx>> {
@@ -318,6 +351,14 @@ function build<Tx>(parts: Parts<Tx>): ProjectionDefinition<string, EventSchemas,
       const route: Route<Tx> = { kind: 'batch', handler: handler as ProjectionBatchHandler<StoredEvent, Tx> };
       const routes = types.reduce((all, type) => withHandler(all, owner, type, route), handlers);
       return build({ ...parts, handlers: routes });
+    },
+    onStreamDeleted(hook) {
+      const route: Route<Tx> = { kind: 'each', handler: deletionHandler(hook) };
+      return build({ ...parts, handlers: withHandler(handlers, owner, streamDeletedType, route) });
+    },
+    onForget(hook) {
+      const route: Route<Tx> = { kind: 'each', handler: forgetHandler(hook) };
+      return build({ ...parts, handlers: withHandler(handlers, owner, subjectForgottenType, route) });
     },
     onReset: (resetHook) => build({ ...parts, resetHook }),
     onActivate: (activateHook) => build({ ...parts, activateHook }),

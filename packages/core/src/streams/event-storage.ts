@@ -149,7 +149,7 @@ export interface EventStorage<Tx = unknown> {
   /** What holds reads of the global log back, for stores whose appends commit concurrently (see {@link ReadHorizonMonitor}). */
   readonly readHorizon?: ReadHorizonMonitor;
   /** Closing, archiving and deleting streams (see {@link StreamLifecycle}). */
-  readonly lifecycle?: StreamLifecycle;
+  readonly lifecycle?: StreamLifecycle<Tx>;
 }
 
 /**

@@ -13,7 +13,7 @@ import { noopInstrumentation } from '../instrumentation/instrumentation.js';
 import { checkDate, checkExpectedVersion, checkStreamId, checkVersion } from '../internal/checks.js';
 import { requireDocuments } from '../internal/documents.js';
 import { EventRegistry } from '../internal/event-registry.js';
-import { type ForgetResult, forgetSubject } from '../personal/forget-subject.js';
+import { type ForgetResult, forgetSubject, personalDataStream } from '../personal/forget-subject.js';
 import { personalFieldsOf } from '../personal/personal-data.js';
 import {
   PersonalDataGuard,
@@ -217,8 +217,10 @@ export interface EventStore<
   /**
    * Forgets a data subject (crypto-shredding): deletes its keys, so its personal fields read as
    * `Forgotten` placeholders everywhere while events, versions and positions stay; drops the
-   * snapshots of streams holding its events; runs the `personalData.onForget` hooks, where your
-   * read models erase their copies. Safe to retry.
+   * snapshots of streams holding its events; appends a `$SubjectForgotten` event (ids only) to the
+   * `$personal-data` stream, so projections and listeners with an `onForget` hook erase their
+   * copies, in any process and on rebuilds (inline projections in this append's transaction);
+   * runs the `personalData.onForget` hooks of this store. Safe to retry.
    *
    * @example
    * ```ts
@@ -238,7 +240,9 @@ export interface EventStore<
    */
   closeStream(streamId: string, options?: CloseStreamOptions): Promise<StreamLifecycleInfo>;
   /**
-   * Deletes a stream's events, leaving a `$StreamDeleted` tombstone (see `deleteStream`).
+   * Deletes a stream's events, leaving a `$StreamDeleted` tombstone (see `deleteStream`). Inline
+   * projections' `onStreamDeleted` hooks run in the deletion's transaction (throwing undoes it);
+   * async consumers hear of it when the tombstone reaches them.
    *
    * @example
    * ```ts
@@ -504,7 +508,18 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     forget(subjectId) {
       ensureOpen();
-      return forgetSubject(storage, guard, subjectId, personalData?.onForget ?? []);
+      // Through the store's own append, so inline projections' onForget hooks commit with it.
+      return forgetSubject(storage, guard, subjectId, personalData?.onForget ?? [], (event) =>
+        appendPrepared(
+          {
+            streamId: personalDataStream,
+            streamType: personalDataStream,
+            expectedVersion: 'any',
+            events: [event],
+          },
+          undefined,
+        ),
+      );
     },
 
     closeStream(streamId, closeOptions) {
@@ -514,7 +529,14 @@ export function createEventStore<const Catalogs extends readonly EventCatalog[],
 
     deleteStream(streamId, deleteOptions) {
       ensureOpen();
-      return deleteStream(storage, streamId, deleteOptions);
+      // Inline projections hear of the deletion in its transaction, as of an append.
+      const hook: TransactionHook<Tx> | undefined =
+        inline.length === 0
+          ? undefined
+          : async (transaction, tombstone) => {
+              for (const projection of inline) await projection.applyInline(storage, transaction, tombstone);
+            };
+      return deleteStream(storage, streamId, deleteOptions, hook);
     },
 
     archiveStream(streamId, mode) {

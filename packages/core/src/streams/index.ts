@@ -73,6 +73,8 @@ export {
   type DeleteStreamOptions,
   deleteStream,
   type StreamDeletedData,
+  type StreamDeletion,
   streamDeletedType,
+  streamDeletionOf,
   tombstoneOf,
 } from './stream-lifecycle.js';

@@ -3,7 +3,7 @@ import { StreamNotFoundError } from '../errors/stream-lifecycle-errors.js';
 import type { StoredEvent } from '../events/event.js';
 import { checkStreamId } from '../internal/checks.js';
 import type { StreamLifecycle, StreamLifecycleInfo } from './capabilities/stream-lifecycle.js';
-import type { EventStorage } from './event-storage.js';
+import type { EventStorage, TransactionHook } from './event-storage.js';
 
 /**
  * The type of the tombstone event `deleteStream` appends to a deleted stream, and so to the
@@ -49,6 +49,46 @@ export function tombstoneOf(event: {
   readonly data: unknown;
 }): StreamDeletedData | undefined {
   return event.type === streamDeletedType ? (event.data as StreamDeletedData) : undefined;
+}
+
+/**
+ * What a consumer's `onStreamDeleted` hook gets: which stream was deleted, up to which version,
+ * why, and the tombstone event itself (its position, id and time).
+ *
+ * @example
+ * ```ts
+ * .onStreamDeleted(({ streamId, deletedVersion }, { transaction }) => rows.delete(streamId, transaction))
+ * ```
+ */
+export interface StreamDeletion {
+  readonly streamId: string;
+  readonly streamType: string;
+  /** The stream's last version before it was deleted: the versions whose events are gone. */
+  readonly deletedVersion: number;
+  readonly reason: string | undefined;
+  readonly event: StoredEvent<typeof streamDeletedType, StreamDeletedData>;
+}
+
+/**
+ * The deletion a `$StreamDeleted` tombstone records, else undefined: what `onStreamDeleted`
+ * hooks get, read from any event.
+ *
+ * @example
+ * ```ts
+ * const deletion = streamDeletionOf(event);
+ * if (deletion) console.log(`${deletion.streamId} deleted up to v${deletion.deletedVersion}`);
+ * ```
+ */
+export function streamDeletionOf(event: StoredEvent): StreamDeletion | undefined {
+  const tombstone = tombstoneOf(event);
+  if (tombstone === undefined) return undefined;
+  return {
+    streamId: event.streamId,
+    streamType: event.streamType,
+    deletedVersion: tombstone.deletedVersion,
+    reason: tombstone.reason,
+    event: event as StoredEvent<typeof streamDeletedType, StreamDeletedData>,
+  };
 }
 
 /** Options of `store.closeStream`. */
@@ -99,7 +139,7 @@ export interface ArchiveProgress {
 }
 
 /** The lifecycle capability of `storage`, or `NotSupportedError` naming what needs it. */
-export function requireLifecycle(storage: EventStorage<unknown>, feature: string): StreamLifecycle {
+export function requireLifecycle<Tx>(storage: EventStorage<Tx>, feature: string): StreamLifecycle<Tx> {
   const { lifecycle } = storage;
   if (lifecycle === undefined) {
     throw new NotSupportedError({ feature, storage: storage.kind, missing: 'lifecycle' });
@@ -132,16 +172,18 @@ export async function closeStream(
  * Deletes a stream's events where the law requires it, leaving a tombstone: the stream keeps its
  * row and gets one last event, `$StreamDeleted` (see {@link streamDeletedType}), which consumers
  * read from the global log to drop their own copies. Later appends fail with `StreamDeletedError`.
+ * `inTransaction` runs in the deletion's transaction with the stored tombstone.
  *
  * @example
  * ```ts
  * await deleteStream(store.storage, 'Customer-c-7', { reason: 'erasure request #4411' });
  * ```
  */
-export async function deleteStream(
-  storage: EventStorage<unknown>,
+export async function deleteStream<Tx>(
+  storage: EventStorage<Tx>,
   streamId: string,
   options: DeleteStreamOptions = {},
+  inTransaction?: TransactionHook<Tx>,
 ): Promise<StreamLifecycleInfo> {
   checkStreamId(streamId);
   const lifecycle = requireLifecycle(storage, `Deleting stream "${streamId}"`);
@@ -153,7 +195,7 @@ export async function deleteStream(
       ? { deletedVersion: current.version }
       : { deletedVersion: current.version, reason: options.reason };
   const tombstone = { eventId: globalThis.crypto.randomUUID(), type: streamDeletedType, data, metadata: {} };
-  const info = await lifecycle.delete(streamId, tombstone, options.reason);
+  const info = await lifecycle.delete(streamId, tombstone, options.reason, inTransaction);
   if (info === undefined) throw new StreamNotFoundError({ streamId, action: 'delete' });
   return info;
 }

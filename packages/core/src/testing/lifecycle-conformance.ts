@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { isHindsightError } from '../errors/hindsight-error.js';
+import type { StoredEvent } from '../events/event.js';
 import type {
   AppendRequest,
   EventStorage,
@@ -11,7 +12,7 @@ import type {
 /** A case of the `lifecycle` capability: the capability object and the storage that has it. */
 export interface LifecycleCase<Tx> {
   readonly name: string;
-  readonly body: (lifecycle: StreamLifecycle, storage: EventStorage<Tx>) => Promise<void>;
+  readonly body: (lifecycle: StreamLifecycle<Tx>, storage: EventStorage<Tx>) => Promise<void>;
 }
 
 /**
@@ -205,6 +206,98 @@ export function lifecycleCases<Tx>(): LifecycleCase<Tx>[] {
         await assertCode(lifecycle.close('doomed', { reason: undefined, at: new Date() }), 'STREAM_DELETED');
         assert.equal((await lifecycle.delete('doomed', tombstone(4), undefined))?.version, 4);
         assert.deepEqual(await lifecycle.archive('doomed', 4), []);
+      },
+    },
+    {
+      name: "delete runs its hook in the deletion's transaction with the stored tombstone; a throwing hook undoes it",
+      body: async (lifecycle, storage) => {
+        await storage.append(request('hooked', 'no_stream', ['A', 'B']));
+        await storage.append(request('refused', 'no_stream', ['A']));
+        await assert.rejects(
+          lifecycle.delete('refused', tombstone(1), 'no', async (transaction) => {
+            await storage.saveCheckpoint('delete-hook', 99, transaction);
+            throw new Error('the read model refused');
+          }),
+          /the read model refused/,
+        );
+        assert.equal((await lifecycle.status('refused'))?.status, 'open');
+        assert.deepEqual(
+          (await storage.readStream('refused', { direction: 'forward', limit: 10 })).map(
+            (event) => event.type,
+          ),
+          ['A'],
+        );
+        assert.equal(await storage.loadCheckpoint('delete-hook'), undefined, 'rolled back with it');
+
+        const seen: StoredEvent[] = [];
+        const deleted = await lifecycle.delete(
+          'hooked',
+          tombstone(2),
+          'erasure',
+          async (transaction, events) => {
+            seen.push(...events);
+            await storage.saveCheckpoint('delete-hook', events[0]?.position ?? 0, transaction);
+          },
+        );
+        assert.equal(deleted?.status, 'deleted');
+        const [stored] = await storage.readStream('hooked', { direction: 'forward', limit: 10 });
+        assert.deepEqual(
+          seen.map((event) => ({ ...event, timestamp: event.timestamp.getTime() })),
+          stored === undefined ? [] : [{ ...stored, timestamp: stored.timestamp.getTime() }],
+          'the hook gets the tombstone as stored',
+        );
+        assert.equal(await storage.loadCheckpoint('delete-hook'), stored?.position);
+        await lifecycle.delete('hooked', tombstone(3), undefined, async () => {
+          throw new Error('a deleted stream is not deleted again: no hook');
+        });
+      },
+    },
+    {
+      name: 'importDeleted creates a stream deleted elsewhere, holding its tombstone alone; an existing one stays',
+      body: async (lifecycle, storage) => {
+        await storage.append(request('present', 'no_stream', ['A']));
+        const recordedAt = new Date('2030-02-03T04:05:06.007Z');
+        const at = new Date('2030-02-03T04:05:06.000Z');
+        const imported = { ...tombstone(4), recordedAt };
+        const info = await lifecycle.importDeleted('gone', 'Thing', 5, imported, {
+          reason: 'erasure #9',
+          at,
+        });
+        assert.equal(info.status, 'deleted');
+        assert.equal(info.version, 5);
+        assert.equal(info.streamType, 'Thing');
+        assert.equal(info.reason, 'erasure #9');
+        assert.equal(info.changedAt?.getTime(), at.getTime());
+        const stream = await storage.readStream('gone', { direction: 'forward', limit: 10 });
+        assert.deepEqual(
+          stream.map((event) => [event.type, event.version, event.eventId, event.timestamp.getTime()]),
+          [['$StreamDeleted', 5, imported.eventId, recordedAt.getTime()]],
+        );
+        assert.deepEqual(stream[0]?.data, { deletedVersion: 4 });
+        const head = await storage.headPosition();
+        assert.equal(stream[0]?.position, head, 'the tombstone is new to the log');
+        assert.equal((await storage.streamInfo('gone'))?.version, 5);
+        await assertCode(storage.append(request('gone', 'any', ['B'])), 'STREAM_DELETED');
+
+        const again = await lifecycle.importDeleted('gone', 'Thing', 5, tombstone(4), { reason: 'x', at });
+        assert.equal(again.reason, 'erasure #9');
+        const kept = await lifecycle.importDeleted('present', 'Thing', 3, tombstone(2), { reason: 'x', at });
+        assert.equal(kept.status, 'open');
+        assert.equal(kept.version, 1);
+        assert.equal(await storage.headPosition(), head, 'nothing more was written');
+      },
+    },
+    {
+      name: "admin stats count a deleted stream's tombstone alone, not its removed events",
+      body: async (lifecycle, storage) => {
+        await storage.append(request('counted', 'no_stream', ['A', 'B', 'C']));
+        await storage.append(request('kept', 'no_stream', ['K']));
+        await lifecycle.delete('counted', tombstone(3), undefined);
+        const { admin } = storage;
+        if (admin === undefined) return;
+        assert.deepEqual(await admin.stats(), { streams: 2, events: 2 });
+        const log = await storage.readAll({ after: 0, limit: 100 });
+        assert.equal(log.length, 2, 'the count matches what the log holds');
       },
     },
   ];

@@ -103,11 +103,25 @@ export function shreddingCases<Tx>(): Record<string, (storage: EventStorage<Tx>)
 
         const after = await storage.readAll({ after: 0, limit: 10 });
         assert.deepEqual(
-          after.map((event) => [event.position, event.version, event.eventId]),
+          after.slice(0, raw.length).map((event) => [event.position, event.version, event.eventId]),
           raw.map((event) => [event.position, event.version, event.eventId]),
         );
+        assert.deepEqual(
+          after.slice(raw.length).map((event) => [event.position, event.type, event.streamId, event.data]),
+          [
+            [
+              result.position,
+              '$SubjectForgotten',
+              '$personal-data',
+              { subjectId: 'm-1', streamIds: [Member.streamIdOf('m-1')] },
+            ],
+          ],
+          'the forget is told to consumers by one event holding ids only',
+        );
         const read: unknown[] = [];
-        for await (const event of store.readAll()) read.push(event.data);
+        for await (const event of store.readAll()) {
+          if (event.streamType === 'Member') read.push(event.data);
+        }
         assert.deepEqual(read, [
           { memberId: 'm-1', name: { $forgotten: true, subject: 'm-1' }, plan: 'pro' },
           { memberId: 'm-2', name: 'Kept Person', plan: 'free' },

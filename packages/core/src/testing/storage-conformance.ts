@@ -17,6 +17,7 @@ import type {
   StreamPageQuery,
 } from '../streams/event-storage.js';
 import { partitionOf } from '../subscriptions/partitions.js';
+import { forgetHookCases, streamDeletedHookCases } from './consumer-hooks-conformance.js';
 import { evolutionCases } from './evolution-conformance.js';
 import { lifecycleCases } from './lifecycle-conformance.js';
 import { shreddingCases } from './shredding-conformance.js';
@@ -103,7 +104,22 @@ export function storageConformanceCases<Tx>(options: StorageConformanceOptions<T
       storage.documents === undefined ? 'missing' : body(storage).then(() => 'ran' as const),
     ),
   );
-  return [...primitives, ...capabilities, ...shredding];
+  // Consumers' hooks: projection versions and the cases' read models live in documents.
+  const hooks = [
+    ...Object.entries(streamDeletedHookCases<Tx>()).map(([name, body]) =>
+      conformanceCase(options, `lifecycle: ${name}`, 'lifecycle', (storage) =>
+        storage.lifecycle === undefined || storage.documents === undefined
+          ? 'missing'
+          : body(storage).then(() => 'ran' as const),
+      ),
+    ),
+    ...Object.entries(forgetHookCases<Tx>()).map(([name, body]) =>
+      conformanceCase(options, `documents: ${name}`, 'documents', (storage) =>
+        storage.documents === undefined ? 'missing' : body(storage).then(() => 'ran' as const),
+      ),
+    ),
+  ];
+  return [...primitives, ...capabilities, ...shredding, ...hooks];
 }
 
 function conformanceCase<Tx>(
@@ -143,7 +159,7 @@ interface Capabilities<Tx> {
   readonly appendFence: AppendFence<Tx>;
   readonly streamLocks: StreamLocks;
   readonly readHorizon: ReadHorizonMonitor;
-  readonly lifecycle: StreamLifecycle;
+  readonly lifecycle: StreamLifecycle<Tx>;
   readonly partitionedReads: true;
 }
 

@@ -9,6 +9,7 @@ import { type EventRow, epochMilliseconds, eventColumns, toStoredEvent } from '.
 import { positionSequence } from '../internal/position-lock.js';
 import { defineStatement } from '../internal/statement.js';
 import type { StorageContext } from '../internal/storage-context.js';
+import type { PostgresTransaction } from '../postgres-transaction.js';
 
 // `streams.status` (migration 9): a narrow column on the row every append locks.
 const open = 0;
@@ -62,6 +63,26 @@ INSERT INTO ${schema}.events
 SELECT c.position, $1::text, $2::text, $3::int, $4::uuid, $5::text, $6::jsonb, $7::jsonb, c.recorded_at
 FROM claimed c
 RETURNING position, ${epochMilliseconds('recorded_at')} AS recorded_ms`,
+    ),
+    insertDeletedStream: defineStatement(
+      'insert_deleted_stream',
+      `INSERT INTO ${schema}.streams (stream_id, stream_type, version, status)
+VALUES ($1::text, $2::text, $3::int, ${deleted}) ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id`,
+    ),
+    // As insert_tombstone, with the recorded time the imported tombstone carries.
+    insertImportedTombstone: defineStatement(
+      'insert_imported_tombstone',
+      `WITH locked AS MATERIALIZED (
+  SELECT pg_advisory_xact_lock_shared($9::int4, $10::int4)::text AS lock
+), claimed AS MATERIALIZED (
+  SELECT nextval(${positionSequence(schema)}) AS position FROM locked WHERE lock IS NOT NULL
+)
+INSERT INTO ${schema}.events
+  (position, stream_id, stream_type, version, event_id, type, data, metadata, recorded_at)
+SELECT c.position, $1::text, $2::text, $3::int, $4::uuid, $5::text, $6::jsonb, $7::jsonb,
+  timestamptz 'epoch' + $8::int8 * interval '1 millisecond'
+FROM claimed c
+RETURNING position`,
     ),
     deleteEvents: defineStatement(
       'delete_stream_events',
@@ -121,10 +142,10 @@ function toStatus(streamId: string, row: StatusRow): StreamLifecycleInfo {
  * append locks and checks (`status = 0` in `append_events`), so no append lands after a
  * close or delete commits.
  */
-export function createPostgresLifecycle(
+export function createPostgresLifecycle<Client>(
   context: StorageContext,
   options: { readonly appended: (position: number) => void },
-): StreamLifecycle {
+): StreamLifecycle<PostgresTransaction<Client>> {
   const { driver } = context;
   const sql = lifecycleStatements(context.quoted);
   const status = async (streamId: string): Promise<StreamLifecycleInfo | undefined> => {
@@ -151,10 +172,10 @@ export function createPostgresLifecycle(
       return info;
     },
 
-    async delete(streamId, tombstone, reason) {
+    async delete(streamId, tombstone, reason, hook) {
       context.ensureOpen();
       let position = 0;
-      const info = await driver.transaction(async (session) => {
+      const info = await driver.transaction(async (session, transaction) => {
         const [row] = await session.run<StatusRow>(sql.lockStatus, [streamId]);
         if (row === undefined) return undefined;
         if (Number(row.status) === deleted) return toStatus(streamId, row);
@@ -176,6 +197,19 @@ export function createPostgresLifecycle(
         await session.run(sql.deleteSnapshot, [streamId]);
         await session.run(sql.markDeleted, [streamId, version]);
         await session.run(sql.recordDelete, [streamId, at, reason ?? null]);
+        await hook?.(transaction as PostgresTransaction<Client>, [
+          {
+            eventId: tombstone.eventId,
+            streamId,
+            streamType: row.stream_type,
+            type: tombstone.type,
+            version,
+            position,
+            timestamp: new Date(at),
+            data: structuredClone(tombstone.data),
+            metadata: structuredClone(tombstone.metadata),
+          },
+        ]);
         return toStatus(streamId, {
           ...row,
           version: String(version),
@@ -187,6 +221,30 @@ export function createPostgresLifecycle(
       });
       if (position > 0) options.appended(position);
       return info;
+    },
+
+    async importDeleted(streamId, streamType, version, tombstone, deletion) {
+      context.ensureOpen();
+      let position = 0;
+      await driver.transaction(async (session) => {
+        const created = await session.run(sql.insertDeletedStream, [streamId, streamType, version]);
+        if (created.length === 0) return;
+        const [written] = await session.run<{ position: string }>(sql.insertImportedTombstone, [
+          streamId,
+          streamType,
+          version,
+          tombstone.eventId,
+          tombstone.type,
+          JSON.stringify(tombstone.data),
+          JSON.stringify(tombstone.metadata),
+          (tombstone.recordedAt ?? new Date()).getTime(),
+          ...context.lockKey,
+        ]);
+        position = Number(written?.position);
+        await session.run(sql.recordDelete, [streamId, deletion.at.getTime(), deletion.reason ?? null]);
+      });
+      if (position > 0) options.appended(position);
+      return (await status(streamId)) as StreamLifecycleInfo;
     },
 
     async archive(streamId, upToVersion) {

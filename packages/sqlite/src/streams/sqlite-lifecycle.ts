@@ -1,6 +1,7 @@
 import { type StoredEvent, StreamDeletedError, type StreamLifecycle } from '@hindsight/core';
 import { type EventRow, eventColumns, toStoredEvent } from '../internal/event-row.js';
 import type { SqliteAccess } from '../internal/sqlite-access.js';
+import type { SqliteTransaction } from '../sqlite-transaction.js';
 import { type StreamStatusRow, streamStatusSql, toStreamStatus } from './stream-status.js';
 
 /**
@@ -10,7 +11,7 @@ import { type StreamStatusRow, streamStatusSql, toStreamStatus } from './stream-
 export function createSqliteLifecycle(
   access: SqliteAccess,
   options: { readonly clock: () => Date; readonly notify: (head: number) => void },
-): StreamLifecycle {
+): StreamLifecycle<SqliteTransaction> {
   const { db } = access;
   const findStream = db.prepare<[string], StreamStatusRow>(streamStatusSql).safeIntegers(false);
   const closeStream = db.prepare<[number, string | null, string]>(
@@ -20,6 +21,10 @@ export function createSqliteLifecycle(
     'INSERT INTO hindsight_events ' +
       '(stream_id, stream_type, version, event_id, type, data, metadata, recorded_at) ' +
       'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertDeletedStream = db.prepare<[string, string, number, number, string | null]>(
+    'INSERT INTO hindsight_streams (stream_id, stream_type, version, status, changed_at, reason) ' +
+      "VALUES (?, ?, ?, 'deleted', ?, ?)",
   );
   const deleteEvents = db.prepare<[string, number]>(
     'DELETE FROM hindsight_events WHERE stream_id = ? AND position <> ?',
@@ -61,9 +66,9 @@ export function createSqliteLifecycle(
         return closed === undefined ? undefined : toStreamStatus(streamId, closed);
       }),
 
-    async delete(streamId, tombstone, reason) {
+    async delete(streamId, tombstone, reason, hook) {
       let position = 0;
-      const info = await access.write(() => {
+      const info = await access.write((transaction) => {
         const row = findStream.get(streamId);
         if (row === undefined) return undefined;
         if (row.status === 'deleted') return toStreamStatus(streamId, row);
@@ -86,7 +91,50 @@ export function createSqliteLifecycle(
         deleteSnapshot.run(streamId);
         markDeleted.run(version, at, reason ?? null, streamId);
         const deleted = findStream.get(streamId);
-        return deleted === undefined ? undefined : toStreamStatus(streamId, deleted);
+        const result = deleted === undefined ? undefined : toStreamStatus(streamId, deleted);
+        if (hook === undefined) return result;
+        const stored: StoredEvent = {
+          eventId: tombstone.eventId,
+          streamId,
+          streamType: row.stream_type,
+          type: tombstone.type,
+          version,
+          position,
+          timestamp: new Date(at),
+          data: structuredClone(tombstone.data),
+          metadata: structuredClone(tombstone.metadata),
+        };
+        return Promise.resolve(hook(transaction, [stored])).then(() => result);
+      });
+      if (position > 0) options.notify(position);
+      return info;
+    },
+
+    async importDeleted(streamId, streamType, version, tombstone, deletion) {
+      let position = 0;
+      const info = await access.write(() => {
+        if (findStream.get(streamId) === undefined) {
+          insertDeletedStream.run(
+            streamId,
+            streamType,
+            version,
+            deletion.at.getTime(),
+            deletion.reason ?? null,
+          );
+          position = Number(
+            insertEvent.run(
+              streamId,
+              streamType,
+              version,
+              tombstone.eventId,
+              tombstone.type,
+              JSON.stringify(tombstone.data),
+              JSON.stringify(tombstone.metadata),
+              (tombstone.recordedAt ?? options.clock()).getTime(),
+            ).lastInsertRowid,
+          );
+        }
+        return toStreamStatus(streamId, findStream.get(streamId) as StreamStatusRow);
       });
       if (position > 0) options.notify(position);
       return info;

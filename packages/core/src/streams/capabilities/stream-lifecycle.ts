@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../events/event.js';
-import type { PreparedEvent } from '../storage-records.js';
+import type { PreparedEvent, TransactionHook } from '../storage-records.js';
 
 /**
  * Where a stream is in its life: `open` takes appends; `closed` refuses them (`STREAM_CLOSED`) and
@@ -46,7 +46,7 @@ export interface StreamLifecycleInfo {
  * }
  * ```
  */
-export interface StreamLifecycle {
+export interface StreamLifecycle<Tx = unknown> {
   /**
    * Marks the stream closed (once: closing a closed stream keeps its first time and reason).
    * Undefined when the stream does not exist; throws `StreamDeletedError` for a deleted one.
@@ -59,13 +59,29 @@ export interface StreamLifecycle {
    * In one transaction: appends `tombstone` (the `$StreamDeleted` event) after the stream's last
    * version, removes every other event of the stream (hot and archived) and its snapshot, and
    * marks the stream deleted with `reason`. Undefined when the stream does not exist; deleting a
-   * deleted stream returns its status unchanged.
+   * deleted stream returns its status unchanged (and runs no hook). `hook` runs in that
+   * transaction with the stored tombstone, as an append's does: the store's inline projections
+   * hear of the deletion there, and a hook that throws rolls the deletion back.
    */
   delete(
     streamId: string,
     tombstone: PreparedEvent,
     reason: string | undefined,
+    hook?: TransactionHook<Tx>,
   ): Promise<StreamLifecycleInfo | undefined>;
+  /**
+   * Records a stream that was deleted in another store (`hindsight import` of its tombstone):
+   * creates it deleted, at `version`, holding only `tombstone` (kept with its `recordedAt`), which
+   * takes a new position in the global log as a deletion's does. A stream that exists is left as
+   * it is and its status returned.
+   */
+  importDeleted(
+    streamId: string,
+    streamType: string,
+    version: number,
+    tombstone: PreparedEvent,
+    deletion: { readonly reason: string | undefined; readonly at: Date },
+  ): Promise<StreamLifecycleInfo>;
   /** The stream's status; undefined when it does not exist. */
   status(streamId: string): Promise<StreamLifecycleInfo | undefined>;
   /**
