@@ -455,6 +455,29 @@ describe('errors and values', () => {
     });
   });
 
+  it('prints a code before any command too: an unknown option, no command, a misplaced value', async () => {
+    const cases: [string[], string, string][] = [
+      [['--bogus'], 'UNKNOWN_OPTION', 'unknown option --bogus'],
+      [[], 'MISSING_ARGUMENT', 'missing <command>'],
+      [['--file', 'events.db'], 'MISSING_ARGUMENT', 'missing <command>'],
+      [['--url'], 'MISSING_ARGUMENT', 'option --url needs a value'],
+      [['help', '--bogus'], 'UNKNOWN_OPTION', 'unknown option --bogus'],
+      [['help', 'nope'], 'UNKNOWN_COMMAND', 'unknown command "nope"'],
+    ];
+    for (const [argv, code, message] of cases) {
+      const text = await cli(argv);
+      expect(text.code, argv.join(' ')).toBe(1);
+      expect(text.stderr, argv.join(' ')).toContain(`hindsight: error: [${code}] ${message}`);
+      const json = await cli([...argv, '--json']);
+      expect(json.code, argv.join(' ')).toBe(1);
+      expect(json.stderr.trim().split('\n'), argv.join(' ')).toHaveLength(1);
+      expect(lastJsonLine(json.stderr).error, argv.join(' ')).toMatchObject({ code });
+    }
+    // Bare, it still shows the commands first: that is what a person typing `hindsight` wants.
+    expect((await cli([])).stderr).toMatch(/^Usage: hindsight <command>/);
+    expect((await cli(['--file', 'events.db', '--help'])).code).toBe(0);
+  });
+
   it('reads a negative value as a value, and refuses it', async () => {
     const result = await cli(['events', '--after', '-1', ...store()]);
     expect(result.code).toBe(1);
