@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { suitesWithoutServer } from './test-support/postgres-server.js';
+import { suitesWithoutServer } from './test-support/test-servers.js';
 
 const { exclude, note } = await suitesWithoutServer(import.meta.dirname);
 
@@ -14,6 +14,7 @@ export default defineConfig({
       'reliability/src/**/*.test.ts',
       'bench/src/**/*.test.ts',
       'docs/test/**/*.test.ts',
+      'test-support/**/*.test.ts',
     ],
     exclude: [...configDefaults.exclude, ...exclude],
     allowOnly: false,

@@ -25,7 +25,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pgUrl = process.env.HINDSIGHT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ci = process.env.CI === 'true' || process.env.CI === '1';
+// The same rule as test-support/test-servers.ts: CI set to anything but empty, `false` or `0`.
+const ci = ![undefined, '', 'false', '0'].includes(process.env.CI);
 const work = mkdtempSync(join(tmpdir(), 'hindsight-install-'));
 const results = { passed: 0, failed: 0, skipped: 0 };
 const started = Date.now();
