@@ -19,6 +19,12 @@ interface TestServer {
   readonly example: string;
   /** What still ran without it. */
   readonly ranInstead?: string;
+  /**
+   * Suites that run on another driver as well use what `marker` matches (flags read from `variable`) to skip
+   * their server cases: without the server they run with `variable` set to `1`, doing what they
+   * `ran` without it.
+   */
+  readonly partly?: { readonly variable: string; readonly marker: RegExp; readonly ran: string };
 }
 
 const servers: readonly TestServer[] = [
@@ -29,6 +35,11 @@ const servers: readonly TestServer[] = [
     usedBy: /createTestPool|HINDSIGHT_PG_URL|\bdatabaseUrl\b|support\/postgres\.js/,
     example: 'postgres://user@host:5432/db',
     ranInstead: 'the PGlite suites did',
+    partly: {
+      variable: 'HINDSIGHT_PG_LEFT_OUT',
+      marker: /\b(serverLeftOut|driversToRun)\b/,
+      ran: 'their PGlite cases only',
+    },
   },
   {
     name: 'NATS server with JetStream',
@@ -87,29 +98,39 @@ function serverSuites(root: string, server: TestServer): string[] {
 export async function suitesWithoutServer(
   root: string,
   env: Env = process.env,
-): Promise<{ exclude: string[]; note: string | undefined }> {
-  if (inCi(env)) return { exclude: [], note: undefined };
+): Promise<{ exclude: string[]; note: string | undefined; env: Record<string, string> }> {
+  if (inCi(env)) return { exclude: [], note: undefined, env: {} };
   const exclude = new Set<string>();
   const notes: string[] = [];
+  const testEnv: Record<string, string> = {};
   for (const server of servers) {
     const url = env[server.variable] ?? server.defaultUrl;
     if (await serverAnswers(url)) continue;
     const suites = serverSuites(root, server);
-    for (const suite of suites) exclude.add(suite);
-    notes.push(
-      [
-        `No ${server.name} answers at ${url}: these ${suites.length} suites need one and did not run` +
-          (server.ranInstead === undefined ? ':' : ` (${server.ranInstead}):`),
-        ...suites.map((path) => `  ${path}`),
-        `Point them at one with ${server.variable}=${server.example} npm test.`,
-      ].join('\n'),
-    );
+    const marker = server.partly?.marker;
+    const partly = suites.filter((path) => marker?.test(readFileSync(join(root, path), 'utf8')) === true);
+    const left = suites.filter((path) => !partly.includes(path));
+    for (const suite of left) exclude.add(suite);
+    if (server.partly !== undefined) testEnv[server.partly.variable] = '1';
+    const lines = [
+      `No ${server.name} answers at ${url}: these ${left.length} suites need one and did not run` +
+        (server.ranInstead === undefined ? ':' : ` (${server.ranInstead}):`),
+      ...left.map((path) => `  ${path}`),
+    ];
+    if (partly.length > 0) {
+      lines.push(
+        `and these ${partly.length} suites ran ${server.partly?.ran}:`,
+        ...partly.map((path) => `  ${path}`),
+      );
+    }
+    lines.push(`Point them at one with ${server.variable}=${server.example} npm test.`);
+    notes.push(lines.join('\n'));
   }
-  if (notes.length === 0) return { exclude: [], note: undefined };
+  if (notes.length === 0) return { exclude: [], note: undefined, env: {} };
   const note = [
     notes.join('\n\n'),
     'They use schemas and streams of their own and drop them. Under CI (CI=true) an unreachable',
     'server fails the run instead.',
   ].join('\n');
-  return { exclude: [...exclude].sort(), note };
+  return { exclude: [...exclude].sort(), note, env: testEnv };
 }
