@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, createRepository } from '@hindsight/core';
 import { createSqliteStorage } from '@hindsight/sqlite';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Account } from './test-support/account.js';
 import {
@@ -54,6 +55,37 @@ describe('choosing the store', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`no event store at ${missing}`);
     expect(result.stderr).toContain('hindsight migrate');
+  });
+
+  it('refuses a SQLite file without Hindsight tables outside migrate, and leaves it as it was', async () => {
+    const other = join(folder.path, 'other-app.db');
+    const database = new Database(other);
+    database.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY)');
+    database.close();
+    const empty = join(folder.path, 'empty.db');
+    writeFileSync(empty, '');
+    const tables = (path: string) => {
+      const reader = new Database(path, { readonly: true });
+      try {
+        return reader.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      } finally {
+        reader.close();
+      }
+    };
+    for (const path of [other, empty]) {
+      for (const argv of [['info'], ['events'], ['streams']]) {
+        const result = await cli([...argv, '--file', path]);
+        expect(result.code, `${argv.join(' ')} ${path}`).toBe(1);
+        expect(result.stderr).toContain(
+          `[STORE_NOT_MIGRATED] SQLite file ${path} has no Hindsight tables: create them with \`hindsight migrate\``,
+        );
+      }
+    }
+    expect(tables(other)).toEqual(['invoices']);
+    expect(tables(empty)).toEqual([]);
+    expect((await cli(['info', '--file', other, '--json'])).stderr).toContain('"code":"STORE_NOT_MIGRATED"');
+    expect((await cli(['migrate', '--file', other])).code).toBe(0);
+    expect((await cli(['info', '--file', other])).code).toBe(0);
   });
 
   it('refuses --schema without a PostgreSQL URL and a URL that is not PostgreSQL', async () => {

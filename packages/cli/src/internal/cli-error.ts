@@ -11,7 +11,8 @@ export const cliErrorCodes = {
   INVALID_ARGUMENT:
     'A value or a combination of options is wrong: a negative number, an empty or inverted range, a bad instant. In the explorer: a bad query parameter.',
   STORE_NOT_FOUND: 'No SQLite file where the store should be (`hindsight migrate` creates it).',
-  STORE_NOT_MIGRATED: 'A PostgreSQL schema without Hindsight tables (`hindsight migrate` creates them).',
+  STORE_NOT_MIGRATED:
+    'A PostgreSQL schema or a SQLite file without Hindsight tables (`hindsight migrate` creates them); nothing was written to it.',
   STORE_UNAVAILABLE:
     'The store cannot be opened or reached: a refused connection, a file that is not a store.',
   CONFIG_MISSING: 'The command needs your definitions and no config module was given or found.',
