@@ -33,11 +33,12 @@ describe('suites that need a server', () => {
       'packages/postgres/src/schema/migrate.int.test.ts',
       'packages/postgres/src/drizzle/index.int.test.ts',
       'packages/postgres/src/readme.int.test.ts',
+      'packages/postgres/src/processes.int.test.ts',
     ]) {
       expect(exclude).not.toContain(mixed);
       expect(note).toContain(`  ${mixed}`);
     }
-    expect(note).toContain('these 5 suites ran their PGlite cases only');
+    expect(note).toContain('these 6 suites ran their PGlite cases only');
     expect(env).toEqual({ HINDSIGHT_PG_LEFT_OUT: '1' });
     expect(new Set(exclude).size).toBe(exclude.length);
     expect(note).toContain(`No PostgreSQL server answers at ${pg}`);
