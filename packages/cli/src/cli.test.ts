@@ -645,6 +645,8 @@ describe('projections and prune', () => {
     expect(live.stderr).toContain('PROJECTION_VERSION_IN_USE');
     expect(live.stderr).toContain('version 2 of projection "balances" is the live version');
     expect(await tables()).toEqual(['balances_v2']);
+    const none = await cli(['prune', 'balances', ...store(), '--config', configModule]);
+    expect(none.stderr).toContain('[MISSING_ARGUMENT] missing --version <N>');
     const bad = await cli(['prune', 'balances', '--version', 'x', ...store(), '--config', configModule]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--version must be a version number');
