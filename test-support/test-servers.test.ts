@@ -22,7 +22,7 @@ describe('suites that need a server', () => {
       HINDSIGHT_PG_URL: pg,
       HINDSIGHT_NATS_URL: nats,
     });
-    expect(exclude).toContain('packages/postgres/src/postgres-storage.int.test.ts');
+    expect(exclude).toContain('packages/postgres/src/subscriptions.int.test.ts');
     expect(exclude).toContain('packages/nats/src/forwarder/create-nats-forwarder.int.test.ts');
     expect(exclude).toContain('reliability/src/nats-forward/nats-forward.int.test.ts');
     expect(exclude).not.toContain('packages/postgres/src/pglite-storage.int.test.ts');
@@ -34,11 +34,12 @@ describe('suites that need a server', () => {
       'packages/postgres/src/drizzle/index.int.test.ts',
       'packages/postgres/src/readme.int.test.ts',
       'packages/postgres/src/processes.int.test.ts',
+      'packages/postgres/src/postgres-storage.int.test.ts',
     ]) {
       expect(exclude).not.toContain(mixed);
       expect(note).toContain(`  ${mixed}`);
     }
-    expect(note).toContain('these 6 suites ran their PGlite cases only');
+    expect(note).toContain('these 7 suites ran their PGlite cases only');
     expect(env).toEqual({ HINDSIGHT_PG_LEFT_OUT: '1' });
     expect(new Set(exclude).size).toBe(exclude.length);
     expect(note).toContain(`No PostgreSQL server answers at ${pg}`);
