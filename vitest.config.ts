@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { suitesWithoutServer } from './test-support/postgres-server.js';
+import { suitesWithoutServer } from './test-support/test-servers.js';
 
-const { exclude, note } = await suitesWithoutServer(import.meta.dirname);
+const { exclude, note, env } = await suitesWithoutServer(import.meta.dirname);
 
 // biome-ignore lint/style/noDefaultExport: vitest loads its configuration from the default export
 export default defineConfig({
@@ -14,8 +14,10 @@ export default defineConfig({
       'reliability/src/**/*.test.ts',
       'bench/src/**/*.test.ts',
       'docs/test/**/*.test.ts',
+      'test-support/**/*.test.ts',
     ],
     exclude: [...configDefaults.exclude, ...exclude],
+    env,
     allowOnly: false,
     // The explorer serves its page script compiled; this builds it before any test runs.
     globalSetup: ['packages/cli/src/test-support/build-explorer-page.ts'],

@@ -2,11 +2,13 @@
 // its storage in a temporary folder), installs them from it into fresh projects outside the
 // repository, compiles a small app with TypeScript strict and `skipLibCheck: false`, and runs it on
 // memory, SQLite and PostgreSQL, then `npx hindsight info`. A second project uses PGlite without
-// `pg`. Only @hindsight/* come from the private registry; everything else from the usual one.
+// `pg`; a third traces a store with @hindsight/opentelemetry and forwards its events with
+// @hindsight/nats. Only @hindsight/* come from the private registry; everything else from the usual one.
 //
 // Run after `npm run build` (it builds if dist/ is missing). PostgreSQL: HINDSIGHT_PG_URL (default
-// postgres://postgres@127.0.0.1:5432/test); unreachable, its step is skipped with a message, except
-// under CI=true where that fails the run.
+// postgres://postgres@127.0.0.1:5432/test), NATS: HINDSIGHT_NATS_URL (default
+// nats://127.0.0.1:4222); unreachable, their steps are skipped with a message, except under CI
+// where that fails the run.
 import { execFile, spawn } from 'node:child_process';
 import {
   copyFileSync,
@@ -25,7 +27,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pgUrl = process.env.HINDSIGHT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ci = process.env.CI === 'true' || process.env.CI === '1';
+const natsUrl = process.env.HINDSIGHT_NATS_URL ?? 'nats://127.0.0.1:4222';
+// The same rule as test-support/test-servers.ts: CI set to anything but empty, `false` or `0`.
+const ci = ![undefined, '', 'false', '0'].includes(process.env.CI);
 const work = mkdtempSync(join(tmpdir(), 'hindsight-install-'));
 const results = { passed: 0, failed: 0, skipped: 0 };
 const started = Date.now();
@@ -87,7 +91,7 @@ function freePort() {
   });
 }
 
-function reachable(url) {
+function reachable(url, defaultPort) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = new Socket();
@@ -99,7 +103,7 @@ function reachable(url) {
     socket.once('connect', () => answer(true));
     socket.once('timeout', () => answer(false));
     socket.once('error', () => answer(false));
-    socket.connect(Number(port || 5432), hostname);
+    socket.connect(Number(port || defaultPort), hostname);
   });
 }
 
@@ -237,7 +241,7 @@ const ledgerOn = (store, env = {}) =>
   run(process.execPath, ['dist/ledger.js', store], { cwd: ledger, env }).then((out) => out.trim());
 await step('run it in memory', () => ledgerOn('memory'));
 await step('run it on SQLite', () => ledgerOn('sqlite'));
-if ((await reachable(pgUrl)) || ci) {
+if ((await reachable(pgUrl, 5432)) || ci) {
   await step('run it on PostgreSQL', () => ledgerOn('postgres', { HINDSIGHT_PG_URL: pgUrl }));
 } else {
   results.skipped += 1;
@@ -275,6 +279,32 @@ await step('install from the registry (PGlite, no pg)', async () => {
   await run(process.execPath, [join(notes, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: notes });
   return (await run(process.execPath, ['dist/notes.js'], { cwd: notes })).trim();
 });
+
+let relay;
+await step('install from the registry (NATS forwarder, OpenTelemetry)', async () => {
+  relay = await freshProject('relay', npmrc, [
+    '@hindsight/core',
+    '@hindsight/nats',
+    '@hindsight/opentelemetry',
+    '@nats-io/transport-node',
+    '@nats-io/jetstream',
+    '@opentelemetry/api',
+    'zod',
+    'typescript',
+    '@types/node@20',
+  ]);
+  copyFileSync(join(here, 'relay-app/relay.ts'), join(relay, 'src/relay.ts'));
+  await run(process.execPath, [join(relay, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: relay });
+});
+const relayWith = (...args) =>
+  run(process.execPath, ['dist/relay.js', ...args], { cwd: relay }).then((out) => out.trim());
+if ((await reachable(natsUrl, 4222)) || ci) {
+  await step('run it, forwarding to NATS JetStream', () => relayWith(natsUrl));
+} else {
+  await step('run it without NATS', () => relayWith());
+  results.skipped += 1;
+  console.log(`  skipped NATS: no server at ${natsUrl} (set HINDSIGHT_NATS_URL to point at one)`);
+}
 
 console.log(`install test done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 finish(0);

@@ -3,14 +3,14 @@
 // suites are skipped, saying so.
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
+import { inCi } from './test-servers.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 
 /** Whether the browser suite named `suite` is skipped on this machine (warns once when it is). */
 export function skipWithoutChromium(suite: string): boolean {
-  const skip = !hasChromium && !inCi;
+  const skip = !hasChromium && !inCi();
   if (skip) console.warn(`${suite} skipped: no ${chromiumPath} (apt-get install chromium to run it)`);
   return skip;
 }

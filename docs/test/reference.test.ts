@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as core from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
+import { cliErrorCodes } from '../../packages/cli/src/internal/cli-error.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,6 +39,18 @@ describe('generated and copied documentation', () => {
     expect(classes.length).toBeGreaterThan(10);
     for (const [name] of classes) {
       expect(page).toMatch(new RegExp(`\\| \\[\`[A-Z_]+\`\\]\\(#[a-z-]+\\) \\| \`${name}\` \\|`));
+    }
+  });
+
+  it("lists the codes of the hindsight command and the explorer, in the page and in the CLI's README", () => {
+    const page = readFileSync(new URL('../reference/errors.md', import.meta.url), 'utf8');
+    const section = page.slice(page.indexOf('## The `hindsight` command and the explorer'));
+    const readme = readFileSync(new URL('../../packages/cli/README.md', import.meta.url), 'utf8');
+    const codes = Object.keys(cliErrorCodes);
+    expect(codes).toContain('STORE_NOT_MIGRATED');
+    for (const code of codes) {
+      expect(section).toMatch(new RegExp(`^\\| \`${code}\` \\| `, 'm'));
+      expect(readme).toContain(`\`${code}\``);
     }
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, createRepository } from '@hindsight/core';
 import { createSqliteStorage } from '@hindsight/sqlite';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Account } from './test-support/account.js';
 import {
@@ -54,6 +55,37 @@ describe('choosing the store', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`no event store at ${missing}`);
     expect(result.stderr).toContain('hindsight migrate');
+  });
+
+  it('refuses a SQLite file without Hindsight tables outside migrate, and leaves it as it was', async () => {
+    const other = join(folder.path, 'other-app.db');
+    const database = new Database(other);
+    database.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY)');
+    database.close();
+    const empty = join(folder.path, 'empty.db');
+    writeFileSync(empty, '');
+    const tables = (path: string) => {
+      const reader = new Database(path, { readonly: true });
+      try {
+        return reader.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      } finally {
+        reader.close();
+      }
+    };
+    for (const path of [other, empty]) {
+      for (const argv of [['info'], ['events'], ['streams']]) {
+        const result = await cli([...argv, '--file', path]);
+        expect(result.code, `${argv.join(' ')} ${path}`).toBe(1);
+        expect(result.stderr).toContain(
+          `[STORE_NOT_MIGRATED] SQLite file ${path} has no Hindsight tables: create them with \`hindsight migrate\``,
+        );
+      }
+    }
+    expect(tables(other)).toEqual(['invoices']);
+    expect(tables(empty)).toEqual([]);
+    expect((await cli(['info', '--file', other, '--json'])).stderr).toContain('"code":"STORE_NOT_MIGRATED"');
+    expect((await cli(['migrate', '--file', other])).code).toBe(0);
+    expect((await cli(['info', '--file', other])).code).toBe(0);
   });
 
   it('refuses --schema without a PostgreSQL URL and a URL that is not PostgreSQL', async () => {
@@ -455,6 +487,29 @@ describe('errors and values', () => {
     });
   });
 
+  it('prints a code before any command too: an unknown option, no command, a misplaced value', async () => {
+    const cases: [string[], string, string][] = [
+      [['--bogus'], 'UNKNOWN_OPTION', 'unknown option --bogus'],
+      [[], 'MISSING_ARGUMENT', 'missing <command>'],
+      [['--file', 'events.db'], 'MISSING_ARGUMENT', 'missing <command>'],
+      [['--url'], 'MISSING_ARGUMENT', 'option --url needs a value'],
+      [['help', '--bogus'], 'UNKNOWN_OPTION', 'unknown option --bogus'],
+      [['help', 'nope'], 'UNKNOWN_COMMAND', 'unknown command "nope"'],
+    ];
+    for (const [argv, code, message] of cases) {
+      const text = await cli(argv);
+      expect(text.code, argv.join(' ')).toBe(1);
+      expect(text.stderr, argv.join(' ')).toContain(`hindsight: error: [${code}] ${message}`);
+      const json = await cli([...argv, '--json']);
+      expect(json.code, argv.join(' ')).toBe(1);
+      expect(json.stderr.trim().split('\n'), argv.join(' ')).toHaveLength(1);
+      expect(lastJsonLine(json.stderr).error, argv.join(' ')).toMatchObject({ code });
+    }
+    // Bare, it still shows the commands first: that is what a person typing `hindsight` wants.
+    expect((await cli([])).stderr).toMatch(/^Usage: hindsight <command>/);
+    expect((await cli(['--file', 'events.db', '--help'])).code).toBe(0);
+  });
+
   it('reads a negative value as a value, and refuses it', async () => {
     const result = await cli(['events', '--after', '-1', ...store()]);
     expect(result.code).toBe(1);
@@ -590,6 +645,8 @@ describe('projections and prune', () => {
     expect(live.stderr).toContain('PROJECTION_VERSION_IN_USE');
     expect(live.stderr).toContain('version 2 of projection "balances" is the live version');
     expect(await tables()).toEqual(['balances_v2']);
+    const none = await cli(['prune', 'balances', ...store(), '--config', configModule]);
+    expect(none.stderr).toContain('[MISSING_ARGUMENT] missing --version <N>');
     const bad = await cli(['prune', 'balances', '--version', 'x', ...store(), '--config', configModule]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--version must be a version number');

@@ -109,28 +109,42 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   try {
     command = findCommand(argv);
     if (command === undefined) {
-      if (argv.includes('--version')) {
+      // No command: only the global options, --version and `help [command]` are valid here, and
+      // every other input fails with a code like a command's would.
+      const { values, positionals } = parseOptions(argv, { ...globalOptions, ...topLevelOptions });
+      json = values.json === true;
+      if (values.version === true) {
         await out.line(version);
         return 0;
       }
-      const asked = argv.includes('--help') || argv.includes('-h') || argv[0] === 'help';
-      const topic = argv[0] === 'help' ? commands.find((candidate) => candidate.name === argv[1]) : undefined;
-      if (topic !== undefined) {
+      const [first, topicName] = positionals;
+      if (first === 'help') {
+        if (topicName === undefined) {
+          await out.line(mainHelp(commands));
+          return 0;
+        }
+        const topic = commands.find((candidate) => candidate.name === topicName);
+        if (topic === undefined) {
+          throw new CliError(`unknown command "${topicName}"`, { usage: true, code: 'UNKNOWN_COMMAND' });
+        }
         await out.line(commandHelp(topic));
         return 0;
       }
-      const first = argv.find((arg) => !arg.startsWith('-'));
-      if (first !== undefined && first !== 'help') {
-        throw new CliError(`unknown command "${first}": one of ${commands.map((c) => c.name).join(', ')}`, {
+      if (first !== undefined) {
+        throw new CliError(`unknown command "${first}": one of ${commandNames()}`, {
           usage: true,
           code: 'UNKNOWN_COMMAND',
         });
       }
-      if (argv[0] === 'help' && argv[1] !== undefined) {
-        throw new CliError(`unknown command "${argv[1]}"`, { usage: true, code: 'UNKNOWN_COMMAND' });
+      if (values.help === true) {
+        await out.line(mainHelp(commands));
+        return 0;
       }
-      await (asked ? out : err).line(mainHelp(commands));
-      return asked ? 0 : 1;
+      if (!json) await err.line(mainHelp(commands));
+      throw new CliError(`missing <command>: one of ${commandNames()}`, {
+        usage: true,
+        code: 'MISSING_ARGUMENT',
+      });
     }
     const { values, positionals } = parse(command, argv);
     json = values.json === true;
@@ -197,10 +211,25 @@ function commandFirst(argv: readonly string[]): readonly string[] {
   return argv;
 }
 
+/** Options valid only without a command. */
+const topLevelOptions: Readonly<Record<string, OptionSpec>> = {
+  version: { type: 'boolean', description: 'print the version' },
+};
+
+function commandNames(): string {
+  return commands.map((command) => command.name).join(', ');
+}
+
 function parse(command: Command, argv: readonly string[]): { values: Values; positionals: string[] } {
-  const options: Record<string, OptionSpec> = { ...globalOptions, ...command.options };
+  return parseOptions(argv.slice(1), { ...globalOptions, ...command.options });
+}
+
+function parseOptions(
+  args: readonly string[],
+  options: Readonly<Record<string, OptionSpec>>,
+): { values: Values; positionals: string[] } {
   const config: ParseArgsConfig = {
-    args: negativeValues(argv.slice(1), options),
+    args: negativeValues(args, options),
     options: Object.fromEntries(
       Object.entries(options).map(([name, spec]) => [
         name,

@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { DocumentQuery } from '@hindsight/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
-import { createTestPool, dropSchema, uniqueSchema } from './test-helpers.js';
+import { createTestPool, driversToRun, dropSchema, uniqueSchema } from './test-helpers.js';
 
 const pool = createTestPool();
 const pglite = new PGlite();
@@ -29,7 +29,7 @@ const drivers: Record<string, () => Promise<PostgresStorage<unknown>>> = {
   },
 };
 
-describe.each(Object.entries(drivers))('keyed documents on %s', (_name, create) => {
+describe.each(driversToRun(drivers))('keyed documents on %s', (_name, create) => {
   it('stores copies, lists a key range in binary order, and deletes', async () => {
     const storage = await create();
     const value = { n: 1 };

@@ -1,3 +1,4 @@
+import { PGlite } from '@electric-sql/pglite';
 import {
   createEventStore,
   createProcessManager,
@@ -8,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
-import { createTestPool, dropSchema, uniqueSchema } from './test-helpers.js';
+import { createTestPool, driversToRun, dropSchema, uniqueSchema } from './test-helpers.js';
 
 const Order = defineAggregate('Order')
   .events({
@@ -73,21 +74,47 @@ const Fulfilment = defineProcess('fulfilment', {
     },
   });
 
+/** A migrated storage in a schema of its own, and how to drop it. */
+type OpenStorage = () => Promise<{ storage: PostgresStorage<unknown>; drop: () => Promise<void> }>;
+
+const drivers: Record<string, OpenStorage> = {
+  PostgreSQL: async () => {
+    const pool = createTestPool();
+    const schema = uniqueSchema('hs_process');
+    const storage = createPostgresStorage({ client: pool, schema });
+    await storage.migrate();
+    return {
+      storage,
+      drop: async () => {
+        await storage.close();
+        await dropSchema(pool, schema);
+        await pool.end();
+      },
+    };
+  },
+  PGlite: async () => {
+    const db = new PGlite();
+    const storage = createPostgresStorage({ client: db, schema: uniqueSchema('hs_process') });
+    await storage.migrate();
+    return {
+      storage,
+      drop: async () => {
+        await storage.close();
+        await db.close();
+      },
+    };
+  },
+};
+
 /** Core's process manager on this storage: its state, outbox and deadlines are keyed documents. */
-describe('a core process manager on PostgreSQL', () => {
-  const pool = createTestPool();
-  const schema = uniqueSchema('hs_process');
-  let storage: PostgresStorage;
+describe.each(driversToRun(drivers))('a core process manager on %s', (_name, open) => {
+  let storage: PostgresStorage<unknown>;
+  let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    storage = createPostgresStorage({ client: pool, schema });
-    await storage.migrate();
+    ({ storage, drop } = await open());
   });
-  afterAll(async () => {
-    await storage.close();
-    await dropSchema(pool, schema);
-    await pool.end();
-  });
+  afterAll(() => drop());
 
   it('sends commands once, keeps deadlines durably across restarts and fires them when due', async () => {
     let now = new Date('2030-01-01T12:00:00.000Z');

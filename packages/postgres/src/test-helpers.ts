@@ -29,3 +29,14 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     await sleep(5);
   }
 }
+
+/**
+ * Set when no server answers outside CI (see test-support/test-servers.ts): suites that run on
+ * PGlite as well then skip their server cases and keep the PGlite ones.
+ */
+export const serverLeftOut = process.env.HINDSIGHT_PG_LEFT_OUT === '1';
+
+/** The `[name, driver]` pairs a suite runs: all, or all but `PostgreSQL` when the server is left out. */
+export function driversToRun<Driver>(drivers: Readonly<Record<string, Driver>>): [string, Driver][] {
+  return Object.entries(drivers).filter(([name]) => !(serverLeftOut && name === 'PostgreSQL'));
+}

@@ -31,8 +31,11 @@ export const pruneCommand: Command = {
     const [name = ''] = context.positionals;
     const versionText = stringValue(context.values.version);
     const version = Number(versionText);
-    if (versionText === undefined || !Number.isSafeInteger(version) || version < 1) {
-      throw usageError(`--version must be a version number ≥ 1 (got ${versionText ?? 'nothing'})`);
+    if (versionText === undefined) {
+      throw usageError('missing --version <N>: the retired version to delete', 'MISSING_ARGUMENT');
+    }
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw usageError(`--version must be a version number ≥ 1 (got ${versionText})`);
     }
     const opened = await context.openStore();
     try {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { type EventStorage, isHindsightError } from '@hindsight/core';
 import { createPostgresStorage, type PostgresStorage } from '@hindsight/postgres';
 import { createSqliteStorage, defaultSqlitePath, type SqliteStorage } from '@hindsight/sqlite';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CliError, describeError, usageError } from './cli-error.js';
 
@@ -89,8 +90,15 @@ function openSqlite(location: StoreLocation & { kind: 'sqlite' }, options: { cre
   const openedAt = Date.now();
   let storage: SqliteStorage;
   try {
+    if (!options.create && !hasHindsightTables(location.path)) {
+      throw new CliError(
+        `SQLite file ${location.path} has no Hindsight tables: create them with \`hindsight migrate\` (same --file), or choose another store`,
+        { code: 'STORE_NOT_MIGRATED' },
+      );
+    }
     storage = createSqliteStorage({ path: location.path });
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(`cannot open the SQLite file ${location.path}: ${describeError(error)}`, {
       code: 'STORE_UNAVAILABLE',
       cause: error,
@@ -113,6 +121,22 @@ function openSqlite(location: StoreLocation & { kind: 'sqlite' }, options: { cre
     },
     close: () => storage.close(),
   };
+}
+
+/**
+ * Whether the file holds Hindsight's tables, looked at read-only: opening the storage would create
+ * them, and a command that only reads must not turn another application's database into a store.
+ */
+function hasHindsightTables(path: string): boolean {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const found = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hindsight_migrations'")
+      .get();
+    return found !== undefined;
+  } finally {
+    db.close();
+  }
 }
 
 async function openPostgres(

@@ -6,7 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from '../postgres-storage.js';
-import { createTestPool, dropSchema, uniqueSchema } from '../test-helpers.js';
+import { createTestPool, dropSchema, serverLeftOut, uniqueSchema } from '../test-helpers.js';
 import { hindsightFunctionsSql, hindsightTables } from './index.js';
 
 function request(streamId: string) {
@@ -30,7 +30,7 @@ function orderTotalsIn(schema: string) {
 const createOrderTotals = (schema: string) =>
   `CREATE TABLE "${schema}".order_totals (id text PRIMARY KEY, total integer NOT NULL)`;
 
-describe('Drizzle table definitions', () => {
+describe.skipIf(serverLeftOut)('Drizzle table definitions', () => {
   const pool = createTestPool();
   const schema = uniqueSchema('hs_drizzle');
   const tables = hindsightTables(schema);

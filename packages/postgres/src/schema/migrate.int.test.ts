@@ -4,11 +4,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { quoteIdentifier } from '../internal/identifiers.js';
 import { createPostgresStorage } from '../postgres-storage.js';
-import { createTestPool, dropSchema, uniqueSchema } from '../test-helpers.js';
+import { createTestPool, dropSchema, serverLeftOut, uniqueSchema } from '../test-helpers.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations.js';
 
 const latest = migrations.map((migration) => migration.version);
+/** A case that needs the PostgreSQL server. */
+const onServer = it.skipIf(serverLeftOut);
 
 describe('migrate', () => {
   const pool = createTestPool(12);
@@ -23,7 +25,7 @@ describe('migrate', () => {
     await pool.end();
   });
 
-  it('creates the schema and every table and index, then has nothing left to do', async () => {
+  onServer('creates the schema and every table and index, then has nothing left to do', async () => {
     const schema = fresh();
     expect(await migrate(pool, { schema })).toEqual({ applied: latest });
     expect(await migrate(pool, { schema })).toEqual({ applied: [] });
@@ -61,7 +63,7 @@ describe('migrate', () => {
     expect(sequences.rows).toEqual([{ sequencename: 'event_position', cache: 1 }]);
   });
 
-  it('continues positions after the counter when upgrading a schema of version 2', async () => {
+  onServer('continues positions after the counter when upgrading a schema of version 2', async () => {
     const schema = fresh();
     const quoted = quoteIdentifier(schema);
     await pool.query(`CREATE SCHEMA ${quoted}`);
@@ -101,62 +103,65 @@ describe('migrate', () => {
     }
   });
 
-  it('moves checkpoints and leases of the old id scheme to <kind>:<name>, where consumers pick them up', async () => {
-    const schema = fresh();
-    const quoted = quoteIdentifier(schema);
-    await pool.query(`CREATE SCHEMA ${quoted}`);
-    await pool.query(
-      `CREATE TABLE ${quoted}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    for (const migration of migrations.filter((candidate) => candidate.version <= 7)) {
-      await pool.query(migration.sql(quoted));
-      await pool.query(`INSERT INTO ${quoted}.migrations (version, name) VALUES ($1, $2)`, [
-        migration.version,
-        migration.name,
-      ]);
-    }
-    await pool.query(
-      `INSERT INTO ${quoted}.checkpoints (consumer_id, position) VALUES
+  onServer(
+    'moves checkpoints and leases of the old id scheme to <kind>:<name>, where consumers pick them up',
+    async () => {
+      const schema = fresh();
+      const quoted = quoteIdentifier(schema);
+      await pool.query(`CREATE SCHEMA ${quoted}`);
+      await pool.query(
+        `CREATE TABLE ${quoted}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (const migration of migrations.filter((candidate) => candidate.version <= 7)) {
+        await pool.query(migration.sql(quoted));
+        await pool.query(`INSERT INTO ${quoted}.migrations (version, name) VALUES ($1, $2)`, [
+          migration.version,
+          migration.name,
+        ]);
+      }
+      await pool.query(
+        `INSERT INTO ${quoted}.checkpoints (consumer_id, position) VALUES
        ('audit', 1), ('projection:orders@1', 2), ('process:fulfilment', 2), ('listener:mailer', 2), ('Process:upper', 2)`,
-    );
-    await pool.query(
-      `INSERT INTO ${quoted}.leases (name, owner, expires_at) VALUES ('audit', 'worker', now())`,
-    );
-    expect(await migrate(pool, { schema })).toEqual({ applied: latest.filter((version) => version > 7) });
-    const ids = await pool.query<{ consumer_id: string }>(
-      `SELECT consumer_id FROM ${quoted}.checkpoints ORDER BY consumer_id COLLATE "C"`,
-    );
-    expect(ids.rows.map((row) => row.consumer_id)).toEqual([
-      'listener:mailer',
-      'process:fulfilment',
-      'projection:orders@1',
-      'subscription:Process:upper',
-      'subscription:audit',
-    ]);
-    const leases = await pool.query<{ name: string }>(`SELECT name FROM ${quoted}.leases`);
-    expect(leases.rows).toEqual([{ name: 'subscription:audit' }]);
-    const storage = createPostgresStorage({ client: pool, schema });
-    try {
-      const Note = defineStreamType('Note', { Noted: z.object({}) });
-      const store = createEventStore({ storage, events: [Note] });
-      for (const id of ['n-1', 'n-2'])
-        await store.append(id, [{ type: 'Noted', data: {} }], { streamType: 'Note' });
-      const seen: number[] = [];
-      const audit = createSubscription(store, {
-        name: 'audit',
-        handle: (event) => void seen.push(event.position),
-      });
-      await audit.start();
-      await audit.waitUntilCaughtUp();
-      await audit.stop();
-      // It resumed after its old checkpoint (position 1) instead of starting over.
-      expect(seen).toEqual([2]);
-    } finally {
-      await storage.close();
-    }
-  });
+      );
+      await pool.query(
+        `INSERT INTO ${quoted}.leases (name, owner, expires_at) VALUES ('audit', 'worker', now())`,
+      );
+      expect(await migrate(pool, { schema })).toEqual({ applied: latest.filter((version) => version > 7) });
+      const ids = await pool.query<{ consumer_id: string }>(
+        `SELECT consumer_id FROM ${quoted}.checkpoints ORDER BY consumer_id COLLATE "C"`,
+      );
+      expect(ids.rows.map((row) => row.consumer_id)).toEqual([
+        'listener:mailer',
+        'process:fulfilment',
+        'projection:orders@1',
+        'subscription:Process:upper',
+        'subscription:audit',
+      ]);
+      const leases = await pool.query<{ name: string }>(`SELECT name FROM ${quoted}.leases`);
+      expect(leases.rows).toEqual([{ name: 'subscription:audit' }]);
+      const storage = createPostgresStorage({ client: pool, schema });
+      try {
+        const Note = defineStreamType('Note', { Noted: z.object({}) });
+        const store = createEventStore({ storage, events: [Note] });
+        for (const id of ['n-1', 'n-2'])
+          await store.append(id, [{ type: 'Noted', data: {} }], { streamType: 'Note' });
+        const seen: number[] = [];
+        const audit = createSubscription(store, {
+          name: 'audit',
+          handle: (event) => void seen.push(event.position),
+        });
+        await audit.start();
+        await audit.waitUntilCaughtUp();
+        await audit.stop();
+        // It resumed after its old checkpoint (position 1) instead of starting over.
+        expect(seen).toEqual([2]);
+      } finally {
+        await storage.close();
+      }
+    },
+  );
 
-  it('is safe when many processes migrate one schema at once', async () => {
+  onServer('is safe when many processes migrate one schema at once', async () => {
     const schema = fresh();
     const results = await Promise.all(Array.from({ length: 10 }, () => migrate(pool, { schema })));
     expect(results.filter((result) => result.applied.length > 0)).toEqual([{ applied: latest }]);
@@ -164,7 +169,7 @@ describe('migrate', () => {
     expect(recorded.rows).toHaveLength(latest.length);
   });
 
-  it('keeps schemas apart', async () => {
+  onServer('keeps schemas apart', async () => {
     const [first, second] = [fresh(), fresh()];
     await migrate(pool, { schema: first });
     expect(await migrate(pool, { schema: second })).toEqual({ applied: latest });
