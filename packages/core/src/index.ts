@@ -246,6 +246,7 @@ export {
   type StreamReadOptions,
   type StreamStatus,
   storageCapabilities,
+  storedTombstone,
   streamDeletedType,
   streamDeletionOf,
   type TransactionHook,

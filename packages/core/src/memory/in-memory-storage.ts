@@ -138,19 +138,8 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       const current = stream === undefined ? 0 : versionOf(stream);
       checkExpectedVersionMatches(request.streamId, request.expectedVersion, current);
       const timestamp = this.#clock();
-      const stored = request.events.map(
-        (event, index): StoredEvent =>
-          deepFreeze({
-            eventId: event.eventId,
-            streamId: request.streamId,
-            streamType: request.streamType,
-            type: event.type,
-            version: current + index + 1,
-            position: this.#log.length + index + 1,
-            timestamp: new Date(event.recordedAt ?? timestamp),
-            data: jsonCopy(event.data),
-            metadata: jsonCopy(event.metadata),
-          }),
+      const stored = request.events.map((event, index) =>
+        this.#placed(event, request.streamId, request.streamType, current + index + 1, index, timestamp),
       );
       await this.#runHook(hook, stored);
       this.#commit(request, stored);
@@ -174,9 +163,42 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       this.#log.push(event);
       this.#byEventId.set(event.eventId, event);
     }
+    this.#announce();
+  }
+
+  /** `event` as stored at `version`, `offset` places after the log's head, its payloads copied. */
+  #placed(
+    event: PreparedEvent,
+    streamId: string,
+    streamType: string,
+    version: number,
+    offset: number,
+    timestamp: Date,
+  ): StoredEvent {
+    return deepFreeze({
+      eventId: event.eventId,
+      streamId,
+      streamType,
+      type: event.type,
+      version,
+      position: this.#log.length + offset + 1,
+      timestamp: new Date(event.recordedAt ?? timestamp),
+      data: jsonCopy(event.data),
+      metadata: jsonCopy(event.metadata),
+    });
+  }
+
+  /** Puts a deleted stream's tombstone at the head of the log, where consumers find it. */
+  #logTombstone(marker: StoredEvent): void {
+    this.#log.push(marker);
+    this.#byEventId.set(marker.eventId, marker);
+    this.#announce();
+  }
+
+  #announce(): void {
     const head = this.#log.length;
     for (const listener of this.#listeners) {
-      // The append has committed: a failing listener must not turn it into an error for the writer.
+      // Committed: a failing listener must not turn it into an error for the writer.
       try {
         listener(head);
       } catch {}
@@ -297,17 +319,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
     if (stream === undefined) return undefined;
     if (stream.status === 'deleted') return this.#status(streamId);
     const timestamp = this.#clock();
-    const marker: StoredEvent = deepFreeze({
-      eventId: tombstone.eventId,
-      streamId,
-      streamType: stream.streamType,
-      type: tombstone.type,
-      version: versionOf(stream) + 1,
-      position: this.#log.length + 1,
-      timestamp,
-      data: jsonCopy(tombstone.data),
-      metadata: jsonCopy(tombstone.metadata),
-    });
+    const marker = this.#placed(tombstone, streamId, stream.streamType, versionOf(stream) + 1, 0, timestamp);
     // Before anything changes: a hook that throws leaves the stream as it was.
     await this.#runHook(hook, [marker]);
     for (const event of [...(this.#archive.get(streamId) ?? []), ...stream.events]) {
@@ -324,13 +336,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       archivedUpTo: 0,
       tombstone: marker,
     });
-    this.#log.push(marker);
-    this.#byEventId.set(marker.eventId, marker);
-    for (const listener of this.#listeners) {
-      try {
-        listener(this.#log.length);
-      } catch {}
-    }
+    this.#logTombstone(marker);
     return this.#status(streamId);
   }
 
@@ -345,17 +351,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
       if (this.#byEventId.has(tombstone.eventId)) {
         throw new EventIdConflictError({ streamId, eventId: tombstone.eventId, problem: 'already stored' });
       }
-      const marker: StoredEvent = deepFreeze({
-        eventId: tombstone.eventId,
-        streamId,
-        streamType,
-        type: tombstone.type,
-        version,
-        position: this.#log.length + 1,
-        timestamp: new Date(tombstone.recordedAt ?? this.#clock()),
-        data: jsonCopy(tombstone.data),
-        metadata: jsonCopy(tombstone.metadata),
-      });
+      const marker = this.#placed(tombstone, streamId, streamType, version, 0, this.#clock());
       this.#streams.set(streamId, {
         streamType,
         events: [],
@@ -365,13 +361,7 @@ class InMemoryStorage implements EventStorage<InMemoryTransaction> {
         archivedUpTo: 0,
         tombstone: marker,
       });
-      this.#log.push(marker);
-      this.#byEventId.set(marker.eventId, marker);
-      for (const listener of this.#listeners) {
-        try {
-          listener(this.#log.length);
-        } catch {}
-      }
+      this.#logTombstone(marker);
     }
     return this.#status(streamId) as StreamLifecycleInfo;
   }

@@ -74,6 +74,7 @@ export {
   deleteStream,
   type StreamDeletedData,
   type StreamDeletion,
+  storedTombstone,
   streamDeletedType,
   streamDeletionOf,
   tombstoneOf,

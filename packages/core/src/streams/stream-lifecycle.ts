@@ -3,7 +3,7 @@ import { StreamNotFoundError } from '../errors/stream-lifecycle-errors.js';
 import type { StoredEvent } from '../events/event.js';
 import { checkStreamId } from '../internal/checks.js';
 import type { StreamLifecycle, StreamLifecycleInfo } from './capabilities/stream-lifecycle.js';
-import type { EventStorage, TransactionHook } from './event-storage.js';
+import type { EventStorage, PreparedEvent, TransactionHook } from './event-storage.js';
 
 /**
  * The type of the tombstone event `deleteStream` appends to a deleted stream, and so to the
@@ -17,6 +17,28 @@ import type { EventStorage, TransactionHook } from './event-storage.js';
  * ```
  */
 export const streamDeletedType = '$StreamDeleted';
+
+/**
+ * For storage adapters: the tombstone `lifecycle.delete` was given, as the stored event its
+ * transaction hook gets, placed where the storage wrote it (payloads copied).
+ *
+ * @example
+ * ```ts
+ * await hook?.(transaction, [storedTombstone(tombstone, { streamId, streamType, version, position, timestamp })]);
+ * ```
+ */
+export function storedTombstone(
+  tombstone: PreparedEvent,
+  placed: Pick<StoredEvent, 'streamId' | 'streamType' | 'version' | 'position' | 'timestamp'>,
+): StoredEvent {
+  return {
+    eventId: tombstone.eventId,
+    type: tombstone.type,
+    ...placed,
+    data: structuredClone(tombstone.data),
+    metadata: structuredClone(tombstone.metadata),
+  };
+}
 
 /**
  * The payload of a `$StreamDeleted` tombstone.

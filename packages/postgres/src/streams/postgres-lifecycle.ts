@@ -4,6 +4,7 @@ import {
   type StreamLifecycle,
   type StreamLifecycleInfo,
   type StreamStatus,
+  storedTombstone,
 } from '@hindsight/core';
 import { type EventRow, epochMilliseconds, eventColumns, toStoredEvent } from '../internal/event-row.js';
 import { positionSequence } from '../internal/position-lock.js';
@@ -198,17 +199,13 @@ export function createPostgresLifecycle<Client>(
         await session.run(sql.markDeleted, [streamId, version]);
         await session.run(sql.recordDelete, [streamId, at, reason ?? null]);
         await hook?.(transaction as PostgresTransaction<Client>, [
-          {
-            eventId: tombstone.eventId,
+          storedTombstone(tombstone, {
             streamId,
             streamType: row.stream_type,
-            type: tombstone.type,
             version,
             position,
             timestamp: new Date(at),
-            data: structuredClone(tombstone.data),
-            metadata: structuredClone(tombstone.metadata),
-          },
+          }),
         ]);
         return toStatus(streamId, {
           ...row,

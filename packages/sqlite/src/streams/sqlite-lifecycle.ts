@@ -1,4 +1,4 @@
-import { type StoredEvent, StreamDeletedError, type StreamLifecycle } from '@hindsight/core';
+import { type StoredEvent, StreamDeletedError, type StreamLifecycle, storedTombstone } from '@hindsight/core';
 import { type EventRow, eventColumns, toStoredEvent } from '../internal/event-row.js';
 import type { SqliteAccess } from '../internal/sqlite-access.js';
 import type { SqliteTransaction } from '../sqlite-transaction.js';
@@ -93,17 +93,13 @@ export function createSqliteLifecycle(
         const deleted = findStream.get(streamId);
         const result = deleted === undefined ? undefined : toStreamStatus(streamId, deleted);
         if (hook === undefined) return result;
-        const stored: StoredEvent = {
-          eventId: tombstone.eventId,
+        const stored = storedTombstone(tombstone, {
           streamId,
           streamType: row.stream_type,
-          type: tombstone.type,
           version,
           position,
           timestamp: new Date(at),
-          data: structuredClone(tombstone.data),
-          metadata: structuredClone(tombstone.metadata),
-        };
+        });
         return Promise.resolve(hook(transaction, [stored])).then(() => result);
       });
       if (position > 0) options.notify(position);
