@@ -177,6 +177,13 @@ describe('createNatsForwarder', () => {
     await forwarder.stop();
   });
 
+  it('refuses partitions, which would publish out of order and skip events behind another partition', () => {
+    const { store, stream } = setup();
+    const forwarding = () => createNatsForwarder(store, { connection, stream, partitions: 2 });
+    expect(forwarding).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'partitions' }));
+    expect(forwarding).toThrow(new RegExp(stream));
+  });
+
   it('refuses a subject prefix NATS would split or match as a wildcard', () => {
     const { store } = setup();
     expect(() => createNatsForwarder(store, { connection, stream: 'x', subjectPrefix: 'orders.*' })).toThrow(
