@@ -2,11 +2,13 @@
 // its storage in a temporary folder), installs them from it into fresh projects outside the
 // repository, compiles a small app with TypeScript strict and `skipLibCheck: false`, and runs it on
 // memory, SQLite and PostgreSQL, then `npx hindsight info`. A second project uses PGlite without
-// `pg`. Only @hindsight/* come from the private registry; everything else from the usual one.
+// `pg`. A third forwards events to NATS JetStream with tracing on the OpenTelemetry API. Only
+// @hindsight/* come from the private registry; everything else from the usual one.
 //
 // Run after `npm run build` (it builds if dist/ is missing). PostgreSQL: HINDSIGHT_PG_URL (default
 // postgres://postgres@127.0.0.1:5432/test); unreachable, its step is skipped with a message, except
-// under CI=true where that fails the run.
+// under CI=true where that fails the run. The same for NATS with JetStream: HINDSIGHT_NATS_URL
+// (default nats://127.0.0.1:4222).
 import { execFile, spawn } from 'node:child_process';
 import {
   copyFileSync,
@@ -25,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pgUrl = process.env.HINDSIGHT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const natsUrl = process.env.HINDSIGHT_NATS_URL ?? 'nats://127.0.0.1:4222';
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const work = mkdtempSync(join(tmpdir(), 'hindsight-install-'));
 const results = { passed: 0, failed: 0, skipped: 0 };
@@ -223,7 +226,8 @@ await step('install from the registry (pg, no PGlite)', async () => {
     'typescript',
     '@types/node@20',
   ]);
-  for (const absent of ['@electric-sql/pglite', 'drizzle-orm']) {
+  // Tracing and NATS are opt-in packages: core and the stores pull in neither.
+  for (const absent of ['@electric-sql/pglite', 'drizzle-orm', '@opentelemetry/api', '@nats-io/nats-core']) {
     if (installed(ledger, absent)) throw new Error(`${absent} was installed, so this proves nothing`);
   }
   copyFileSync(join(here, 'app/ledger.ts'), join(ledger, 'src/ledger.ts'));
@@ -275,6 +279,33 @@ await step('install from the registry (PGlite, no pg)', async () => {
   await run(process.execPath, [join(notes, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: notes });
   return (await run(process.execPath, ['dist/notes.js'], { cwd: notes })).trim();
 });
+
+let fanout;
+await step('install from the registry (NATS forwarder, OpenTelemetry API) and compile', async () => {
+  fanout = await freshProject('fanout', npmrc, [
+    '@hindsight/core',
+    '@hindsight/nats',
+    '@hindsight/opentelemetry',
+    '@nats-io/transport-node@^3',
+    '@nats-io/jetstream@^3',
+    '@opentelemetry/api@^1.9',
+    'zod',
+    'typescript',
+    '@types/node@20',
+  ]);
+  copyFileSync(join(here, 'fanout-app/fanout.ts'), join(fanout, 'src/fanout.ts'));
+  await run(process.execPath, [join(fanout, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: fanout });
+});
+if ((await reachable(natsUrl)) || ci) {
+  await step('run it against NATS JetStream', async () =>
+    (
+      await run(process.execPath, ['dist/fanout.js'], { cwd: fanout, env: { HINDSIGHT_NATS_URL: natsUrl } })
+    ).trim(),
+  );
+} else {
+  results.skipped += 1;
+  console.log(`  skipped NATS: no server at ${natsUrl} (set HINDSIGHT_NATS_URL to point at one)`);
+}
 
 console.log(`install test done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 finish(0);
