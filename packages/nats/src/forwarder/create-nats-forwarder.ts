@@ -31,8 +31,13 @@ import { eventSubject, isValidSubjectPrefix } from './subjects.js';
  * ```
  */
 export interface NatsForwarderOptions<Catalogs extends readonly EventCatalog[]>
-  extends ConsumerOptions,
+  extends Omit<ConsumerOptions, 'partitions'>,
     StartOptions {
+  /**
+   * Refused (`INVALID_ARGUMENT`): the forwarder publishes the log in order, one event at a time,
+   * from one instance; its lease hands the work to another instance when this one dies.
+   */
+  readonly partitions?: never;
   /** An open NATS connection (from `@nats-io/transport-node`, or any other transport). */
   readonly connection: NatsConnection;
   /**
