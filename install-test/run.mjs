@@ -227,7 +227,8 @@ await step('install from the registry (pg, no PGlite)', async () => {
     'typescript',
     '@types/node@20',
   ]);
-  for (const absent of ['@electric-sql/pglite', 'drizzle-orm']) {
+  // Tracing and NATS are opt-in packages: core and the stores pull in neither.
+  for (const absent of ['@electric-sql/pglite', 'drizzle-orm', '@opentelemetry/api', '@nats-io/nats-core']) {
     if (installed(ledger, absent)) throw new Error(`${absent} was installed, so this proves nothing`);
   }
   copyFileSync(join(here, 'app/ledger.ts'), join(ledger, 'src/ledger.ts'));

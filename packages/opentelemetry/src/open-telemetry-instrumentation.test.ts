@@ -4,6 +4,7 @@ import {
   createRepository,
   createSubscription,
   defineAggregate,
+  partitionOf,
   type StoredEvent,
 } from '@hindsight/core';
 import { context } from '@opentelemetry/api';
@@ -229,6 +230,38 @@ describe('createOpenTelemetryInstrumentation', () => {
     expect(readings).toContainEqual(['idle', 0]);
     expect(readings?.map(([consumer]) => consumer)).not.toContain('lagging');
     await idle.stop();
+    await close();
+  });
+
+  it('names the partition in the lag, failures and page spans of a partitioned consumer', async () => {
+    const { store, named, metric, close } = setup();
+    for (const id of ['Cart-a', 'Cart-b', 'Cart-c', 'Cart-d', 'Cart-e', 'Cart-f']) {
+      await store.append(id, [{ type: 'ItemAdded', data: { sku: id } }], { streamType: 'Cart' });
+    }
+    const split = createSubscription(store, {
+      name: 'split',
+      partitions: 2,
+      retry: { attempts: 1, initialDelayMs: 0 },
+      handle: (event) => {
+        if (partitionOf(event.streamId, 2) === 1) throw new Error('down');
+      },
+    });
+    await split.start();
+    await expect(split.waitUntilCaughtUp()).rejects.toThrow();
+    const lag = await metric('hindsight.consumer.lag');
+    const readings = new Map(
+      lag?.dataPoints.map((point) => [point.attributes['hindsight.partition'], point.value]),
+    );
+    expect([...readings.keys()].sort()).toEqual([0, 1]);
+    expect(readings.get(0)).toBe(0);
+    expect(readings.get(1)).toBeGreaterThan(0);
+    const failed = await metric('hindsight.consumer.failures');
+    expect(failed?.dataPoints.map((point) => point.attributes)).toEqual([
+      { 'hindsight.consumer': 'split', 'hindsight.partition': 1 },
+    ]);
+    const pages = named('hindsight.consume').map((span) => span.attributes['hindsight.partition']);
+    expect(new Set(pages)).toEqual(new Set([0, 1]));
+    await split.stop();
     await close();
   });
 });

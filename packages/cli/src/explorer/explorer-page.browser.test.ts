@@ -315,6 +315,36 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
     expect(await column('#stream-events', 4)).toEqual(['$StreamDeleted']);
   });
 
+  it('shows a row per partition of a running partitioned consumer, with its owner, position and lag', async () => {
+    const storage = createSqliteStorage({ path: join(folder.path, 'events.db') });
+    const split = createSubscription(createEventStore({ storage, events: [Account] }), {
+      name: 'split',
+      partitions: 2,
+      lease: { owner: 'app-3', ttlMs: 60_000 },
+      handle: () => undefined,
+    });
+    try {
+      await split.start();
+      await split.waitUntilCaughtUp();
+      const head = (await split.status()).head;
+      await page.goto(`${explorer.url}/`);
+      for (const index of [0, 1]) {
+        const row = page.locator(`#consumers tr[data-consumer="subscription:split#p${index}/2"]`);
+        await row.waitFor();
+        expect((await row.locator('td').allInnerTexts()).slice(0, 5)).toEqual([
+          `subscription:split#p${index}/2`,
+          'running',
+          String(head),
+          '0',
+          'app-3',
+        ]);
+      }
+    } finally {
+      await split.stop();
+      await storage.close();
+    }
+  });
+
   it('ran without script errors or blocked resources', () => {
     expect(problems).toEqual([]);
   });

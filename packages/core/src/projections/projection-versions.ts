@@ -133,9 +133,29 @@ export async function projectionVersions<Tx>(
       if (position !== undefined) positions.set(version, position);
     }
   } else {
+    const own = new Map<number, number>();
+    const partitioned = new Map<number, { count: number; positions: Map<number, number> }>();
     for (const { consumerId, position } of await storage.admin.listCheckpoints()) {
-      const version = versionOfCheckpoint(name, consumerId);
-      if (version !== undefined) positions.set(version, position);
+      const checkpoint = versionOfCheckpoint(name, consumerId);
+      if (checkpoint === undefined) continue;
+      const { version, partition } = checkpoint;
+      if (partition === undefined) {
+        own.set(version, position);
+        continue;
+      }
+      const entry = partitioned.get(version) ?? { count: partition.count, positions: new Map() };
+      entry.positions.set(partition.index, position);
+      partitioned.set(version, entry);
+    }
+    for (const [version, position] of own) positions.set(version, position);
+    // A partitioned version is as far as its slowest partition; one without a checkpoint of its
+    // own yet starts where the version's unpartitioned checkpoint stood (or at the beginning).
+    for (const [version, { count, positions: byIndex }] of partitioned) {
+      let slowest = Number.POSITIVE_INFINITY;
+      for (let index = 0; index < count; index += 1) {
+        slowest = Math.min(slowest, byIndex.get(index) ?? own.get(version) ?? 0);
+      }
+      positions.set(version, slowest);
     }
   }
   const numbers = new Set([...positions.keys(), live, ...(building === undefined ? [] : [building])]);
@@ -150,10 +170,20 @@ export async function projectionVersions<Tx>(
   return { projection: name, live, building, versions };
 }
 
-/** The version a projection checkpoint id belongs to, if it is one of `name`'s. */
-export function versionOfCheckpoint(name: string, consumerId: string): number | undefined {
+/**
+ * The version a projection checkpoint id belongs to, if it is one of `name`'s, and the partition
+ * it is of (`projection:<name>@<version>#p<index>/<count>`).
+ */
+export function versionOfCheckpoint(
+  name: string,
+  consumerId: string,
+): { readonly version: number; readonly partition?: { index: number; count: number } } | undefined {
   const prefix = projectionCheckpointId(name, 0).slice(0, -1);
   if (!consumerId.startsWith(prefix)) return undefined;
-  const digits = consumerId.slice(prefix.length);
-  return /^[1-9][0-9]*$/.test(digits) ? Number(digits) : undefined;
+  const match = /^([1-9][0-9]*)(?:#p([0-9]+)\/([1-9][0-9]*))?$/.exec(consumerId.slice(prefix.length));
+  if (match === null) return undefined;
+  const [, version, index, count] = match;
+  return index === undefined || count === undefined
+    ? { version: Number(version) }
+    : { version: Number(version), partition: { index: Number(index), count: Number(count) } };
 }

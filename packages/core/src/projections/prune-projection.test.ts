@@ -122,4 +122,27 @@ describe('projection versions', () => {
       { version: 3, state: 'live', position: 1, lag: 0 },
     ]);
   });
+
+  it('of a partitioned projection: position and lag of its slowest partition, and pruned with every partition', async () => {
+    const { storage, store, Totals, counters } = setup();
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await counters.execute(id, 'add', { n: 1 });
+    const runner = createProjectionRunner(store, Totals, { partitions: 2 });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+    expect((await projectionVersions(store, Totals)).versions).toEqual([
+      { version: 1, state: 'live', position: 5, lag: 0 },
+    ]);
+    // One partition behind: the version is as far as that partition.
+    await storage.saveCheckpoint('projection:totals@1#p1/2', 3);
+    expect((await projectionVersions(store, Totals)).versions).toEqual([
+      { version: 1, state: 'live', position: 3, lag: 2 },
+    ]);
+
+    await rebuildProjection(store, Totals);
+    expect(await pruneProjection(store, Totals, { version: 1 })).toMatchObject({ checkpoint: true });
+    const left = (await storage.admin?.listCheckpoints())?.map((checkpoint) => checkpoint.consumerId);
+    expect(left?.filter((id) => id.startsWith('projection:totals@1'))).toEqual([]);
+    expect((await projectionVersions(store, Totals)).versions.map((v) => v.version)).toEqual([2]);
+  });
 });

@@ -3,7 +3,12 @@ import type { EventCatalog, EventSchemas } from '../events/event-catalog.js';
 import { checkVersion } from '../internal/checks.js';
 import type { EventStore } from '../streams/event-store.js';
 import type { ProjectionDefinition } from './define-projection.js';
-import { projectionCheckpointId, readActiveVersion, readBuildingVersion } from './projection-versions.js';
+import {
+  projectionCheckpointId,
+  readActiveVersion,
+  readBuildingVersion,
+  versionOfCheckpoint,
+} from './projection-versions.js';
 
 /**
  * What {@link pruneProjection} needs of a projection: its name, and its prune hook if it has one
@@ -36,8 +41,8 @@ export interface PruneResult {
 }
 
 /**
- * Deletes a retired version of a projection: its checkpoint, and its read-model data through the
- * projection's `onPrune` hook, in one transaction. The live version and one a rebuild is filling
+ * Deletes a retired version of a projection: its checkpoint (each partition's, for a partitioned
+ * version), and its read-model data through the projection's `onPrune` hook, in one transaction. The live version and one a rebuild is filling
  * are refused with `ProjectionVersionInUseError` (`PROJECTION_VERSION_IN_USE`). Pruning a version
  * that is already gone does nothing.
  *
@@ -67,7 +72,12 @@ export async function pruneProjection<Tx>(
     });
   }
   const checkpointId = projectionCheckpointId(name, version);
-  const checkpoint = (await storage.loadCheckpoint(checkpointId)) !== undefined;
+  // A partitioned version has a checkpoint per partition (`…@<version>#p<index>/<count>`): all go.
+  const partitionIds = ((await storage.admin?.listCheckpoints()) ?? [])
+    .map(({ consumerId }) => consumerId)
+    .filter((id) => versionOfCheckpoint(name, id)?.partition !== undefined)
+    .filter((id) => versionOfCheckpoint(name, id)?.version === version);
+  const checkpoint = (await storage.loadCheckpoint(checkpointId)) !== undefined || partitionIds.length > 0;
   return storage.transaction(async (transaction) => {
     // Read in the transaction that deletes, so a rebuild switching meanwhile is not pruned away.
     const live = await readActiveVersion(storage, name, transaction);
@@ -75,7 +85,7 @@ export async function pruneProjection<Tx>(
     if (version === (await readBuildingVersion(storage, name, transaction))) {
       throw new ProjectionVersionInUseError({ projection: name, version, state: 'building' });
     }
-    await deleteCheckpoint.call(storage, checkpointId, transaction);
+    for (const id of [checkpointId, ...partitionIds]) await deleteCheckpoint.call(storage, id, transaction);
     const readModel = (await projection.prune?.({ transaction, version })) ?? false;
     return { projection: name, version, checkpoint, readModel };
   });

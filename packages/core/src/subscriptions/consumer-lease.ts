@@ -14,7 +14,11 @@ import type { DocumentStore, EventStorage, LeaseStore, StoredLease } from '../st
  * ```
  */
 export interface LeaseOptions {
-  /** This consumer's name in the lease, shown in status (default: a random id per runner). */
+  /**
+   * This consumer's name in the lease, shown in status (default: a random id per runner). Unique
+   * per running process: the lease knows runners by this name alone, so two runners given the same
+   * owner would both hold it and both handle every event.
+   */
   readonly owner?: string;
   /**
    * How long the lease lasts without renewal (default 10 s): how soon a standby takes over after

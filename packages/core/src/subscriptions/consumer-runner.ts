@@ -3,6 +3,7 @@ import { HindsightError, InvalidArgumentError, isHindsightError } from '../error
 import type { StoredEvent } from '../events/event.js';
 import {
   type Instrumentation,
+  type InstrumentationAttributes,
   type InstrumentationCounter,
   noopInstrumentation,
   type TraceContext,
@@ -400,6 +401,8 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
   readonly #clock: () => Date;
   readonly #instrumentation: Instrumentation;
   readonly #failures: InstrumentationCounter;
+  // A partition's readings share the consumer's name: without its index they would overwrite each other.
+  readonly #metricAttributes: InstrumentationAttributes;
   #unobserveLag: (() => void) | undefined;
   readonly #onError: ConsumerOptions['onError'];
   // Serialises the loop's steps with outside operations (replays, dead-letter retries, deadlines).
@@ -445,6 +448,10 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#maxDelayMs = options.retry?.maxDelayMs ?? defaults.maxDelayMs;
     this.#clock = options.clock ?? (() => new Date());
     this.#instrumentation = spec.instrumentation ?? noopInstrumentation;
+    this.#metricAttributes =
+      spec.partition === undefined
+        ? { 'hindsight.consumer': this.name }
+        : { 'hindsight.consumer': this.name, 'hindsight.partition': spec.partition.index };
     this.#failures = this.#instrumentation.counter(
       'hindsight.consumer.failures',
       'Failed attempts of consumers at a page or an event',
@@ -512,9 +519,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#unobserveLag ??= this.#instrumentation.observeGauge(
       'hindsight.consumer.lag',
       'Positions between a consumer and the head of the log, as the consumer last saw them',
-      () => [
-        { value: Math.max(0, this.#head - this.#position), attributes: { 'hindsight.consumer': this.name } },
-      ],
+      () => [{ value: Math.max(0, this.#head - this.#position), attributes: this.#metricAttributes }],
     );
     this.#loop = this.#run();
   }
@@ -817,7 +822,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       'hindsight.consume',
       {
         attributes: {
-          'hindsight.consumer': this.name,
+          ...this.#metricAttributes,
           'hindsight.event_count': page.length,
           'hindsight.position.first': page[0]?.position ?? 0,
           'hindsight.position.last': page.at(-1)?.position ?? 0,
@@ -878,7 +883,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       outcome = await this.#lock.run(() => this.#commit(page, 1));
     } catch (error) {
       if (isHindsightError(error, 'EVENT_CYCLE') || isHindsightError(error, 'LEASE_LOST')) throw error;
-      this.#failures.add(1, { 'hindsight.consumer': this.name });
+      this.#failures.add(1, this.#metricAttributes);
       return 'one-by-one';
     }
     this.#unavailable = undefined;
@@ -987,7 +992,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
           continue;
         }
         this.#lastError = toError(error);
-        this.#failures.add(1, { 'hindsight.consumer': this.name });
+        this.#failures.add(1, this.#metricAttributes);
         if (attempt >= this.#attempts) {
           const recovered =
             recover === undefined ? undefined : await this.#lock.run(() => recover(error, attempt));

@@ -52,7 +52,7 @@ async function appendHistory(
   for (let account = 0; account < accounts; account += 1) {
     await store.append(`a-${account}`, [{ type: 'Opened', data: { owner: `owner ${account}` } }], {
       streamType: 'Account',
-      metadata: { correlationId: `corr-${account}` },
+      metadata: { correlationId: `corr-${account}`, causationId: `cause ${account}` },
     });
   }
   for (let deposit = 0; deposit < deposits; deposit += 1) {
@@ -92,6 +92,8 @@ describe('createNatsForwarder', () => {
     const first = messages[0];
     expect(first?.headers['Nats-Msg-Id']).toBe(stored[0]?.eventId);
     expect(first?.headers['Hindsight-Correlation-Id']).toBe('corr-0');
+    // Header values are ASCII on one line: ids travel URI-encoded.
+    expect(first?.headers['Hindsight-Causation-Id']).toBe('cause%200');
     expect(first?.headers['Hindsight-Position']).toBe(String(stored[0]?.position));
     expect(first?.event).toMatchObject({ type: 'Opened', version: 1, data: { owner: 'owner 0' } });
   });
@@ -175,6 +177,14 @@ describe('createNatsForwarder', () => {
     await forwarder.start();
     await expect(forwarder.waitUntilCaughtUp()).rejects.toThrow(/not published by a forwarder/);
     await forwarder.stop();
+  });
+
+  it('refuses partitions, which would publish out of order and skip events behind another partition', () => {
+    const { store, stream } = setup();
+    // @ts-expect-error the type says it first
+    const forwarding = () => createNatsForwarder(store, { connection, stream, partitions: 2 });
+    expect(forwarding).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'partitions' }));
+    expect(forwarding).toThrow(new RegExp(stream));
   });
 
   it('refuses a subject prefix NATS would split or match as a wildcard', () => {

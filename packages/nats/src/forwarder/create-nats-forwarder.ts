@@ -31,8 +31,13 @@ import { eventSubject, isValidSubjectPrefix } from './subjects.js';
  * ```
  */
 export interface NatsForwarderOptions<Catalogs extends readonly EventCatalog[]>
-  extends ConsumerOptions,
+  extends Omit<ConsumerOptions, 'partitions'>,
     StartOptions {
+  /**
+   * Refused (`INVALID_ARGUMENT`): the forwarder publishes the log in order, one event at a time,
+   * from one instance; its lease hands the work to another instance when this one dies.
+   */
+  readonly partitions?: never;
   /** An open NATS connection (from `@nats-io/transport-node`, or any other transport). */
   readonly connection: NatsConnection;
   /**
@@ -79,6 +84,7 @@ interface StreamTail {
  *   before the position that message carries, so a restart long after the duplicate window repeats
  *   nothing either.
  * It is a consumer like the others: a checkpoint, a lease (one active forwarder per name), status.
+ * It takes no `partitions`: the last two rules hold only for one publisher walking the log in order.
  *
  * @example
  * ```ts
@@ -106,6 +112,15 @@ export function createNatsForwarder<const Catalogs extends readonly EventCatalog
       argument: 'stream',
       value: options.stream,
       problem: 'a JetStream stream name has no whitespace, dots, *, >, / or \\',
+    });
+  }
+  if (options.partitions !== undefined) {
+    // Partitions would publish concurrently, and the tail's position rule would then skip the
+    // events of a partition that is behind another one: one forwarder walks the whole log in order.
+    throw new InvalidArgumentError({
+      argument: 'partitions',
+      value: options.partitions,
+      problem: `the forwarder to JetStream stream "${options.stream}" runs unpartitioned: it publishes the log in order, one event at a time`,
     });
   }
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
