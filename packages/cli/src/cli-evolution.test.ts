@@ -66,6 +66,17 @@ describe('stream and events read through the config definitions', () => {
     expect(both.stderr).toContain('--stored shows events as stored: it takes no --config');
   });
 
+  it('show events as stored, saying why, when the default config file does not load', async () => {
+    const cwd = join(import.meta.dirname, 'test-support', 'broken-cwd');
+    const result = await cli(['events', '--file', file, '--json', '--type', 'Deposited'], { cwd });
+    expect(result.code).toBe(0);
+    expect(deposits(ndjson(result.stdout))).toEqual([{ amount: 10 }, { amount: 5 }, { amount: 1 }]);
+    expect(result.stderr).toContain('Events as stored: cannot load config module');
+    const given = await cli(['events', '--file', file, '--config', join(cwd, 'hindsight.config.mjs')]);
+    expect(given.code).toBe(1);
+    expect(given.stderr).toContain('[CONFIG_INVALID]');
+  });
+
   it('fail on a stored event that does not fit its current schema, naming it, never printing NaN', async () => {
     const storage = createSqliteStorage({ path: file });
     await storage.append({

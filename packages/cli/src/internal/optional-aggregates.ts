@@ -38,8 +38,8 @@ export const readingOptions = {
 
 /**
  * The definitions to read events through: the config's aggregates (so events print in their
- * current shape, as every other reader sees them, validated), or none with `--stored` or without
- * a config.
+ * current shape, as every other reader sees them, validated), or none with `--stored`, without
+ * a config or with one that exports no `aggregates`.
  */
 export async function readingDefinitions(context: CommandContext): Promise<readonly AggregateDefinition[]> {
   const configOption = typeof context.values.config === 'string' ? context.values.config : undefined;
@@ -47,8 +47,19 @@ export async function readingDefinitions(context: CommandContext): Promise<reado
     if (configOption !== undefined) throw usageError('--stored shows events as stored: it takes no --config');
     return [];
   }
-  const aggregates = await optionalAggregates(context, configOption);
-  if (aggregates === undefined) return [];
+  let aggregates: readonly AggregateDefinition[];
+  try {
+    aggregates = await context.loadAggregates(configOption, { optional: true });
+  } catch (error) {
+    // A config given must load; a default file that does not (not built yet, say) only costs the
+    // current shape, so the stored events are still shown, saying why.
+    if (configOption !== undefined || !(error instanceof CliError)) throw error;
+    if (error.code === 'CONFIG_MISSING') return [];
+    if (error.code !== 'CONFIG_INVALID') throw error;
+    await context.err.line(`Events as stored: ${error.message}.`);
+    return [];
+  }
+  if (aggregates.length === 0) return [];
   await context.err.line(
     `Events in their current shape, as the config's aggregates define them (${
       aggregates.map((aggregate) => aggregate.name).join(', ') || 'none'
