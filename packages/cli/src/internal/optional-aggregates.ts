@@ -27,12 +27,11 @@ export const readingOptions = {
     short: 'c',
     value: 'MODULE',
     description:
-      'a module exporting `aggregates`: events are shown upcast to their current shape, personal fields decrypted (default: ./hindsight.config.js or .mjs when there is one)',
+      'a module exporting `aggregates`: events in their current shape, decrypted (default: ./hindsight.config.js or .mjs if present)',
   },
   stored: {
     type: 'boolean',
-    description:
-      'show events exactly as stored (their schema version, encrypted fields), ignoring any config',
+    description: 'events exactly as stored (their schema version, encrypted fields): no config is read',
   },
 } as const;
 
