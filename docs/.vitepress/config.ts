@@ -17,6 +17,7 @@ const guides: DefaultTheme.SidebarItem[] = [
   { text: 'Subscriptions', link: '/guide/subscriptions' },
   { text: 'Testing', link: '/guide/testing' },
   { text: 'Storage and deployment', link: '/guide/storage-and-deployment' },
+  { text: 'Evolving events', link: '/guide/evolving-events' },
   { text: 'Personal data (GDPR)', link: '/guide/personal-data' },
   { text: 'Storage growth', link: '/guide/storage-growth' },
 ];

@@ -1,6 +1,7 @@
 import { createEventStore, type EventStore } from '@hindsight/core';
 import type { Command } from '../internal/command.js';
 import { EventPrinter } from '../internal/event-table.js';
+import { readingDefinitions, readingOptions } from '../internal/optional-aggregates.js';
 import { stringList, stringValue, wholeNumber } from '../internal/values.js';
 
 // Notifications wake the follower; this is only a fallback should one be lost.
@@ -30,6 +31,7 @@ export const eventsCommand: Command = {
       short: 'f',
       description: 'keep printing new events as they commit, until Ctrl-C',
     },
+    ...readingOptions,
   },
   details:
     'Examples:\n' +
@@ -41,10 +43,11 @@ export const eventsCommand: Command = {
     const types = stringList(context.values.type);
     const streamTypes = stringList(context.values['stream-type']);
     const follow = context.values.follow === true;
+    const definitions = await readingDefinitions(context);
     const opened = await context.openStore();
     const { storage } = opened;
-    // Untyped by catalogs: the CLI reads any event type.
-    const store: EventStore = createEventStore({ storage, events: [] });
+    // Types the definitions do not name are read as stored: the CLI reads any event type.
+    const store: EventStore = createEventStore({ storage, events: definitions });
     // Live printing: each event as it comes, not in chunks of rows.
     const printer = new EventPrinter(context.out, {
       json: context.json,

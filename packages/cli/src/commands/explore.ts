@@ -1,9 +1,9 @@
-import type { AggregateDefinition } from '@hindsight/core';
 import { ExplorerApi } from '../explorer/explorer-api.js';
 import { type RunningExplorer, startExplorer } from '../explorer/explorer-server.js';
 import { isLoopback } from '../explorer/host-check.js';
 import { CliError, describeError, usageError } from '../internal/cli-error.js';
 import type { Command, CommandContext } from '../internal/command.js';
+import { optionalAggregates } from '../internal/optional-aggregates.js';
 import { stringList, stringValue, wholeNumber } from '../internal/values.js';
 
 const defaultPort = 4600;
@@ -87,24 +87,6 @@ export const exploreCommand: Command = {
     }
   },
 };
-
-/**
- * The config's aggregates: a `--config` given must load; without one, the default file is used
- * when there is one, and the explorer runs without state otherwise.
- */
-async function optionalAggregates(
-  context: CommandContext,
-  configOption: string | undefined,
-): Promise<readonly AggregateDefinition[] | undefined> {
-  try {
-    return await context.loadAggregates(configOption);
-  } catch (error) {
-    if (configOption === undefined && error instanceof CliError && error.code === 'CONFIG_MISSING') {
-      return undefined;
-    }
-    throw error;
-  }
-}
 
 async function listen(
   context: CommandContext,

@@ -2,6 +2,7 @@ import { createEventStore } from '@hindsight/core';
 import { CliError } from '../internal/cli-error.js';
 import type { Command } from '../internal/command.js';
 import { EventPrinter } from '../internal/event-table.js';
+import { readingDefinitions, readingOptions } from '../internal/optional-aggregates.js';
 import { statusLabel, streamStatusOf } from '../internal/stream-status.js';
 import { checkRange, instant, stringValue, wholeNumber } from '../internal/values.js';
 
@@ -19,12 +20,14 @@ export const streamCommand: Command = {
     },
     backward: { type: 'boolean', description: 'newest first' },
     limit: { type: 'string', value: 'N', description: 'at most N events' },
+    ...readingOptions,
   },
   details:
     'Examples:\n' +
     '  hindsight stream Order-o-1\n' +
     '  hindsight stream Order-o-1 --until 2026-01-31T12:00:00Z\n' +
-    '  hindsight stream Order-o-1 --backward --limit 1 --json',
+    '  hindsight stream Order-o-1 --backward --limit 1 --json\n' +
+    '  hindsight stream Customer-c-7 --stored     # as stored: older schema versions, encrypted fields',
   async run(context) {
     const [streamId = ''] = context.positionals;
     const fromVersion = wholeNumber('--from-version', stringValue(context.values['from-version']), 1);
@@ -32,8 +35,9 @@ export const streamCommand: Command = {
     const until = instant('--until', stringValue(context.values.until));
     const limit = wholeNumber('--limit', stringValue(context.values.limit), 1);
     checkRange({ name: '--from-version', value: fromVersion }, { name: '--to-version', value: toVersion });
+    const definitions = await readingDefinitions(context);
     const opened = await context.openStore();
-    const store = createEventStore({ storage: opened.storage, events: [] });
+    const store = createEventStore({ storage: opened.storage, events: definitions });
     try {
       const info = await store.streamInfo(streamId);
       if (info === undefined) {

@@ -4,6 +4,7 @@ import {
   createInMemoryStorage,
   defineAggregate,
   evolving,
+  personal,
 } from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -41,8 +42,7 @@ const Account = defineAggregate('Account')
   .evolve({ Opened: (state) => state, Deposited: (state, { data }) => ({ cents: state.cents + data.cents }) })
   .commands({});
 
-async function explorerOverV1Events(): Promise<ExplorerApi> {
-  const storage = createInMemoryStorage();
+async function explorerOverV1Events(storage = createInMemoryStorage()): Promise<ExplorerApi> {
   const v1Store = createEventStore({ storage, events: [AccountV1] });
   await v1Store.append('Account-a1', [{ type: 'OpenedWithDeposit', data: { amount: 1 } }], {
     streamType: 'Account',
@@ -84,5 +84,61 @@ describe('explorer API over events of older schema versions', () => {
     expect(await api.state('Account', 'a1', stateQuery.parse({}))).toMatchObject({
       state: { cents: 350 },
     });
+  });
+
+  it('marks an event that does not fit its current schema instead of showing its upcast value as data', async () => {
+    const storage = createInMemoryStorage();
+    const api = await explorerOverV1Events(storage);
+    // Stored by a faulty release: an amount as text, which the upcaster turns into NaN.
+    await storage.append({
+      streamId: 'Account-a1',
+      streamType: 'Account',
+      expectedVersion: 2,
+      events: [{ eventId: crypto.randomUUID(), type: 'Deposited', data: { amount: 'ten' }, metadata: {} }],
+    });
+    const fits = (body: unknown) =>
+      (body as { events: { position: number; type: string; invalid?: unknown }[] }).events.map(
+        ({ position, type, invalid }) => [position, type, invalid ?? 'fits'],
+      );
+    const expected = [
+      [1, 'Opened', 'fits'],
+      [1, 'Deposited', 'fits'],
+      [2, 'Deposited', 'fits'],
+      [3, 'Deposited', { path: 'cents', message: expect.stringContaining('number') }],
+    ];
+    expect(fits(await api.log(logQuery.parse({})))).toEqual(expected);
+    expect(fits(await api.streamEvents('Account-a1', streamEventsQuery.parse({})))).toEqual(expected);
+  });
+
+  it('does not mark personal fields, decrypted or forgotten, as not fitting', async () => {
+    const Member = defineAggregate('Member')
+      .events({
+        Joined: personal(z.object({ memberId: z.string(), email: z.string().email() }), {
+          subject: (data) => data.memberId,
+          fields: ['email'],
+        }),
+      })
+      .initialState(() => ({}))
+      .evolve({ Joined: (state) => state })
+      .commands({});
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [Member] });
+    for (const id of ['m-1', 'm-2']) {
+      await store.append(
+        `Member-${id}`,
+        [{ type: 'Joined', data: { memberId: id, email: `${id}@example.com` } }],
+        {
+          streamType: 'Member',
+        },
+      );
+    }
+    await store.forget('m-1');
+    const opened = { storage, description: 'in memory', existed: true, close: () => storage.close() };
+    const api = new ExplorerApi(opened as unknown as OpenedStore, [Member as unknown as AggregateDefinition]);
+    const { events } = (await api.log(logQuery.parse({}))) as {
+      events: { data: unknown; invalid?: unknown }[];
+    };
+    expect(events.map((event) => event.invalid)).toEqual([undefined, undefined, undefined]);
+    expect(events[1]?.data).toEqual({ memberId: 'm-2', email: 'm-2@example.com' });
   });
 });

@@ -2,6 +2,7 @@ import {
   type AggregateDefinition,
   createEventStore,
   type EventStore,
+  isHindsightError,
   type LoadOptions,
   listDeadLetters,
   type StoredEvent,
@@ -133,7 +134,7 @@ export class ExplorerApi {
     return {
       stream: { ...stream, ...status },
       aggregate: this.#aggregateOf(stream.streamType, streamId),
-      events: events.map(eventToJson),
+      events: await this.#withFit(events),
       next: extra?.version ?? null,
     };
   }
@@ -153,7 +154,7 @@ export class ExplorerApi {
     const { events, extra } = await takePage(read, limit);
     return {
       head,
-      events: events.map(eventToJson),
+      events: await this.#withFit(events),
       next: extra === undefined ? null : (events.at(-1)?.position ?? null),
     };
   }
@@ -179,6 +180,30 @@ export class ExplorerApi {
       ...(asOf === undefined ? {} : { asOf }),
     };
     return aggregateState(located, options);
+  }
+
+  /**
+   * The events as JSON, each that does not fit its current schema marked `invalid` (field path and
+   * message): the page still shows them, but never an upcast `NaN` as if it were data. An event read
+   * here is already in its current shape, so validating means decoding it again through the gate,
+   * which leaves a current event as it is and checks it.
+   */
+  async #withFit(events: readonly StoredEvent[]): Promise<unknown[]> {
+    const reader = this.#aggregateStore?.reader;
+    return Promise.all(
+      events.map(async (event) => {
+        const json = eventToJson(event);
+        if (reader === undefined) return json;
+        try {
+          await reader.decode([event], { validate: true });
+          return json;
+        } catch (error) {
+          if (!isHindsightError(error, 'STORED_EVENT_INVALID')) throw error;
+          const message = error.issues[0]?.message ?? error.message;
+          return { ...json, invalid: { path: error.path, message } };
+        }
+      }),
+    );
   }
 
   /** The aggregate instance a listed stream holds, when the config knows its stream type. */

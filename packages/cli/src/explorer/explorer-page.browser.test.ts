@@ -345,6 +345,24 @@ describe.skipIf(skip)('explore: the page in Chromium', () => {
     }
   });
 
+  it('marks an event that does not fit its current schema', async () => {
+    // Last, since it adds an event: stored as an older release might have, refused by today's schema.
+    const storage = createSqliteStorage({ path: join(folder.path, 'events.db') });
+    await storage.append({
+      streamId: 'Account-bad',
+      streamType: 'Account',
+      expectedVersion: 'no_stream',
+      events: [{ eventId: crypto.randomUUID(), type: 'Deposited', data: { amount: -3 }, metadata: {} }],
+    });
+    await storage.close();
+    await page.goto(`${explorer.url}/?stream=Account-bad`);
+    await page.locator('#stream-title', { hasText: 'Account-bad' }).waitFor();
+    const badge = page.locator('#stream-events tbody tr td:nth-child(4) .badge-invalid');
+    await badge.waitFor();
+    expect(await badge.innerText()).toBe('does not fit');
+    expect(await badge.getAttribute('title')).toContain('field "amount": ');
+  });
+
   it('ran without script errors or blocked resources', () => {
     expect(problems).toEqual([]);
   });

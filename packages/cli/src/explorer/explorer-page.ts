@@ -26,6 +26,7 @@ td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
 .badge-closed { color: #8a5a00; }
 .badge-deleted { color: #b00020; }
 .badge-archived { color: #3a5a8a; }
+.badge-invalid { color: #b00020; }
 #consumers { width: auto; min-width: 24rem; }
 pre { margin: 0; max-height: 16rem; overflow: auto; white-space: pre-wrap; word-break: break-word; font-size: 12px; }
 nav { display: flex; gap: 0.3rem; margin: 1.2rem 0 0.8rem; border-bottom: 1px solid var(--line); }

@@ -3,7 +3,9 @@ import {
   createInMemoryStorage,
   defineStreamType,
   type EventStore,
+  isEncryptedValue,
   isHindsightError,
+  personal,
   type StoredEvent,
 } from '@hindsight/core';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -192,5 +194,39 @@ describe('createNatsForwarder', () => {
     expect(() => createNatsForwarder(store, { connection, stream: 'x', subjectPrefix: 'orders.*' })).toThrow(
       /subjectPrefix/,
     );
+  });
+});
+
+describe('createNatsForwarder and personal data', () => {
+  const Member = defineStreamType('Member', {
+    Joined: personal(z.object({ memberId: z.string(), email: z.string() }), {
+      subject: (data) => data.memberId,
+      fields: ['email'],
+    }),
+  });
+  const email = 'nats.personal@example.com';
+
+  it('publishes what its store reads: plaintext through the definitions, envelopes from a store without them', async () => {
+    const storage = createInMemoryStorage();
+    const store = createEventStore({ storage, events: [Member] });
+    await store.append('Member-m-1', [{ type: 'Joined', data: { memberId: 'm-1', email } }], {
+      streamType: 'Member',
+    });
+    const forwardedBy = async (from: EventStore, name: string) => {
+      const stream = uniqueStreamName();
+      streams.push(stream);
+      const forwarder = createNatsForwarder(from, { connection, stream, subjectPrefix: stream, name });
+      await forwarder.start();
+      await forwarder.waitUntilCaughtUp();
+      await forwarder.stop();
+      return (await readStreamMessages(connection, stream)).map((message) => message.event.data);
+    };
+    // Through the definitions: decrypted, so JetStream holds a copy that forget cannot reach.
+    expect(await forwardedBy(store, 'decrypted')).toEqual([{ memberId: 'm-1', email }]);
+    // Without them: as stored, the email an envelope that only the store's key opens.
+    const [stored] = await forwardedBy(createEventStore({ storage, events: [] }), 'as-stored');
+    expect(JSON.stringify(stored)).not.toContain(email);
+    expect(isEncryptedValue((stored as { email?: unknown }).email)).toBe(true);
+    await store.close();
   });
 });

@@ -72,6 +72,8 @@ interface EventJson {
   readonly timestamp: string;
   readonly data: unknown;
   readonly metadata: Record<string, unknown>;
+  /** Set when the event does not fit its current schema (`hindsight check` reports it too). */
+  readonly invalid?: { readonly path: string; readonly message: string };
 }
 
 interface StreamPage {
@@ -272,6 +274,18 @@ function personalValue(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** The event's type, with a badge when the event does not fit its current schema. */
+function typeCell(event: EventJson): HTMLTableCellElement {
+  const td = textCell(event.type);
+  if (event.invalid !== undefined) {
+    const where = event.invalid.path === '' ? '' : `field "${event.invalid.path}": `;
+    const badge = element('span', 'does not fit', 'badge badge-invalid');
+    badge.title = `${where}${event.invalid.message} (hindsight check lists every such event)`;
+    td.append(badge);
+  }
+  return td;
+}
+
 /** A link to a view: a real href (open in a new tab, copy), followed in place on a plain click. */
 function viewLink(text: string, changes: Partial<View>, className?: string): HTMLAnchorElement {
   const link = element('a', text, className);
@@ -438,7 +452,7 @@ function streamEventRow(event: EventJson, streamId: string): HTMLTableRowElement
     versionCell,
     numberCell(event.position),
     textCell(event.timestamp),
-    textCell(event.type),
+    typeCell(event),
     jsonCell(event.data, false),
     jsonCell(event.metadata, true),
   ]);
@@ -533,7 +547,7 @@ async function loadLog(): Promise<void> {
         streamCell(event.streamId),
         versionCell,
         textCell(event.timestamp),
-        textCell(event.type),
+        typeCell(event),
         jsonCell(event.data, false),
         jsonCell(event.metadata, true),
       ]);
