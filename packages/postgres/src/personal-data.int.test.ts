@@ -1,38 +1,10 @@
 import { PGlite } from '@electric-sql/pglite';
-import {
-  createEventStore,
-  createRepository,
-  defineAggregate,
-  isForgotten,
-  personal,
-  subjectKeysCollection,
-} from '@hindsight/core';
+import { createEventStore, createRepository, subjectKeysCollection } from '@hindsight/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { Patient } from '../../../test-support/patients.js';
 import { quoteIdentifier } from './internal/identifiers.js';
 import { createPostgresStorage, type PostgresStorage } from './postgres-storage.js';
 import { createTestPool, driversToRun, dropSchema, uniqueSchema } from './test-helpers.js';
-
-const Patient = defineAggregate('Patient')
-  .events({
-    PatientAdmitted: personal(z.object({ patientId: z.string(), name: z.string(), ward: z.string() }), {
-      subject: (data) => data.patientId,
-      fields: ['name'],
-    }),
-  })
-  .initialState(() => ({ name: '', ward: '' }))
-  .evolve({
-    PatientAdmitted: (_state, { data }) => ({
-      name: isForgotten(data.name) ? '(forgotten)' : data.name,
-      ward: data.ward,
-    }),
-  })
-  .commands({
-    admit: (_state, input: { patientId: string; name: string; ward: string }) => ({
-      type: 'PatientAdmitted',
-      data: input,
-    }),
-  });
 
 const pool = createTestPool(4);
 const pglite = new PGlite();

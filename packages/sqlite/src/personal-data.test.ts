@@ -6,38 +6,14 @@ import {
   createListenerRunner,
   createProjectionRunner,
   createRepository,
-  defineAggregate,
   defineListener,
   defineProjection,
-  isForgotten,
-  personal,
   subjectKeysCollection,
 } from '@hindsight/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { Patient } from '../../../test-support/patients.js';
 import { createSqliteStorage } from './sqlite-storage.js';
 import type { SqliteTransaction } from './sqlite-transaction.js';
-
-const Patient = defineAggregate('Patient')
-  .events({
-    PatientAdmitted: personal(z.object({ patientId: z.string(), name: z.string(), ward: z.string() }), {
-      subject: (data) => data.patientId,
-      fields: ['name'],
-    }),
-  })
-  .initialState(() => ({ name: '', ward: '' }))
-  .evolve({
-    PatientAdmitted: (_state, { data }) => ({
-      name: isForgotten(data.name) ? '(forgotten)' : data.name,
-      ward: data.ward,
-    }),
-  })
-  .commands({
-    admit: (_state, input: { patientId: string; name: string; ward: string }) => ({
-      type: 'PatientAdmitted',
-      data: input,
-    }),
-  });
 
 const folder = mkdtempSync(join(tmpdir(), 'hindsight-shred-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
