@@ -1,14 +1,12 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createEventStore, defineStreamType } from '@hindsight/core';
 import { createPostgresStorage } from '@hindsight/postgres';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { buildPackages } from '../crash/crash-harness.js';
-import { createRandom, readEverything, sleep } from '../support/events.js';
+import { createRandom, readEverything, sleep, startRandomWriter } from '../support/events.js';
 import { createPool, databaseUrl, dropSchema, uniqueName } from '../support/postgres.js';
 import { recordFigures } from '../support/results.js';
 import { scale, timeoutFor } from '../support/soak.js';
@@ -87,25 +85,10 @@ describe('forwarding to NATS JetStream through SIGKILLed forwarder processes', (
       const storage = createPostgresStorage({ client: pool, schema });
       try {
         await storage.migrate();
-        const Counter = defineStreamType('Counter', { Added: z.object({ n: z.number() }) });
-        const store = createEventStore({ storage, events: [Counter] });
         const random = createRandom(Date.now());
         const workerOptions = { url: databaseUrl, schema, natsUrl, stream, ttlMs };
 
-        let appending = true;
-        let appends = 0;
-        const writer = (async () => {
-          while (appending) {
-            const size = 1 + Math.floor(random() * 3);
-            await store.append(
-              `c-${Math.floor(random() * 8)}`,
-              Array.from({ length: size }, (_, n) => ({ type: 'Added' as const, data: { n } })),
-              { streamType: 'Counter' },
-            );
-            appends += 1;
-            if (appends % 8 === 0) await sleep(1);
-          }
-        })();
+        const writer = startRandomWriter(storage, random, { streams: 8, pauseEvery: 8, pauseMs: 1 });
 
         let forwarder = startForwarder({ ...workerOptions, worker: randomUUID() });
         let killedWhilePublishing = 0;
@@ -118,8 +101,7 @@ describe('forwarding to NATS JetStream through SIGKILLed forwarder processes', (
           expect(await forwarder.exited).toEqual({ code: null, signal: 'SIGKILL' });
           forwarder = startForwarder({ ...workerOptions, worker: randomUUID() });
         }
-        appending = false;
-        await writer;
+        const appends = await writer.stop();
         forwarder.child.kill('SIGKILL');
         await forwarder.exited;
 

@@ -1,11 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createEventStore, defineStreamType, partitionOf } from '@hindsight/core';
+import { partitionOf } from '@hindsight/core';
 import { createPostgresStorage } from '@hindsight/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { buildPackages } from '../crash/crash-harness.js';
-import { createRandom, readEverything, sleep } from '../support/events.js';
+import { createRandom, readEverything, sleep, startRandomWriter } from '../support/events.js';
 import { createPool, databaseUrl, dropSchema, uniqueName } from '../support/postgres.js';
 import { recordFigures } from '../support/results.js';
 import { scale, timeoutFor } from '../support/soak.js';
@@ -69,26 +68,11 @@ describe('a partitioned projection across SIGKILLed instance processes on Postgr
           CREATE TABLE ${schema}.rm_applied (position bigint NOT NULL, event_id text NOT NULL, worker text NOT NULL);
           CREATE TABLE ${schema}.rm_anomalies (position bigint NOT NULL, note text NOT NULL);
         `);
-        const Counter = defineStreamType('Counter', { Added: z.object({ n: z.number() }) });
-        const store = createEventStore({ storage, events: [Counter] });
         const seed = Date.now();
         const random = createRandom(seed);
         const workerOptions = { url: databaseUrl, schema, partitions, ttlMs };
 
-        let appending = true;
-        let appends = 0;
-        const writer = (async () => {
-          while (appending) {
-            const size = 1 + Math.floor(random() * 3);
-            await store.append(
-              `c-${Math.floor(random() * 24)}`,
-              Array.from({ length: size }, (_, n) => ({ type: 'Added' as const, data: { n } })),
-              { streamType: 'Counter' },
-            );
-            appends += 1;
-            if (appends % 4 === 0) await sleep(2);
-          }
-        })();
+        const writer = startRandomWriter(storage, random, { streams: 24, pauseEvery: 4, pauseMs: 2 });
 
         let generation = 0;
         const workers = Array.from({ length: instances }, () =>
@@ -108,8 +92,7 @@ describe('a partitioned projection across SIGKILLed instance processes on Postgr
           workers[slot] = replacement;
           await started(replacement);
         }
-        appending = false;
-        await writer;
+        const appends = await writer.stop();
         for (const worker of workers) worker.child.kill('SIGKILL');
         await Promise.all(workers.map((worker) => worker.exited));
 

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { AppendRequest, ExpectedVersion, PreparedEvent, StoredEvent } from '@hindsight/core';
+import {
+  type AppendRequest,
+  createEventStore,
+  defineStreamType,
+  type EventStorage,
+  type ExpectedVersion,
+  type PreparedEvent,
+  type StoredEvent,
+} from '@hindsight/core';
 import { expect } from 'vitest';
+import { z } from 'zod';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,4 +81,39 @@ export async function readEverything(storage: {
     if (last === undefined) return all;
     after = last.position;
   }
+}
+
+/**
+ * Appends `Counter` events (1 to 3 at a time) to `streams` random streams `c-<n>` until stopped,
+ * pausing `pauseMs` every `pauseEvery` appends so that consumers get a share of the machine.
+ * `stop()` waits for the append in flight and says how many appends were acknowledged.
+ */
+export function startRandomWriter(
+  storage: EventStorage<unknown>,
+  random: () => number,
+  options: { readonly streams: number; readonly pauseEvery: number; readonly pauseMs: number },
+): { stop(): Promise<number> } {
+  const Counter = defineStreamType('Counter', { Added: z.object({ n: z.number() }) });
+  const store = createEventStore({ storage, events: [Counter] });
+  let appending = true;
+  let appends = 0;
+  const writer = (async () => {
+    while (appending) {
+      const size = 1 + Math.floor(random() * 3);
+      await store.append(
+        `c-${Math.floor(random() * options.streams)}`,
+        Array.from({ length: size }, (_, n) => ({ type: 'Added' as const, data: { n } })),
+        { streamType: 'Counter' },
+      );
+      appends += 1;
+      if (appends % options.pauseEvery === 0) await sleep(options.pauseMs);
+    }
+  })();
+  return {
+    async stop() {
+      appending = false;
+      await writer;
+      return appends;
+    },
+  };
 }
