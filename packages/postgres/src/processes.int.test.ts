@@ -151,6 +151,60 @@ describe.each(driversToRun(drivers))('a core process manager on %s', (_name, ope
     await manager.stop();
   });
 
+  it('runs in partitions shared by two instances, routed by instance key: each command sent once', async () => {
+    let now = new Date('2030-01-01T12:00:00.000Z');
+    const clock = () => now;
+    // One instance per total, fed by every order of that total: an instance spans streams.
+    const Tally = defineProcess('tally', {
+      from: [Order],
+      to: [Order],
+      initialState: () => ({ orders: [] as string[] }),
+    }).on('OrderCreated', {
+      key: (event) => `total-${event.data.total}`,
+      handle: (state, event, context) => {
+        context.execute(Order, orderId(event), 'cancel', undefined, {
+          deadline: `cancel-${orderId(event)}`,
+          afterMs: 60_000,
+        });
+        return { orders: [...state.orders, orderId(event)] };
+      },
+    });
+    const instanceOf = (owner: string) =>
+      createProcessManager(createEventStore({ storage, events: [Order] }), Tally, {
+        clock,
+        partitions: 4,
+        pollIntervalMs: 20,
+        lease: { owner, ttlMs: 60_000 },
+      });
+    const instances = [instanceOf('one'), instanceOf('two')];
+    for (const instance of instances) await instance.start();
+    const store = createEventStore({ storage, events: [Order] });
+    const orders = createRepository(store, Order);
+    const expected: Record<string, string[]> = {};
+    for (let i = 0; i < 20; i += 1) {
+      // Totals of their own: the schema holds the other tests' orders too.
+      await orders.execute(`t${i}`, 'create', { total: 101 + (i % 4) });
+      (expected[`total-${101 + (i % 4)}`] ??= []).push(`t${i}`);
+    }
+    await Promise.all(instances.map((instance) => instance.waitUntilCaughtUp()));
+    const [one] = instances as [(typeof instances)[number]];
+    const owners = new Set(((await one.status()).partitions ?? []).map((partition) => partition.owner));
+    expect(owners).toEqual(new Set(['one', 'two']));
+    for (const [key, ids] of Object.entries(expected)) expect(await one.state(key)).toEqual({ orders: ids });
+
+    now = new Date('2030-01-01T12:02:00.000Z');
+    for (let wait = 0; (await one.scheduled()).length > 0 && wait < 250; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await one.scheduled()).toEqual([]);
+    for (let i = 0; i < 20; i += 1) {
+      const types: string[] = [];
+      for await (const event of store.readStream(`Order-t${i}`)) types.push(event.type);
+      expect(types).toEqual(['OrderCreated', 'OrderCancelled']);
+    }
+    for (const instance of instances) await instance.stop();
+  });
+
   it('hands a refused command back to the rejection step, which compensates once', async () => {
     const Linked = defineProcess('linked', { from: [Order], to: [Order], initialState: () => ({}) })
       .on('OrderCreated', {

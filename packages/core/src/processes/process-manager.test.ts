@@ -208,6 +208,70 @@ describe('process managers', () => {
     });
   }
 
+  it('run in partitions by instance key, shared by two processes: each instance stepped in order, each command sent once', async () => {
+    let now = new Date('2030-01-01T12:00:00.000Z');
+    const clock = () => now;
+    const storage = createInMemoryStorage({ clock });
+    // One instance per order total, fed by the orders of that total: an instance spans streams.
+    const Tally = defineProcess('tally', {
+      from: [Order],
+      to: [Order],
+      initialState: () => ({ orders: [] as string[] }),
+    }).on('OrderCreated', {
+      key: (event) => `total-${event.data.total}`,
+      handle: (state, event, context) => {
+        context.execute(
+          Order,
+          orderId(event),
+          'cancel',
+          { reason: 'tallied' },
+          { deadline: `cancel-${orderId(event)}`, afterMs: 60_000 },
+        );
+        return { orders: [...state.orders, orderId(event)] };
+      },
+    });
+    const processOf = (owner: string) =>
+      createProcessManager(createEventStore({ storage, events: [Order] }), Tally, {
+        clock,
+        partitions: 4,
+        pollIntervalMs: 10,
+        lease: { owner, ttlMs: 60_000 },
+      });
+    const [first, second] = [processOf('first'), processOf('second')];
+    await first.start();
+    await second.start();
+    const store = createEventStore({ storage, events: [Order] });
+    const orders = createRepository(store, Order);
+    const created: Record<string, string[]> = {};
+    for (let i = 0; i < 24; i += 1) {
+      const total = 1 + (i % 5);
+      await orders.execute(`o${i}`, 'create', { total });
+      (created[`total-${total}`] ??= []).push(`o${i}`);
+    }
+    await Promise.all([first.waitUntilCaughtUp(), second.waitUntilCaughtUp()]);
+    const owners = new Set(((await first.status()).partitions ?? []).map((partition) => partition.owner));
+    expect(owners).toEqual(new Set(['first', 'second']));
+    for (const [key, ids] of Object.entries(created)) {
+      expect(await first.state(key)).toEqual({ orders: ids });
+    }
+    expect(await first.scheduled()).toHaveLength(24);
+
+    // Due: each partition's runner sends its own instances' commands, once.
+    now = new Date('2030-01-01T12:02:00.000Z');
+    for (let wait = 0; (await first.scheduled()).length > 0 && wait < 200; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await first.scheduled()).toEqual([]);
+    for (let i = 0; i < 24; i += 1) {
+      expect((await streamEvents(store, `Order-o${i}`)).map((event) => event.type)).toEqual([
+        'OrderCreated',
+        'OrderCancelled',
+      ]);
+    }
+    await first.stop();
+    await second.stop();
+  });
+
   it('fire a deadline when due, durably across restarts, and cancel it when the awaited event arrives', async () => {
     let now = new Date('2030-01-01T12:00:00.000Z');
     const clock = () => now;

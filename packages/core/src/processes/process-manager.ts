@@ -12,15 +12,18 @@ import { findNonJson, joinPath } from '../internal/checks.js';
 import { deterministicUuid } from '../internal/deterministic-id.js';
 import { requireDocuments, sortableNumber } from '../internal/documents.js';
 import { EventReader } from '../streams/event-reader.js';
+import type { EventStorage } from '../streams/event-storage.js';
 import type { EventStore } from '../streams/event-store.js';
 import { consumerCheckpointId } from '../subscriptions/checkpoint-id.js';
 import {
   type Consumer,
   type ConsumerOptions,
-  ConsumerRunner,
   consumerOf,
   eventRef,
+  type HookContext,
 } from '../subscriptions/consumer-runner.js';
+import { createConsumerRunner } from '../subscriptions/partitioned-consumer.js';
+import { partitionOf } from '../subscriptions/partitions.js';
 import type {
   CommandRejection,
   CommandTarget,
@@ -86,7 +89,9 @@ export interface ProcessManagerOptions extends ConsumerOptions {
 export interface ProcessManager<State> extends Consumer {
   /**
    * Sends the commands due by the clock now; returns how many were sent. The running loop does
-   * this by itself; call it to drive deadlines in tests with an injected clock.
+   * this by itself; call it to drive deadlines in tests with an injected clock. It sends every
+   * instance's, whichever partition holds it: with partitions shared by several processes, leave
+   * sending to the loop.
    *
    * @example
    * ```ts
@@ -171,16 +176,7 @@ export function createProcessManager<
   options: ProcessManagerOptions = {},
 ): ProcessManager<State> {
   const { name } = definition;
-  if (options.partitions !== undefined) {
-    // An instance's state spans streams (it is keyed by correlation): partitions by stream would
-    // let two partitions step one instance at once.
-    throw new InvalidArgumentError({
-      argument: 'partitions',
-      value: options.partitions,
-      problem: `process manager "${name}" runs unpartitioned: its instances span streams`,
-    });
-  }
-  const runner = new ConsumerRunner(
+  const runner = createConsumerRunner(
     store.storage,
     {
       name,
@@ -189,6 +185,8 @@ export function createProcessManager<
       streamTypes: definition.streamTypes,
       reader: store.reader,
       instrumentation: store.instrumentation,
+      // An instance's events span streams: partitions go by its key, so one partition steps it.
+      partitionKey: instanceKeyOf,
     },
     {
       // A page's steps (state, outbox) commit with the checkpoint; a later event of the same
@@ -197,15 +195,15 @@ export function createProcessManager<
       async applyPage(events, { transaction }) {
         for (const event of events) await step(event, transaction);
       },
-      afterCommit: () => dispatchDue().then(() => undefined),
-      beforeRead: () => dispatchDue(),
-      msUntilDue: () => msUntilDue(),
+      afterCommit: (_events, context) => dispatchDue(context).then(() => undefined),
+      beforeRead: (context) => dispatchDue(context),
+      msUntilDue: (context) => msUntilDue(context),
     },
     options,
   );
-  // Steps and sends commit only while this runner holds the lease.
-  const { storage } = runner;
-  const documents = requireDocuments(storage, `Process manager "${name}"`);
+  // Steps commit in the runner's fenced transactions; sends go through the fenced storage their
+  // runner (or partition) hands over, so both happen only while its lease is held.
+  const documents = requireDocuments(runner.storage, `Process manager "${name}"`);
   const instances = `hindsight.process:${name}`;
   const outbox = `hindsight.process-outbox:${name}`;
   const clock = options.clock ?? (() => new Date());
@@ -227,6 +225,15 @@ export function createProcessManager<
     target.repository ??= createRepository(store, target.definition as never) as unknown as AnyRepository;
     return { definition: target.definition, repository: target.repository };
   };
+
+  /** The instance an event steps; a key that throws routes by stream, and its step names the event. */
+  function instanceKeyOf(event: StoredEvent): string {
+    try {
+      return definition.stepFor(event.type)?.key(event) ?? event.streamId;
+    } catch {
+      return event.streamId;
+    }
+  }
 
   async function step(event: StoredEvent, transaction: Tx): Promise<void> {
     // The runner reads only the types and stream types the definition has steps for.
@@ -382,23 +389,42 @@ export function createProcessManager<
     };
   }
 
-  async function dispatchDue(): Promise<number> {
+  /** Whether the instance of an outbox entry is this runner's to send: its partition's, if any. */
+  function owns(context: HookContext<Tx>, entry: OutboxEntry): boolean {
+    const { partition } = context;
+    return partition === undefined || partitionOf(entry.instance, partition.count) === partition.index;
+  }
+
+  async function dispatchDue(context: HookContext<Tx>): Promise<number> {
+    const outboxDocuments = requireDocuments(context.storage, `Process manager "${name}"`);
     let sent = 0;
     for (;;) {
-      const due = await documents.list(outbox, { upTo: `${clock().toISOString()}|~`, limit: 50 });
       let compensated = false;
-      for (const { key, value } of due) {
-        if (await send(key, value as OutboxEntry)) compensated = true;
-        sent += 1;
+      let after: string | undefined;
+      for (;;) {
+        const due = await outboxDocuments.list(outbox, {
+          ...(after === undefined ? {} : { after }),
+          upTo: `${clock().toISOString()}|~`,
+          limit: 50,
+        });
+        for (const { key, value } of due) {
+          const entry = value as OutboxEntry;
+          if (!owns(context, entry)) continue;
+          if (await send(key, entry, context.storage)) compensated = true;
+          sent += 1;
+        }
+        after = due.at(-1)?.key;
+        if (due.length < 50) break;
       }
       // A rejection step queues its compensations: they go now, not at the next poll. Refusals
       // feeding refusals end, since each extends the causation chain (EVENT_CYCLE).
-      if (due.length < 50 && !compensated) return sent;
+      if (!compensated) return sent;
     }
   }
 
   /** Sends one outbox entry; true when it was refused and the process's rejection step ran. */
-  async function send(key: string, entry: OutboxEntry): Promise<boolean> {
+  async function send(key: string, entry: OutboxEntry, storage: EventStorage<Tx>): Promise<boolean> {
+    const outboxDocuments = requireDocuments(storage, `Process manager "${name}"`);
     const { definition: target, repository } = repositoryFor(entry.aggregate);
     let rejection: CommandRejectedError | undefined;
     try {
@@ -418,15 +444,15 @@ export function createProcessManager<
     }
     // Dropping the entry and the rejection step commit together: the step runs once per refusal.
     await storage.transaction(async (transaction) => {
-      await documents.delete(outbox, key, transaction);
+      await outboxDocuments.delete(outbox, key, transaction);
       if (entry.deadline === undefined && rejection === undefined) return;
-      const stored = await documents.get(instances, entry.instance, transaction);
+      const stored = await outboxDocuments.get(instances, entry.instance, transaction);
       let instance = stored?.value as InstanceRecord | undefined;
       if (instance === undefined) return;
       if (entry.deadline !== undefined && instance.deadlines[entry.deadline] === key) {
         const { [entry.deadline]: _fired, ...deadlines } = instance.deadlines;
         instance = { ...instance, deadlines };
-        await documents.put(instances, entry.instance, instance, transaction);
+        await outboxDocuments.put(instances, entry.instance, instance, transaction);
       }
       if (rejection !== undefined) await rejectionStep(key, entry, rejection, instance, transaction);
     });
@@ -441,7 +467,7 @@ export function createProcessManager<
     for (;;) {
       // Only ids and positions matter here: read as stored, so a stored event that no longer fits
       // its schema cannot stop a command from being sent.
-      const page = await EventReader.raw.streamPage(storage, streamId, {
+      const page = await EventReader.raw.streamPage(runner.storage, streamId, {
         direction: 'backward',
         ...(maxVersion === undefined ? {} : { maxVersion }),
         limit: 100,
@@ -455,15 +481,21 @@ export function createProcessManager<
     }
   }
 
-  async function msUntilDue(): Promise<number | undefined> {
-    const [next] = await documents.list(outbox, { limit: 1 });
-    if (next === undefined) return undefined;
-    return Date.parse((next.value as OutboxEntry).dueAt) - clock().getTime();
+  /** Until this runner's next outbox entry is due; another partition's entries are not its wake-up. */
+  async function msUntilDue(context: HookContext<Tx>): Promise<number | undefined> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await documents.list(outbox, { ...(after === undefined ? {} : { after }), limit: 100 });
+      const next = page.find(({ value }) => owns(context, value as OutboxEntry));
+      if (next !== undefined) return Date.parse((next.value as OutboxEntry).dueAt) - clock().getTime();
+      after = page.at(-1)?.key;
+      if (page.length < 100) return undefined;
+    }
   }
 
   return {
     ...consumerOf(runner),
-    dispatchDue: () => runner.exclusive(dispatchDue),
+    dispatchDue: () => runner.exclusive(() => dispatchDue({ storage: runner.storage, partition: undefined })),
     async scheduled(): Promise<ScheduledCommand[]> {
       const commands: ScheduledCommand[] = [];
       let after: string | undefined;

@@ -20,7 +20,7 @@ import {
   failureRecord,
 } from './consumer-failures.js';
 import { ConsumerLease, type ConsumerLeaseStatus, type LeaseOptions } from './consumer-lease.js';
-import { checkPartitionCount, checkPartitions } from './partitions.js';
+import { checkPartitionCount, checkPartitions, partitionOf } from './partitions.js';
 
 /**
  * Where a consumer is in its life:
@@ -236,7 +236,8 @@ export interface ConsumerOptions {
   readonly onError?: (failure: ConsumerFailure) => void | Promise<void>;
   /**
    * Splits the consumer into this many partitions, so several processes share its work: each
-   * stream goes to partition `partitionOf(streamId, partitions)`, keeping its events in order,
+   * stream goes to partition `partitionOf(streamId, partitions)`, keeping its events in order (a
+   * process manager's events go by their instance key instead, keeping each instance in one),
    * and each partition has its own checkpoint and lease. The instances running the consumer
    * divide the partitions between them and rebalance as instances start, stop or die; one
    * instance alone runs them all. Default: no partitions (one runner for the whole log). The
@@ -284,6 +285,15 @@ export interface PageContext<Tx> {
   readonly attempt: number;
 }
 
+/**
+ * What a kind's hooks work with: the runner's storage, fenced by its lease (a partition's own, for
+ * a partitioned consumer), and the partition it runs, if any.
+ */
+export interface HookContext<Tx> {
+  readonly storage: EventStorage<Tx>;
+  readonly partition: { readonly index: number; readonly count: number } | undefined;
+}
+
 /** Hooks every kind may have, whatever its delivery. */
 interface KindHooks<Tx> {
   /**
@@ -293,9 +303,9 @@ interface KindHooks<Tx> {
    */
   giveUp?(event: StoredEvent, error: unknown, attempts: number, transaction: Tx): Promise<boolean>;
   /** Work due before each read (a process manager's scheduled commands). */
-  beforeRead?(): Promise<unknown>;
+  beforeRead?(context: HookContext<Tx>): Promise<unknown>;
   /** Milliseconds until `beforeRead` has work again, to cap the idle wait. */
-  msUntilDue?(): Promise<number | undefined>;
+  msUntilDue?(context: HookContext<Tx>): Promise<number | undefined>;
 }
 
 /**
@@ -318,7 +328,7 @@ export type ConsumerKind<Tx> = KindHooks<Tx> &
          */
         isCurrent?(transaction: Tx): Promise<boolean>;
         /** After the page committed (a process manager sends the commands its steps stored). */
-        afterCommit?(events: readonly StoredEvent[]): Promise<void>;
+        afterCommit?(events: readonly StoredEvent[], context: HookContext<Tx>): Promise<void>;
       }
     | {
         readonly delivery: 'at-least-once';
@@ -346,6 +356,12 @@ export interface RunnerSpec {
    * where the unpartitioned checkpoint `baseCheckpointId` stands (a rebuild's switch-over).
    */
   readonly partition?: { readonly index: number; readonly count: number; readonly baseCheckpointId: string };
+  /**
+   * Routes events to partitions by this key instead of their stream id (a process manager's
+   * instance key, whose events span streams). The storage cannot filter on it: each partition
+   * reads whole pages and keeps its own events.
+   */
+  readonly partitionKey?: ((event: StoredEvent) => string) | undefined;
 }
 
 /** Events handled and retried together; the checkpoint moves to `position` once it `closesPosition`. */
@@ -389,6 +405,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
    * dead-letter retries, a process manager's outbox) go through it too.
    */
   readonly storage: EventStorage<Tx>;
+  readonly #hookContext: HookContext<Tx>;
   readonly #spec: RunnerSpec;
   readonly #reader: EventReader;
   readonly #lease: ConsumerLease<Tx> | undefined;
@@ -440,6 +457,11 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#reader = spec.reader ?? EventReader.raw;
     this.#lease = ConsumerLease.for(storage, spec.checkpointId, options.lease);
     this.storage = this.#lease?.guard(storage) ?? storage;
+    const { partition } = spec;
+    this.#hookContext = {
+      storage: this.storage,
+      partition: partition === undefined ? undefined : { index: partition.index, count: partition.count },
+    };
     this.#kind = kind;
     this.#batchSize = options.batchSize ?? defaults.batchSize;
     this.#pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
@@ -748,7 +770,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     const { beforeRead } = this.#kind;
     if (beforeRead !== undefined) {
       const done = await this.#attempt(undefined, async () => {
-        await beforeRead.call(this.#kind);
+        await beforeRead.call(this.#kind, this.#hookContext);
         return true;
       });
       if (done === false) return;
@@ -764,15 +786,20 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       const after = this.#position;
       // A partition reads only its own streams' events: in the storage's read where supported,
       // otherwise dropped by the reader before decoding (see bench/ for what each costs).
-      const partition = this.#spec.partition;
+      const { partition, partitionKey } = this.#spec;
+      const byStream = partition !== undefined && partitionKey === undefined;
       const { events, exhausted, last } = await this.#reader.globalPage(this.storage, {
         ...this.#filter(),
         after,
         upTo: head,
         limit: this.#batchSize,
-        ...(partition === undefined ? {} : { partition: { index: partition.index, count: partition.count } }),
+        ...(byStream ? { partition: { index: partition.index, count: partition.count } } : {}),
       });
-      return { head, page: events, exhausted, last };
+      const page =
+        partition === undefined || partitionKey === undefined
+          ? events
+          : events.filter((event) => partitionOf(partitionKey(event), partition.count) === partition.index);
+      return { head, page, exhausted, last };
     });
     if (read === false) return;
     const { head, page, exhausted, last } = read;
@@ -931,7 +958,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       this.#handled += events.length;
     }
     // Caught up means the after-commit work is done too (a process manager's commands sent).
-    await kind.afterCommit?.(events);
+    await kind.afterCommit?.(events, this.#hookContext);
     return 'committed';
   }
 
@@ -1042,7 +1069,7 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
     this.#waiting = { kind: 'new-events' };
     let due: number | undefined;
     try {
-      due = await this.#kind.msUntilDue?.();
+      due = await this.#kind.msUntilDue?.(this.#hookContext);
     } catch {
       // Work found due is retried by the next step's `beforeRead`, which reports its errors.
       due = 0;

@@ -5,6 +5,7 @@ import type { StoredEvent } from '../events/event.js';
 import { defineStreamType } from '../events/event-catalog.js';
 import { createInMemoryStorage } from '../memory/in-memory-storage.js';
 import { createEventStore } from '../streams/event-store.js';
+import { ConsumerRunner } from './consumer-runner.js';
 import { createSubscription } from './create-subscription.js';
 import { fnv1a, partitionCheckpointId, partitionOf, rendezvousOwner } from './partitions.js';
 
@@ -51,6 +52,43 @@ describe('partition routing', () => {
       expect(partitionOf(id, 8)).toBe(partition);
     }
     expect(partitionCheckpointId('projection:orders@2', 3, 8)).toBe('projection:orders@2#p3/8');
+  });
+
+  it('routes by a partition key instead of the stream id when the kind gives one', async () => {
+    const store = setup();
+    await appendMany(store, 6, 5);
+    const handled = new Map<number, StoredEvent[]>();
+    const keyOf = (event: StoredEvent) => `key-${(event.data as { n: number }).n}`;
+    const runners = [0, 1, 2].map(
+      (index) =>
+        new ConsumerRunner(
+          store.storage,
+          {
+            name: 'keyed',
+            checkpointId: partitionCheckpointId('keyed', index, 3),
+            partition: { index, count: 3, baseCheckpointId: 'keyed' },
+            partitionKey: keyOf,
+            reader: store.reader,
+          },
+          {
+            delivery: 'exactly-once',
+            async applyPage(events) {
+              handled.set(index, [...(handled.get(index) ?? []), ...events]);
+            },
+          },
+          { lease: false, batchSize: 4 },
+        ),
+    );
+    for (const runner of runners) await runner.start();
+    for (const runner of runners) await runner.waitUntilCaughtUp();
+    for (const runner of runners) await runner.stop();
+    const all = [...handled.values()].flat();
+    expect(all).toHaveLength(30);
+    for (const [index, events] of handled) {
+      // Every event of a key in one partition, whatever its stream: a stream's events are spread.
+      expect(events.every((event) => partitionOf(keyOf(event), 3) === index)).toBe(true);
+    }
+    expect(new Set(all.map((event) => event.eventId)).size).toBe(30);
   });
 
   it('rendezvous gives each partition one owner, and moves only the leaver’s partitions', () => {
