@@ -1,4 +1,3 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { partitionOf } from '@hindsight/core';
 import { createPostgresStorage } from '@hindsight/postgres';
@@ -8,51 +7,18 @@ import { createRandom, readEverything, sleep, startRandomWriter } from '../suppo
 import { createPool, databaseUrl, dropSchema, uniqueName } from '../support/postgres.js';
 import { recordFigures } from '../support/results.js';
 import { scale, timeoutFor } from '../support/soak.js';
+import { runningWorkers, started, startWorker } from '../support/workers.js';
 
 const workerPath = fileURLToPath(new URL('../../fixtures/partition-worker.mjs', import.meta.url));
 const kills = scale(8, 150);
 const instances = 3;
 const partitions = 4;
 const ttlMs = 400;
-const running = new Set<ChildProcess>();
 
 beforeAll(buildPackages, 180_000);
 afterAll(() => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of runningWorkers) child.kill('SIGKILL');
 });
-
-interface Worker {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly messages: { kind: string; partitions?: unknown }[];
-}
-
-function startWorker(options: Record<string, unknown>): Worker {
-  const child = fork(workerPath, [JSON.stringify(options)], {
-    // Not vitest's flags: they would resolve the packages to their TypeScript sources.
-    execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  running.add(child);
-  const messages: Worker['messages'] = [];
-  child.on('message', (message) => messages.push(message as Worker['messages'][number]));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, exited, messages };
-}
-
-/** Resolves once the worker's consumer has started (Node's start-up alone takes a while). */
-async function started(worker: Worker): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!worker.messages.some((message) => message.kind === 'started')) {
-    if (Date.now() > deadline) throw new Error('a worker did not start within 20 s');
-    await sleep(10);
-  }
-}
 
 describe('a partitioned projection across SIGKILLed instance processes on PostgreSQL', () => {
   it(
@@ -76,7 +42,7 @@ describe('a partitioned projection across SIGKILLed instance processes on Postgr
 
         let generation = 0;
         const workers = Array.from({ length: instances }, () =>
-          startWorker({ ...workerOptions, worker: `w${generation++}` }),
+          startWorker(workerPath, { ...workerOptions, worker: `w${generation++}` }),
         );
         for (const worker of workers) await started(worker);
         for (let kill = 0; kill < kills; kill += 1) {
@@ -88,7 +54,7 @@ describe('a partitioned projection across SIGKILLed instance processes on Postgr
           victim.child.kill('SIGKILL');
           expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
           // A new instance name: the dead one's partitions wait for its leases to lapse.
-          const replacement = startWorker({ ...workerOptions, worker: `w${generation++}` });
+          const replacement = startWorker(workerPath, { ...workerOptions, worker: `w${generation++}` });
           workers[slot] = replacement;
           await started(replacement);
         }
@@ -96,7 +62,7 @@ describe('a partitioned projection across SIGKILLed instance processes on Postgr
         for (const worker of workers) worker.child.kill('SIGKILL');
         await Promise.all(workers.map((worker) => worker.exited));
 
-        const last = startWorker({ ...workerOptions, worker: 'last', untilCaughtUp: true });
+        const last = startWorker(workerPath, { ...workerOptions, worker: 'last', untilCaughtUp: true });
         expect(await last.exited).toEqual({ code: 0, signal: null });
         expect(last.messages.map((message) => message.kind)).toContain('caught-up');
 
