@@ -184,7 +184,8 @@ describe.each(driversToRun(drivers))('a core process manager on %s', (_name, ope
     for (let i = 0; i < 20; i += 1) {
       // Totals of their own: the schema holds the other tests' orders too.
       await orders.execute(`t${i}`, 'create', { total: 101 + (i % 4) });
-      (expected[`total-${101 + (i % 4)}`] ??= []).push(`t${i}`);
+      const key = `total-${101 + (i % 4)}`;
+      expected[key] = [...(expected[key] ?? []), `t${i}`];
     }
     await Promise.all(instances.map((instance) => instance.waitUntilCaughtUp()));
     const [one] = instances as [(typeof instances)[number]];

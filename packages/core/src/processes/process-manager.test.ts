@@ -246,7 +246,7 @@ describe('process managers', () => {
     for (let i = 0; i < 24; i += 1) {
       const total = 1 + (i % 5);
       await orders.execute(`o${i}`, 'create', { total });
-      (created[`total-${total}`] ??= []).push(`o${i}`);
+      created[`total-${total}`] = [...(created[`total-${total}`] ?? []), `o${i}`];
     }
     await Promise.all([first.waitUntilCaughtUp(), second.waitUntilCaughtUp()]);
     const owners = new Set(((await first.status()).partitions ?? []).map((partition) => partition.owner));
