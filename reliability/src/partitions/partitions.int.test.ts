@@ -3,11 +3,11 @@ import { partitionOf } from '@hindsight/core';
 import { createPostgresStorage } from '@hindsight/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackages } from '../crash/crash-harness.js';
-import { createRandom, readEverything, sleep, startRandomWriter } from '../support/events.js';
+import { createRandom, readEverything, startRandomWriter } from '../support/events.js';
 import { createPool, databaseUrl, dropSchema, uniqueName } from '../support/postgres.js';
 import { recordFigures } from '../support/results.js';
 import { scale, timeoutFor } from '../support/soak.js';
-import { runningWorkers, started, startWorker } from '../support/workers.js';
+import { killAllThenCatchUp, killAtRandom, runningWorkers } from '../support/workers.js';
 
 const workerPath = fileURLToPath(new URL('../../fixtures/partition-worker.mjs', import.meta.url));
 const kills = scale(8, 150);
@@ -40,31 +40,9 @@ describe('a partitioned projection across SIGKILLed instance processes on Postgr
 
         const writer = startRandomWriter(storage, random, { streams: 24, pauseEvery: 4, pauseMs: 2 });
 
-        let generation = 0;
-        const workers = Array.from({ length: instances }, () =>
-          startWorker(workerPath, { ...workerOptions, worker: `w${generation++}` }),
-        );
-        for (const worker of workers) await started(worker);
-        for (let kill = 0; kill < kills; kill += 1) {
-          // Long enough for the instances to rebalance and handle pages between kills.
-          await sleep(300 + random() * 700);
-          const slot = Math.floor(random() * instances);
-          const victim = workers[slot];
-          if (victim === undefined) continue;
-          victim.child.kill('SIGKILL');
-          expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
-          // A new instance name: the dead one's partitions wait for its leases to lapse.
-          const replacement = startWorker(workerPath, { ...workerOptions, worker: `w${generation++}` });
-          workers[slot] = replacement;
-          await started(replacement);
-        }
+        const workers = await killAtRandom(workerPath, workerOptions, { instances, kills, random });
         const appends = await writer.stop();
-        for (const worker of workers) worker.child.kill('SIGKILL');
-        await Promise.all(workers.map((worker) => worker.exited));
-
-        const last = startWorker(workerPath, { ...workerOptions, worker: 'last', untilCaughtUp: true });
-        expect(await last.exited).toEqual({ code: 0, signal: null });
-        expect(last.messages.map((message) => message.kind)).toContain('caught-up');
+        await killAllThenCatchUp(workerPath, workerOptions, workers);
 
         const log = await readEverything(storage);
         const { rows: applied } = await pool.query<{ event_id: string; worker: string }>(

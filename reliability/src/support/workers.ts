@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { expect } from 'vitest';
 import { sleep } from './events.js';
 
 /** A forked fixture process, its exit and the messages it sent. */
@@ -37,4 +38,46 @@ export async function started(worker: Worker): Promise<void> {
     if (Date.now() > deadline) throw new Error('a worker did not start within 20 s');
     await sleep(10);
   }
+}
+
+/**
+ * Runs `instances` fixture processes (`w0`, `w1`…) and SIGKILLs one at random `kills` times,
+ * replacing it under a new name (the dead one's partitions wait for its leases to lapse); returns
+ * the processes left running.
+ */
+export async function killAtRandom(
+  path: string,
+  options: Record<string, unknown>,
+  run: { readonly instances: number; readonly kills: number; readonly random: () => number },
+): Promise<Worker[]> {
+  let generation = 0;
+  const next = () => startWorker(path, { ...options, worker: `w${generation++}` });
+  const workers = Array.from({ length: run.instances }, next);
+  for (const worker of workers) await started(worker);
+  for (let kill = 0; kill < run.kills; kill += 1) {
+    // Long enough for the instances to rebalance and handle pages between kills.
+    await sleep(300 + run.random() * 700);
+    const slot = Math.floor(run.random() * run.instances);
+    const victim = workers[slot];
+    if (victim === undefined) continue;
+    victim.child.kill('SIGKILL');
+    expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const replacement = next();
+    workers[slot] = replacement;
+    await started(replacement);
+  }
+  return workers;
+}
+
+/** SIGKILLs the workers left, then runs one more until it has caught up and exits cleanly. */
+export async function killAllThenCatchUp(
+  path: string,
+  options: Record<string, unknown>,
+  workers: readonly Worker[],
+): Promise<void> {
+  for (const worker of workers) worker.child.kill('SIGKILL');
+  await Promise.all(workers.map((worker) => worker.exited));
+  const last = startWorker(path, { ...options, worker: 'last', untilCaughtUp: true });
+  expect(await last.exited).toEqual({ code: 0, signal: null });
+  expect(last.messages.map((message) => message.kind)).toContain('caught-up');
 }
