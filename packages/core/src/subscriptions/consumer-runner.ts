@@ -784,16 +784,17 @@ export class ConsumerRunner<Tx = unknown> implements Consumer {
       this.#readHead = head;
       this.#head = Math.max(this.#head, head);
       const after = this.#position;
-      // A partition reads only its own streams' events: in the storage's read where supported,
-      // otherwise dropped by the reader before decoding (see bench/ for what each costs).
-      const { partition, partitionKey } = this.#spec;
-      const byStream = partition !== undefined && partitionKey === undefined;
+      // A partition by stream reads only its own streams' events: in the storage's read where
+      // supported, otherwise dropped by the reader before decoding (see bench/ for what each
+      // costs). A partition by key reads whole pages and keeps its own events here.
+      const { partition } = this.#hookContext;
+      const { partitionKey } = this.#spec;
       const { events, exhausted, last } = await this.#reader.globalPage(this.storage, {
         ...this.#filter(),
         after,
         upTo: head,
         limit: this.#batchSize,
-        ...(byStream ? { partition: { index: partition.index, count: partition.count } } : {}),
+        ...(partition !== undefined && partitionKey === undefined ? { partition } : {}),
       });
       const page =
         partition === undefined || partitionKey === undefined
