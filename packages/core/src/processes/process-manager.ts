@@ -10,7 +10,7 @@ import type { EventMetadata, StoredEvent } from '../events/event.js';
 import type { EventCatalog, EventSchemas } from '../events/event-catalog.js';
 import { findNonJson, joinPath } from '../internal/checks.js';
 import { deterministicUuid } from '../internal/deterministic-id.js';
-import { requireDocuments, sortableNumber } from '../internal/documents.js';
+import { documentPages, requireDocuments, sortableNumber } from '../internal/documents.js';
 import { EventReader } from '../streams/event-reader.js';
 import type { EventStorage } from '../streams/event-storage.js';
 import type { EventStore } from '../streams/event-store.js';
@@ -400,21 +400,17 @@ export function createProcessManager<
     let sent = 0;
     for (;;) {
       let compensated = false;
-      let after: string | undefined;
-      for (;;) {
-        const due = await outboxDocuments.list(outbox, {
-          ...(after === undefined ? {} : { after }),
-          upTo: `${clock().toISOString()}|~`,
-          limit: 50,
-        });
-        for (const { key, value } of due) {
+      const due = documentPages(outboxDocuments, outbox, {
+        upTo: `${clock().toISOString()}|~`,
+        pageSize: 50,
+      });
+      for await (const page of due) {
+        for (const { key, value } of page) {
           const entry = value as OutboxEntry;
           if (!owns(context, entry)) continue;
           if (await send(key, entry, context.storage)) compensated = true;
           sent += 1;
         }
-        after = due.at(-1)?.key;
-        if (due.length < 50) break;
       }
       // A rejection step queues its compensations: they go now, not at the next poll. Refusals
       // feeding refusals end, since each extends the causation chain (EVENT_CYCLE).
@@ -483,14 +479,11 @@ export function createProcessManager<
 
   /** Until this runner's next outbox entry is due; another partition's entries are not its wake-up. */
   async function msUntilDue(context: HookContext<Tx>): Promise<number | undefined> {
-    let after: string | undefined;
-    for (;;) {
-      const page = await documents.list(outbox, { ...(after === undefined ? {} : { after }), limit: 100 });
+    for await (const page of documentPages(documents, outbox, { pageSize: 100 })) {
       const next = page.find(({ value }) => owns(context, value as OutboxEntry));
       if (next !== undefined) return Date.parse((next.value as OutboxEntry).dueAt) - clock().getTime();
-      after = page.at(-1)?.key;
-      if (page.length < 100) return undefined;
     }
+    return undefined;
   }
 
   return {
@@ -498,14 +491,10 @@ export function createProcessManager<
     dispatchDue: () => runner.exclusive(() => dispatchDue({ storage: runner.storage, partition: undefined })),
     async scheduled(): Promise<ScheduledCommand[]> {
       const commands: ScheduledCommand[] = [];
-      let after: string | undefined;
-      for (;;) {
-        const page = await documents.list(outbox, { ...(after === undefined ? {} : { after }), limit: 100 });
+      for await (const page of documentPages(documents, outbox, { pageSize: 100 })) {
         commands.push(...page.map(({ value }) => toScheduled(value as OutboxEntry)));
-        const last = page.at(-1);
-        if (last === undefined || page.length < 100) return commands;
-        after = last.key;
       }
+      return commands;
     },
     async state(key: string): Promise<State | undefined> {
       const stored = await documents.get(instances, key);
