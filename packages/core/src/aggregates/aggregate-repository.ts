@@ -283,8 +283,9 @@ export function createRepository<
   }
 
   /** The stream's events after `version`, a page at a time: a fold awaits per page, not per event. */
-  function eventPages(streamId: string, version: number, loadOptions: LoadOptions) {
-    return store.reader.streamPages(store.storage, streamId, {
+  async function* eventPages(streamId: string, version: number, loadOptions: LoadOptions) {
+    if (loadOptions.atVersion === 0) return;
+    yield* store.reader.streamPages(store.storage, streamId, {
       pageSize: loadPageSize,
       fromVersion: version + 1,
       ...(loadOptions.atVersion === undefined ? {} : { toVersion: loadOptions.atVersion }),
@@ -307,12 +308,10 @@ export function createRepository<
   async function load(id: string, loadOptions: LoadOptions = {}): Promise<LoadedAggregate<unknown>> {
     const stale = { found: false };
     let { streamId, state, version } = await begin(id, loadOptions, true, stale);
-    if (loadOptions.atVersion !== 0) {
-      for await (const events of eventPages(streamId, version, loadOptions)) {
-        for (const event of events) {
-          state = fold(state, event);
-          version = event.version;
-        }
+    for await (const events of eventPages(streamId, version, loadOptions)) {
+      for (const event of events) {
+        state = fold(state, event);
+        version = event.version;
       }
     }
     // A snapshot of an older state shape is rebuilt from the events just folded, so the next load
@@ -543,7 +542,6 @@ export function createRepository<
 
   async function* history(id: string, loadOptions: LoadOptions = {}) {
     const begun = await begin(id, loadOptions, false);
-    if (loadOptions.atVersion === 0) return;
     let { state } = begun;
     for await (const events of eventPages(begun.streamId, begun.version, loadOptions)) {
       for (const event of events) {
