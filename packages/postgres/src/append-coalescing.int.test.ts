@@ -91,6 +91,25 @@ describe('PostgreSQL storage: coalesced appends (group commit)', () => {
     expect(new Set(positions).size).toBe(positions.length);
   });
 
+  it('sends the appends of one turn of the event loop as one statement, the first one included', async () => {
+    const counter = countStatements(pool);
+    try {
+      await Promise.all(
+        Array.from({ length: 16 }, (_, index) => storage.append(request(`one-turn-${index}`, 'no_stream'))),
+      );
+      // Writers woken by those results append again in the same turn: again one statement.
+      await Promise.all(
+        Array.from({ length: 16 }, (_, index) => storage.append(request(`one-turn-${index}`, 1))),
+      );
+    } finally {
+      counter.stop();
+    }
+    expect(counter.names.filter((name) => name.startsWith('hindsight_append'))).toEqual([
+      expect.stringMatching(/^hindsight_append_batch/),
+      expect.stringMatching(/^hindsight_append_batch/),
+    ]);
+  });
+
   it('refuses one append of a batch without failing its neighbours', async () => {
     await storage.append(request('refused-1', 'no_stream'));
     const outcomes = await Promise.allSettled([

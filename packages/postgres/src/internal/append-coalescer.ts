@@ -21,10 +21,14 @@ interface Pending {
 }
 
 /**
- * Group commit in the client. An append that finds fewer than `maxInFlight` statements running is
- * sent at once, alone, so a lone writer waits for nothing; appends arriving while that many run
- * queue up, and the next free slot sends the queue as one statement: one round trip and one commit
- * (one WAL flush) for all of them. Each keeps its own outcome: a refused append is answered
+ * Group commit in the client. Appends queue, and the queue is sent on the next turn of the event
+ * loop while fewer than `maxInFlight` statements run, as one statement: one round trip and one
+ * commit (one WAL flush) for all of them. Waiting for the turn, not sending the first append at
+ * once, is what fills the batches: writers woken by one statement's results append again within
+ * the same turn, and go out together rather than the first alone and the rest behind it (16
+ * writers: 0.64× raw pg's per-statement inserts when sent at once, about 1× with the turn; a lone
+ * writer loses only the turn). Appends arriving while that many statements run wait for a free
+ * slot. Each keeps its own outcome: a refused append is answered
  * undefined and its neighbours are written. A batch that fails as a whole (a reused event id, a
  * payload jsonb refuses, a lost connection) is sent again append by append, so only the culprit's
  * caller sees its error; an append that did commit before the connection broke is then refused by
@@ -36,6 +40,7 @@ export class AppendCoalescer {
   readonly #maxBatch: number;
   #queue: Pending[] = [];
   #inFlight = 0;
+  #sendScheduled = false;
 
   constructor(sender: AppendSender, options: { maxInFlight: number; maxBatch: number }) {
     this.#sender = sender;
@@ -46,6 +51,15 @@ export class AppendCoalescer {
   append(append: EncodedAppend): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ append, resolve, reject });
+      this.#scheduleSend();
+    });
+  }
+
+  #scheduleSend(): void {
+    if (this.#sendScheduled) return;
+    this.#sendScheduled = true;
+    setImmediate(() => {
+      this.#sendScheduled = false;
       this.#sendWhatCan();
     });
   }
@@ -57,7 +71,7 @@ export class AppendCoalescer {
       // Never rejects: every outcome, error included, goes to the appends' own promises.
       void this.#sendBatch(batch).finally(() => {
         this.#inFlight -= 1;
-        this.#sendWhatCan();
+        this.#scheduleSend();
       });
     }
   }
