@@ -187,6 +187,45 @@ describe.each(driversToRun(drivers))('storage behaviour on %s', (_name, open) =>
     expect(await storage.headPosition()).toBe(next.position);
   });
 
+  it('decides one-event appends (their own statements) as it decides longer ones, for every expected version and stream state', async () => {
+    const states = ['none', 'open', 'other type', 'closed', 'archived id'] as const;
+    const expectations: ExpectedVersion[] = ['any', 'no_stream', 'stream_exists', 0, 2, 3];
+    const outcomes: Record<string, string> = {};
+    for (const state of states) {
+      for (const expected of expectations) {
+        for (const count of [1, 2]) {
+          const streamId = `decide-${state}-${expected}-${count}`;
+          if (state !== 'none' && state !== 'archived id') {
+            const type = state === 'other type' ? 'Other' : 'Thing';
+            await storage.append({ ...request(streamId, 'no_stream', 2), streamType: type });
+          }
+          if (state === 'closed')
+            await storage.lifecycle?.close(streamId, { reason: 'test', at: new Date() });
+          const append = request(streamId, expected, count);
+          if (state === 'archived id') {
+            const source = request(`${streamId}-source`, 'no_stream');
+            await storage.append(source);
+            await storage.append(request(`${streamId}-source`, 1));
+            await storage.lifecycle?.archive(`${streamId}-source`, 1);
+            append.events[0] = source.events[0] as PreparedEvent;
+          }
+          const outcome = await storage.append(append).then(
+            (result) => `appended up to ${result.version - count}+${count}`,
+            (error: { code?: string }) => `refused: ${error.code}`,
+          );
+          outcomes[`${state} / ${expected} / ${count}`] = outcome.replace(`+${count}`, '');
+        }
+        const [one, two] = [1, 2].map((count) => outcomes[`${state} / ${expected} / ${count}`]);
+        expect({ state, expected, one }).toEqual({ state, expected, one: two });
+      }
+    }
+    const decisions = Object.values(outcomes);
+    expect(decisions.filter((outcome) => outcome.startsWith('appended')).length).toBeGreaterThan(6);
+    for (const code of ['CONCURRENCY_CONFLICT', 'STREAM_CLOSED', 'EVENT_ID_CONFLICT']) {
+      expect(decisions).toContain(`refused: ${code}`);
+    }
+  });
+
   it('round-trips awkward JSON through the array encoding', async () => {
     const data = {
       quotes: `"double" 'single' \`back\``,
