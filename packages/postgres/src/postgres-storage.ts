@@ -428,14 +428,18 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
    * commit): the append is then tried again, unless `final`.
    */
   async #explainRefusal(request: AppendRequest, final: boolean): Promise<AppendResult | undefined> {
-    const rows = await this.#driver.run<EventRow>(
-      this.#sql.findEvents,
-      findEventsParams(request.events.map((event) => event.eventId)),
-    );
+    // Both reads at once, on two connections: a refused writer (one of many racing on a stream)
+    // retries a round trip sooner.
+    const [rows, info] = await Promise.all([
+      this.#driver.run<EventRow>(
+        this.#sql.findEvents,
+        findEventsParams(request.events.map((event) => event.eventId)),
+      ),
+      this.lifecycle.status(request.streamId),
+    ]);
     const byId = new Map(rows.map((row) => [row.event_id, toStoredEvent(row)]));
     const already = findAlreadyStored(request, (eventId) => byId.get(eventId.toLowerCase()));
     if (already !== undefined) return already;
-    const info = await this.lifecycle.status(request.streamId);
     if (info?.status === 'closed') throw new StreamClosedError({ streamId: request.streamId });
     if (info?.status === 'deleted') throw new StreamDeletedError({ streamId: request.streamId });
     if (info !== undefined && info.streamType !== request.streamType) {
