@@ -27,19 +27,12 @@ import { positionSequence } from '../../internal/position-lock.js';
  * types, data and metadata, $10–$11 the position lock key, $12 each event's recording time in epoch
  * milliseconds, or null for the append's own time (imports carry their events' times over).
  *
- * One-event appends, most of them, run a statement of their own per expected-version kind: no
- * arrays to unnest, no position array to build, one stream-row claim instead of two (one
- * PostgreSQL backend's CPU per append measured 95 µs with the general statement, 75 µs with these;
- * bench/README.md).
- *
  * A function so that its plan is made once per connection: sent as a statement, its arguments
  * made PostgreSQL plan it afresh on every call (a custom plan looked cheaper than the generic one
  * for the event counts and expected-version kinds it saw), which cost as much as running it.
  * `use_column`: the output columns share names with the streams table's.
  */
 export function appendFunctionSql(schema: string): string {
-  const archived = (ids: string) =>
-    `NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY(${ids}))`;
   return `
 CREATE OR REPLACE FUNCTION ${schema}.append_events(
   text, text, integer, text, integer, uuid[], text[], text[], text[], integer, integer, bigint[]
@@ -47,43 +40,20 @@ CREATE OR REPLACE FUNCTION ${schema}.append_events(
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $append$
 #variable_conflict use_column
 BEGIN
-IF $3 = 1 AND ($4 = 'stream_exists' OR ($4 = 'exact' AND $5 > 0)) THEN
-RETURN QUERY
-WITH stream AS (
-  UPDATE ${schema}.streams AS s SET version = s.version + 1
-  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 0
-    AND ($4 = 'stream_exists' OR s.version = $5) AND ${archived('$6')}
-  RETURNING s.version
-)${singleEventTail(schema)}
-ELSIF $3 = 1 AND ($4 = 'no_stream' OR ($4 = 'exact' AND $5 = 0)) THEN
-RETURN QUERY
-WITH stream AS (
-  INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
-  SELECT $1, $2, 1 WHERE ${archived('$6')}
-  ON CONFLICT (stream_id) DO NOTHING
-  RETURNING s.version
-)${singleEventTail(schema)}
-ELSIF $3 = 1 AND $4 = 'any' THEN
-RETURN QUERY
-WITH stream AS (
-  INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
-  SELECT $1, $2, 1 WHERE ${archived('$6')}
-  ON CONFLICT (stream_id) DO UPDATE SET version = s.version + 1
-  WHERE s.stream_type = excluded.stream_type AND s.status = 0 AND ${archived('$6')}
-  RETURNING s.version
-)${singleEventTail(schema)}
-ELSE
 RETURN QUERY
 WITH created AS (
   INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
   SELECT $1, $2, $3
-  WHERE ($4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0)) AND ${archived('$6')}
+  WHERE ($4 IN ('any', 'no_stream') OR ($4 = 'exact' AND $5 = 0))
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
   ON CONFLICT (stream_id) DO UPDATE SET version = s.version + excluded.version
-  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 0 AND ${archived('$6')}
+  WHERE $4 = 'any' AND s.stream_type = excluded.stream_type AND s.status = 0
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
   RETURNING s.version
 ), bumped AS (
   UPDATE ${schema}.streams AS s SET version = s.version + $3
-  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 0 AND ${archived('$6')}
+  WHERE s.stream_id = $1 AND s.stream_type = $2 AND s.status = 0
+    AND NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = ANY($6))
     AND ($4 = 'stream_exists' OR ($4 = 'exact' AND $5 > 0 AND s.version = $5))
   RETURNING s.version
 ), stream AS (
@@ -107,27 +77,7 @@ WITH created AS (
 )
 SELECT array_to_string(c.positions, ','), c.version, ${epochMilliseconds('c.recorded_at')}
 FROM claimed c;
-END IF;
 END
 $append$;
 `;
-}
-
-/** The lock, the position and the insert of a one-event append, after its stream row was claimed. */
-function singleEventTail(schema: string): string {
-  return `, locked AS MATERIALIZED (
-  SELECT s.version, pg_advisory_xact_lock_shared($10, $11)::text AS lock FROM stream s
-), claimed AS MATERIALIZED (
-  SELECT l.version, date_trunc('milliseconds', clock_timestamp()) AS recorded_at,
-    nextval(${positionSequence(schema)}) AS position
-  FROM locked l WHERE l.lock IS NOT NULL
-), written AS (
-  INSERT INTO ${schema}.events
-    (position, stream_id, stream_type, version, event_id, type, data, metadata, recorded_at)
-  SELECT c.position, $1, $2, c.version, $6[1], $7[1], $8[1]::jsonb, $9[1]::jsonb,
-    coalesce(timestamptz 'epoch' + $12[1] * interval '1 millisecond', c.recorded_at)
-  FROM claimed c
-)
-SELECT c.position::text, c.version, ${epochMilliseconds('c.recorded_at')}
-FROM claimed c;`;
 }
