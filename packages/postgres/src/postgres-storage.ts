@@ -53,8 +53,9 @@ import {
   type AppendRow,
   appendBatchParams,
   appendBatchStatement,
+  appendCall,
+  appendEventStatement,
   appendedEvents,
-  appendParams,
   appendStatement,
   type EncodedAppend,
   encodeAppend,
@@ -243,7 +244,7 @@ function hearIdleErrors(pool: Pool, onError: (error: unknown) => void): void {
 function statementsFor(schema: string) {
   const quoted = quoteIdentifier(schema);
   return {
-    append: appendStatement(quoted),
+    append: { events: appendStatement(quoted), event: appendEventStatement(quoted) },
     appendBatch: appendBatchStatement(quoted),
     findEvents: findEventsStatement(quoted),
     readStream: readStreamStatements(quoted),
@@ -383,7 +384,8 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
       return await this.#driver.transaction(async (session, transaction) => {
         let row: AppendRow | undefined;
         try {
-          [row] = await session.run<AppendRow>(this.#sql.append, appendParams(encoded, this.#lockKey));
+          const { statement, params } = appendCall(this.#sql.append, encoded, this.#lockKey);
+          [row] = await session.run<AppendRow>(statement, params);
         } catch (error) {
           refused = isUniqueViolation(error);
           throw error;
@@ -402,7 +404,8 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
   /** One append in its own statement (autocommit); undefined when it was refused. */
   async #appendAlone(encoded: EncodedAppend): Promise<AppendOutcome> {
     try {
-      const [row] = await this.#driver.run<AppendRow>(this.#sql.append, appendParams(encoded, this.#lockKey));
+      const { statement, params } = appendCall(this.#sql.append, encoded, this.#lockKey);
+      const [row] = await this.#driver.run<AppendRow>(statement, params);
       return row;
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;

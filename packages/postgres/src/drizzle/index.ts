@@ -150,10 +150,10 @@ export function hindsightTables(schemaName = 'hindsight') {
 }
 
 /**
- * The SQL of the functions the storage calls (`append_events`, `append_event`, `append_events_batch`, `read_all_page*`,
- * `read_partition_page*` and the stream hash they filter on), which Drizzle
- * cannot declare. With drizzle-kit, run it once after the tables exist, in a custom migration
- * (`drizzle-kit generate --custom`, then paste it).
+ * The SQL of the functions the storage calls (`append_events`, `append_event`,
+ * `append_events_batch`, `read_all_page*`, `read_partition_page*` and the stream hash they filter
+ * on), which Drizzle cannot declare. With drizzle-kit, run it once after the tables exist, in a
+ * custom migration (`drizzle-kit generate --custom`, then paste it).
  *
  * @example
  * ```ts

@@ -16,6 +16,56 @@ export function appendStatement(schema: string): Statement {
   );
 }
 
+/**
+ * A one-event append: a call of `append_event` (migration 12), the same steps with scalar
+ * arguments. Parameters: $1 stream id, $2 stream type, $3 expected-version mode, $4 exact version
+ * (or null), $5–$8 the event's id, type, data and metadata, $9–$10 the position lock key, $11 its
+ * recording time (epoch milliseconds, null: now).
+ */
+export function appendEventStatement(schema: string): Statement {
+  return defineStatement(
+    'append_event',
+    `SELECT positions, version, recorded_ms FROM ${schema}.append_event($1::text, $2::text, $3::text,
+  $4::int, $5::uuid, $6::text, $7::text, $8::text, $9::int4, $10::int4, $11::int8)`,
+  );
+}
+
+/** The statements of one append: by {@link appendEventStatement} for one event, else {@link appendStatement}. */
+export interface AppendStatements {
+  readonly events: Statement;
+  readonly event: Statement;
+}
+
+/** The statement and parameters of one append in its own statement. */
+export function appendCall(
+  statements: AppendStatements,
+  encoded: EncodedAppend,
+  lockKey: readonly [number, number],
+): { readonly statement: Statement; readonly params: unknown[] } {
+  const { request } = encoded;
+  const [event] = request.events;
+  if (request.events.length !== 1 || event === undefined) {
+    return { statement: statements.events, params: appendParams(encoded, lockKey) };
+  }
+  const { expectedVersion } = request;
+  const exact = typeof expectedVersion === 'number';
+  return {
+    statement: statements.event,
+    params: [
+      request.streamId,
+      request.streamType,
+      exact ? 'exact' : expectedVersion,
+      exact ? expectedVersion : null,
+      event.eventId,
+      event.type,
+      encoded.data[0],
+      encoded.metadata[0],
+      ...lockKey,
+      event.recordedAt?.getTime() ?? null,
+    ],
+  };
+}
+
 /** The row of {@link appendStatement}: every event's position (comma-separated), the last version. */
 export interface AppendRow {
   readonly positions: string;
@@ -39,7 +89,7 @@ export function encodeAppend(request: AppendRequest): EncodedAppend {
 }
 
 /** The parameters of {@link appendStatement}. */
-export function appendParams(encoded: EncodedAppend, lockKey: readonly [number, number]): unknown[] {
+function appendParams(encoded: EncodedAppend, lockKey: readonly [number, number]): unknown[] {
   const { request } = encoded;
   const { expectedVersion, events } = request;
   const exact = typeof expectedVersion === 'number';
