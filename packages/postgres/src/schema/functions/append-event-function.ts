@@ -5,9 +5,8 @@ import { positionSequence } from '../../internal/position-lock.js';
  * `append_event`: `append_events` for one event, the append most commands make, with the same
  * steps, checks and result, but scalar arguments and a statement per expected-version kind: no
  * arrays to parse and unnest, no position array to build, and one stream-row claim instead of
- * two. One PostgreSQL backend's CPU per one-event append, measured side by side: 95 µs through
- * `append_events`, 75 µs with its own statements, 65 µs with scalar arguments too; a raw `INSERT`
- * 25 µs (bench/README.md).
+ * two: about 30% less of the backend's CPU per one-event append than `append_events`, measured
+ * side by side (bench/README.md, "Appends: where the time goes").
  *
  * Arguments: $1 stream id, $2 stream type, $3 expected-version mode (`any` | `no_stream` |
  * `stream_exists` | `exact`), $4 exact version (or null), $5 event id, $6 type, $7 data and
