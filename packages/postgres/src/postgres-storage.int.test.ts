@@ -281,6 +281,38 @@ describe.skipIf(serverLeftOut)('PostgreSQL storage: adapter behaviour', () => {
     }
   });
 
+  it('sends a one-event append as a plain statement that PostgreSQL stops planning after a few runs', async () => {
+    const single = createTestPool(1);
+    const own = createPostgresStorage({ client: single, schema, coalesceAppends: false });
+    try {
+      for (let index = 0; index < 12; index += 1) {
+        await own.append(request(`plain-new-${index}`, 'no_stream'));
+        await own.append(request(`plain-new-${index}`, 1));
+        await own.append(request(`plain-new-${index}`, 'stream_exists'));
+        await own.append(request(`plain-new-${index}`, 'any'));
+        expect((await own.streamInfo(`plain-new-${index}`))?.version).toBe(4);
+      }
+      const { rows } = await single.query<{ name: string; generic: number; custom: number }>(
+        `SELECT name, generic_plans::int AS generic, custom_plans::int AS custom
+         FROM pg_prepared_statements WHERE name LIKE 'hindsight_append_one_%' ORDER BY name`,
+      );
+      expect(rows.map((row) => row.name.replace(/_[0-9a-f]{8}$/, ''))).toEqual([
+        'hindsight_append_one_any',
+        'hindsight_append_one_bump',
+        'hindsight_append_one_create',
+      ]);
+      // PostgreSQL plans the first five runs for their parameters, then keeps a generic plan
+      // when it is no dearer: planning every append would cost as much as running it.
+      for (const row of rows) {
+        expect(row.custom, row.name).toBeLessThanOrEqual(5);
+        expect(row.generic, row.name).toBeGreaterThan(0);
+      }
+    } finally {
+      await own.close();
+      await single.end();
+    }
+  });
+
   it('prepares its statements once per connection', async () => {
     const single = createTestPool(1);
     try {

@@ -54,9 +54,8 @@ import {
   appendBatchParams,
   appendBatchStatement,
   appendCall,
-  appendEventStatement,
   appendedEvents,
-  appendStatement,
+  appendStatements,
   type EncodedAppend,
   encodeAppend,
 } from './streams/append.js';
@@ -244,7 +243,7 @@ function hearIdleErrors(pool: Pool, onError: (error: unknown) => void): void {
 function statementsFor(schema: string) {
   const quoted = quoteIdentifier(schema);
   return {
-    append: { events: appendStatement(quoted), event: appendEventStatement(quoted) },
+    append: appendStatements(quoted),
     appendBatch: appendBatchStatement(quoted),
     findEvents: findEventsStatement(quoted),
     readStream: readStreamStatements(quoted),

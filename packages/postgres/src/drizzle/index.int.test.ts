@@ -100,7 +100,6 @@ describe.skipIf(serverLeftOut)('Drizzle table definitions', () => {
       ).rows;
     const migrated = await functionsOf(schema);
     expect(migrated.map((row) => row.name)).toEqual([
-      'append_event',
       'append_events',
       'append_events_batch',
       'fnv1a',

@@ -21,7 +21,6 @@ import {
 } from 'drizzle-orm/pg-core';
 import { quoteIdentifier } from '../internal/identifiers.js';
 import { appendBatchFunctionSql } from '../schema/functions/append-batch-function.js';
-import { appendEventFunctionSql } from '../schema/functions/append-event-function.js';
 import { appendFunctionSql } from '../schema/functions/append-function.js';
 import { partitionFunctionsSql } from '../schema/functions/partition-functions.js';
 import { readAllFunctionsSql } from '../schema/functions/read-all-functions.js';
@@ -150,10 +149,10 @@ export function hindsightTables(schemaName = 'hindsight') {
 }
 
 /**
- * The SQL of the functions the storage calls (`append_events`, `append_event`,
- * `append_events_batch`, `read_all_page*`, `read_partition_page*` and the stream hash they filter
- * on), which Drizzle cannot declare. With drizzle-kit, run it once after the tables exist, in a
- * custom migration (`drizzle-kit generate --custom`, then paste it).
+ * The SQL of the functions the storage calls (`append_events`, `append_events_batch`, `read_all_page*`,
+ * `read_partition_page*` and the stream hash they filter on), which Drizzle
+ * cannot declare. With drizzle-kit, run it once after the tables exist, in a custom migration
+ * (`drizzle-kit generate --custom`, then paste it).
  *
  * @example
  * ```ts
@@ -162,13 +161,7 @@ export function hindsightTables(schemaName = 'hindsight') {
  */
 export function hindsightFunctionsSql(schemaName = 'hindsight'): string {
   const schema = quoteIdentifier(schemaName);
-  return [
-    readAllFunctionsSql,
-    partitionFunctionsSql,
-    appendFunctionSql,
-    appendEventFunctionSql,
-    appendBatchFunctionSql,
-  ]
+  return [readAllFunctionsSql, partitionFunctionsSql, appendFunctionSql, appendBatchFunctionSql]
     .map((functions) => functions(schema))
     .join('\n');
 }
