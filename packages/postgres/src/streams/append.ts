@@ -25,21 +25,21 @@ function appendStatement(schema: string): Statement {
  * after its first executions (no parameter changes their shape, unlike `append_events`'s, which is
  * why that one is a function). The same steps, checks and result as `append_events`, for about
  * half its backend CPU per append, measured side by side (bench/README.md). Parameters: $1
- * stream id, $2 stream type, $3 exact version (null: `stream_exists`; bump only), $4–$7 the event's
- * id, type, data and metadata, $8–$9 the position lock key, $10 its recording time (epoch
- * milliseconds, null: now).
+ * stream id, $2 stream type, $3–$6 the event's id, type, data and metadata, $7–$8 the position
+ * lock key, $9 its recording time (epoch milliseconds, null: now); `bump` takes $10, the exact
+ * version the stream must be at (null for `stream_exists`).
  */
 function oneEventStatement(schema: string, kind: 'bump' | 'create' | 'any'): Statement {
-  const notArchived = `NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = $4::uuid)`;
+  const notArchived = `NOT EXISTS (SELECT 1 FROM ${schema}.archived_events a WHERE a.event_id = $3::uuid)`;
+  const insertStream = `INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
+  SELECT $1::text, $2::text, 1 WHERE ${notArchived}`;
   const claim = {
     bump: `UPDATE ${schema}.streams AS s SET version = s.version + 1
   WHERE s.stream_id = $1::text AND s.stream_type = $2::text AND s.status = 0
-    AND ($3::int IS NULL OR s.version = $3::int) AND ${notArchived}`,
-    create: `INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
-  SELECT $1::text, $2::text, 1 WHERE $3::int IS NULL AND ${notArchived}
+    AND ($10::int IS NULL OR s.version = $10::int) AND ${notArchived}`,
+    create: `${insertStream}
   ON CONFLICT (stream_id) DO NOTHING`,
-    any: `INSERT INTO ${schema}.streams AS s (stream_id, stream_type, version)
-  SELECT $1::text, $2::text, 1 WHERE $3::int IS NULL AND ${notArchived}
+    any: `${insertStream}
   ON CONFLICT (stream_id) DO UPDATE SET version = s.version + 1
   WHERE s.stream_type = excluded.stream_type AND s.status = 0 AND ${notArchived}`,
   }[kind];
@@ -49,7 +49,7 @@ function oneEventStatement(schema: string, kind: 'bump' | 'create' | 'any'): Sta
   ${claim}
   RETURNING s.version
 ), locked AS MATERIALIZED (
-  SELECT s.version, pg_advisory_xact_lock_shared($8::int4, $9::int4)::text AS lock FROM stream s
+  SELECT s.version, pg_advisory_xact_lock_shared($7::int4, $8::int4)::text AS lock FROM stream s
 ), claimed AS MATERIALIZED (
   SELECT l.version, date_trunc('milliseconds', clock_timestamp()) AS recorded_at,
     nextval(${positionSequence(schema)}) AS position
@@ -57,8 +57,8 @@ function oneEventStatement(schema: string, kind: 'bump' | 'create' | 'any'): Sta
 ), written AS (
   INSERT INTO ${schema}.events
     (position, stream_id, stream_type, version, event_id, type, data, metadata, recorded_at)
-  SELECT c.position, $1::text, $2::text, c.version, $4::uuid, $5::text, $6::text::jsonb,
-    $7::text::jsonb, coalesce(timestamptz 'epoch' + $10::int8 * interval '1 millisecond', c.recorded_at)
+  SELECT c.position, $1::text, $2::text, c.version, $3::uuid, $4::text, $5::text::jsonb,
+    $6::text::jsonb, coalesce(timestamptz 'epoch' + $9::int8 * interval '1 millisecond', c.recorded_at)
   FROM claimed c
 )
 SELECT c.position::text AS positions, c.version, ${epochMilliseconds('c.recorded_at')} AS recorded_ms
@@ -97,26 +97,20 @@ export function appendCall(
   }
   const { expectedVersion } = request;
   const { oneEvent } = statements;
-  const statement =
-    expectedVersion === 'any'
-      ? oneEvent.any
-      : expectedVersion === 'no_stream' || expectedVersion === 0
-        ? oneEvent.create
-        : oneEvent.bump;
-  return {
-    statement,
-    params: [
-      request.streamId,
-      request.streamType,
-      typeof expectedVersion === 'number' && expectedVersion > 0 ? expectedVersion : null,
-      event.eventId,
-      event.type,
-      encoded.data[0],
-      encoded.metadata[0],
-      ...lockKey,
-      event.recordedAt?.getTime() ?? null,
-    ],
-  };
+  const params = [
+    request.streamId,
+    request.streamType,
+    event.eventId,
+    event.type,
+    encoded.data[0],
+    encoded.metadata[0],
+    ...lockKey,
+    event.recordedAt?.getTime() ?? null,
+  ];
+  if (expectedVersion === 'any') return { statement: oneEvent.any, params };
+  if (expectedVersion === 'no_stream' || expectedVersion === 0) return { statement: oneEvent.create, params };
+  params.push(expectedVersion === 'stream_exists' ? null : expectedVersion);
+  return { statement: oneEvent.bump, params };
 }
 
 /** The row of {@link appendStatement}: every event's position (comma-separated), the last version. */
