@@ -115,7 +115,7 @@ export class ReadHorizon {
       this.#stalled();
       return this.#safe;
     }
-    if (row?.settled === 't') this.#settle(Number(row.last));
+    if (row?.settled === 't') this.#settle(Number(row.last), Number(row.head));
     else if (row?.settled === 'f') this.#stalled();
     return this.#safe;
   }
@@ -130,8 +130,10 @@ export class ReadHorizon {
     return head;
   }
 
-  #settle(horizon: number): void {
+  #settle(horizon: number, head: number): void {
     if (horizon > this.#safe) this.#safe = horizon;
+    // Read after the lock, in the same round trip: the head below the horizon, which never changes.
+    if (horizon > this.#head.for) this.#head = { for: horizon, head };
     this.#waiting = undefined;
     this.#attemptOnlyUntil = 0;
   }
