@@ -107,7 +107,6 @@ describe.skipIf(serverLeftOut)('Drizzle table definitions', () => {
       'read_all_page',
       'read_all_page_by_stream_type',
       'read_all_page_by_type',
-      'read_horizon',
       'read_partition_page',
       'read_partition_page_by_stream_type',
       'read_partition_page_by_type',

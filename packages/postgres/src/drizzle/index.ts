@@ -24,7 +24,6 @@ import { appendBatchFunctionSql } from '../schema/functions/append-batch-functio
 import { appendFunctionSql } from '../schema/functions/append-function.js';
 import { partitionFunctionsSql } from '../schema/functions/partition-functions.js';
 import { readAllFunctionsSql } from '../schema/functions/read-all-functions.js';
-import { readHorizonFunctionSql } from '../schema/functions/read-horizon-function.js';
 
 // Document keys compare by bytes (the port's binary order); pg-core has no collation option.
 const binaryText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });
@@ -151,7 +150,7 @@ export function hindsightTables(schemaName = 'hindsight') {
 
 /**
  * The SQL of the functions the storage calls (`append_events`, `append_events_batch`, `read_all_page*`,
- * `read_partition_page*` and the stream hash they filter on, `read_horizon`), which Drizzle
+ * `read_partition_page*` and the stream hash they filter on), which Drizzle
  * cannot declare. With drizzle-kit, run it once after the tables exist, in a custom migration
  * (`drizzle-kit generate --custom`, then paste it).
  *
@@ -162,13 +161,7 @@ export function hindsightTables(schemaName = 'hindsight') {
  */
 export function hindsightFunctionsSql(schemaName = 'hindsight'): string {
   const schema = quoteIdentifier(schemaName);
-  return [
-    readAllFunctionsSql,
-    partitionFunctionsSql,
-    appendFunctionSql,
-    appendBatchFunctionSql,
-    readHorizonFunctionSql,
-  ]
+  return [readAllFunctionsSql, partitionFunctionsSql, appendFunctionSql, appendBatchFunctionSql]
     .map((functions) => functions(schema))
     .join('\n');
 }

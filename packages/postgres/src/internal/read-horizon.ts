@@ -115,7 +115,7 @@ export class ReadHorizon {
       this.#stalled();
       return this.#safe;
     }
-    if (row?.settled === 't') this.#settle(Number(row.last), Number(row.head));
+    if (row?.settled === 't') this.#settle(Number(row.last));
     else if (row?.settled === 'f') this.#stalled();
     return this.#safe;
   }
@@ -130,10 +130,8 @@ export class ReadHorizon {
     return head;
   }
 
-  #settle(horizon: number, head: number): void {
+  #settle(horizon: number): void {
     if (horizon > this.#safe) this.#safe = horizon;
-    // Read after the lock, in the same round trip: the head below the horizon, which never changes.
-    if (horizon > this.#head.for) this.#head = { for: horizon, head };
     this.#waiting = undefined;
     this.#attemptOnlyUntil = 0;
   }

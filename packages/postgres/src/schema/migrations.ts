@@ -10,7 +10,6 @@ import { migration8 } from './migrations/v8-checkpoint-ids.js';
 import { migration9 } from './migrations/v9-append-batch-function.js';
 import { migration10 } from './migrations/v10-stream-lifecycle.js';
 import { migration11 } from './migrations/v11-partitioned-reads.js';
-import { migration12 } from './migrations/v12-read-horizon-function.js';
 
 export type { Migration } from './migrations/migration.js';
 
@@ -31,5 +30,4 @@ export const migrations: readonly Migration[] = [
   migration9,
   migration10,
   migration11,
-  migration12,
 ];
