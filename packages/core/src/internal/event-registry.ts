@@ -129,8 +129,9 @@ export class EventRegistry {
       checkMetadata(streamId, event.type, sharedMetadata);
       checkMetadata(streamId, event.type, event.metadata);
       const metadata = { ...sharedMetadata, ...event.metadata };
+      // A generated id is a UUID already: only a caller's id is checked.
       const eventId = event.eventId ?? globalThis.crypto.randomUUID();
-      checkEventId(streamId, eventId);
+      if (event.eventId !== undefined) checkEventId(streamId, eventId);
       if (seenIds.has(eventId)) {
         throw new EventIdConflictError({ streamId, eventId, problem: 'appears twice in one append' });
       }
