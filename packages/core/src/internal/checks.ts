@@ -141,15 +141,23 @@ export function findNonJson(value: unknown, ancestors: Set<object>): NonJsonProb
     return { path: [], reason: `${kind} is not plain JSON` };
   }
   ancestors.add(object);
+  // Indexed loops, not entries(): this walks every payload appended, and allocates nothing per item.
   try {
-    const entries: Iterable<[PropertyKey, unknown]> = Array.isArray(object)
-      ? object.entries()
-      : Object.entries(object).filter(([, item]) => item !== undefined);
-    for (const [key, item] of entries) {
-      const keyProblem = typeof key === 'string' ? unstorableTextReason(key) : undefined;
-      if (keyProblem !== undefined) return { path: [key], reason: `its key ${keyProblem.reason}` };
-      const problem = findNonJson(item, ancestors);
-      if (problem !== undefined) return { path: [key, ...problem.path], reason: problem.reason };
+    if (Array.isArray(object)) {
+      for (let index = 0; index < object.length; index += 1) {
+        const problem = findNonJson(object[index], ancestors);
+        if (problem !== undefined) return { path: [index, ...problem.path], reason: problem.reason };
+      }
+    } else {
+      const record = object as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        const item = record[key];
+        if (item === undefined) continue;
+        const keyProblem = unstorableTextReason(key);
+        if (keyProblem !== undefined) return { path: [key], reason: `its key ${keyProblem.reason}` };
+        const problem = findNonJson(item, ancestors);
+        if (problem !== undefined) return { path: [key, ...problem.path], reason: problem.reason };
+      }
     }
   } finally {
     ancestors.delete(object);
