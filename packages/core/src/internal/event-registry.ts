@@ -13,7 +13,14 @@ import { type SchemaVersion, schemaHistory, schemaVersionField } from '../events
 import type { StandardIssue, StandardResult, StandardSchemaV1 } from '../events/standard-schema.js';
 import { isForgottenPath } from '../personal/personal-data-guard.js';
 import type { PreparedEvent } from '../streams/event-storage.js';
-import { checkEventId, checkMetadata, findNonJson, isPlainObject, joinPath } from './checks.js';
+import {
+  checkEventId,
+  checkMetadata,
+  findNonJson,
+  isPlainObject,
+  type JsonLengthBound,
+  joinPath,
+} from './checks.js';
 
 const encoder = new TextEncoder();
 
@@ -123,7 +130,13 @@ export class EventRegistry {
       // Schemas validate synchronously as a rule: only wait when one did not, since an await per
       // event costs a microtask turn each.
       const result = schema['~standard'].validate(event.data);
-      const data = this.#validated(result instanceof Promise ? await result : result, streamId, event.type);
+      const dataLength: JsonLengthBound = { atMost: 0 };
+      const data = this.#validated(
+        result instanceof Promise ? await result : result,
+        streamId,
+        event.type,
+        dataLength,
+      );
       // Check each source before merging: spreading a string, array or null would turn it into
       // (or drop it as) a plain object, and the check after the merge would never see the mistake.
       checkMetadata(streamId, event.type, sharedMetadata);
@@ -137,7 +150,7 @@ export class EventRegistry {
       }
       seenIds.add(eventId);
       const written = this.#withWrittenVersion(streamType, event.type, metadata);
-      this.#checkSize(streamId, event.type, data, written);
+      this.#checkSize(streamId, event.type, data, dataLength.atMost, written);
       prepared.push({ eventId, type: event.type, data, metadata: written });
     }
     return prepared;
@@ -292,11 +305,16 @@ export class EventRegistry {
       : (results as StoredEvent[]);
   }
 
-  #validated(result: StandardResult<unknown>, streamId: string, eventType: string): unknown {
+  #validated(
+    result: StandardResult<unknown>,
+    streamId: string,
+    eventType: string,
+    length: JsonLengthBound,
+  ): unknown {
     if (result.issues !== undefined) {
       throw new EventValidationError({ streamId, eventType, issues: result.issues.map(toValidationIssue) });
     }
-    const problem = findNonJson(result.value, new Set());
+    const problem = findNonJson(result.value, new Set(), length);
     if (problem !== undefined) {
       throw new PayloadNotSerializableError({
         streamId,
@@ -308,9 +326,19 @@ export class EventRegistry {
     return result.value;
   }
 
-  #checkSize(streamId: string, eventType: string, data: unknown, metadata: EventMetadata): void {
-    const json = JSON.stringify(data) + JSON.stringify(metadata);
-    // A UTF-16 code unit is at most 3 UTF-8 bytes: only count exactly when it could matter.
+  /** `dataLength`: a bound of the payload's JSON length, added up by findNonJson on its walk. */
+  #checkSize(
+    streamId: string,
+    eventType: string,
+    data: unknown,
+    dataLength: number,
+    metadata: EventMetadata,
+  ): void {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: only count exactly when it could matter, and
+    // only serialize the payload (half the cost of preparing an event) when its bound could.
+    const metadataJson = JSON.stringify(metadata);
+    if ((dataLength + metadataJson.length) * 3 <= this.#maxEventBytes) return;
+    const json = JSON.stringify(data) + metadataJson;
     if (json.length * 3 <= this.#maxEventBytes) return;
     const bytes = encoder.encode(json).length;
     if (bytes > this.#maxEventBytes) {
