@@ -44,31 +44,21 @@ export class AppendCoalescer {
   }
 
   append(append: EncodedAppend): Promise<AppendOutcome> {
-    // A free slot and nobody waiting: the append goes at once, alone, as the queue would send it,
-    // without its promise, closures and batch bookkeeping (every lone writer's append comes here).
-    if (this.#inFlight < this.#maxInFlight && this.#queue.length === 0) {
-      this.#inFlight += 1;
-      const sent = this.#sender.single(append);
-      void sent.then(this.#slotFreed, this.#slotFreed);
-      return sent;
-    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ append, resolve, reject });
       this.#sendWhatCan();
     });
   }
 
-  readonly #slotFreed = (): void => {
-    this.#inFlight -= 1;
-    this.#sendWhatCan();
-  };
-
   #sendWhatCan(): void {
     while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
       const batch = this.#takeBatch();
       this.#inFlight += 1;
       // Never rejects: every outcome, error included, goes to the appends' own promises.
-      void this.#sendBatch(batch).finally(this.#slotFreed);
+      void this.#sendBatch(batch).finally(() => {
+        this.#inFlight -= 1;
+        this.#sendWhatCan();
+      });
     }
   }
 
