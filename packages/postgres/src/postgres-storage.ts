@@ -354,9 +354,12 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
     this.#ensureOpen();
     const encoded = encodeAppend(request);
     for (let attempt = 1; ; attempt += 1) {
-      const appended = await this.#tryAppend(encoded, hook).catch((error: unknown) => {
+      let appended: AppendResult | undefined;
+      try {
+        appended = await this.#tryAppend(encoded, hook);
+      } catch (error) {
         throw unstorableJsonError(request, error) ?? error;
-      });
+      }
       if (appended !== undefined) {
         this.#notifier.publish(appended.position);
         this.#notifier.announce(appended.position);

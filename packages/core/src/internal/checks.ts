@@ -111,18 +111,39 @@ export interface NonJsonProblem {
 }
 
 /**
+ * What {@link findNonJson} adds up on its walk: at least the length of `JSON.stringify` of what it
+ * accepted (UTF-16 code units), so a size limit far above it needs no serialization to check.
+ */
+export interface JsonLengthBound {
+  atMost: number;
+}
+
+// JSON.stringify writes a code unit as at most 6 (`\u001f`, a lone surrogate), a finite number
+// in at most 25 (`-1.2345678901234567e-308`, `-0.0000012345678901234567`).
+const maxUnitLength = 6;
+const maxNumberLength = 25;
+
+/**
  * Finds the first value that would not survive a JSON round trip unchanged. The rule: only
  * strings, finite numbers, booleans, null, arrays and plain objects. Dates, BigInts, Maps, class
  * instances, functions, undefined array items, NaN and cycles are refused rather than silently
- * changed, so what is read back always equals what was written.
+ * changed, so what is read back always equals what was written. Given `length`, adds a bound of
+ * the value's JSON length to it.
  */
-export function findNonJson(value: unknown, ancestors: Set<object>): NonJsonProblem | undefined {
+export function findNonJson(
+  value: unknown,
+  ancestors: Set<object>,
+  length?: JsonLengthBound,
+): NonJsonProblem | undefined {
   switch (typeof value) {
     case 'string':
+      if (length !== undefined) length.atMost += 2 + maxUnitLength * value.length;
       return unstorableTextReason(value);
     case 'boolean':
+      if (length !== undefined) length.atMost += 5;
       return undefined;
     case 'number':
+      if (length !== undefined) length.atMost += maxNumberLength;
       return Number.isFinite(value) ? undefined : { path: [], reason: `${value} is not a JSON number` };
     case 'bigint':
       return { path: [], reason: 'BigInt is not JSON; store it as a string' };
@@ -132,7 +153,10 @@ export function findNonJson(value: unknown, ancestors: Set<object>): NonJsonProb
     case 'symbol':
       return { path: [], reason: `a ${typeof value} is not JSON` };
   }
-  if (value === null) return undefined;
+  if (value === null) {
+    if (length !== undefined) length.atMost += 4;
+    return undefined;
+  }
   const object = value as object;
   if (ancestors.has(object)) return { path: [], reason: 'circular reference' };
   if (!Array.isArray(object) && !isPlainObject(object)) {
@@ -141,15 +165,28 @@ export function findNonJson(value: unknown, ancestors: Set<object>): NonJsonProb
     return { path: [], reason: `${kind} is not plain JSON` };
   }
   ancestors.add(object);
+  // Indexed loops, not entries(): this walks every payload appended, and allocates nothing per item.
   try {
-    const entries: Iterable<[PropertyKey, unknown]> = Array.isArray(object)
-      ? object.entries()
-      : Object.entries(object).filter(([, item]) => item !== undefined);
-    for (const [key, item] of entries) {
-      const keyProblem = typeof key === 'string' ? unstorableTextReason(key) : undefined;
-      if (keyProblem !== undefined) return { path: [key], reason: `its key ${keyProblem.reason}` };
-      const problem = findNonJson(item, ancestors);
-      if (problem !== undefined) return { path: [key, ...problem.path], reason: problem.reason };
+    if (Array.isArray(object)) {
+      // Brackets, and a comma after each item (one too many: a bound).
+      if (length !== undefined) length.atMost += 2 + object.length;
+      for (let index = 0; index < object.length; index += 1) {
+        const problem = findNonJson(object[index], ancestors, length);
+        if (problem !== undefined) return { path: [index, ...problem.path], reason: problem.reason };
+      }
+    } else {
+      if (length !== undefined) length.atMost += 2;
+      const record = object as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        const item = record[key];
+        if (item === undefined) continue;
+        const keyProblem = unstorableTextReason(key);
+        if (keyProblem !== undefined) return { path: [key], reason: `its key ${keyProblem.reason}` };
+        // The quoted key, its colon and a comma.
+        if (length !== undefined) length.atMost += 4 + maxUnitLength * key.length;
+        const problem = findNonJson(item, ancestors, length);
+        if (problem !== undefined) return { path: [key, ...problem.path], reason: problem.reason };
+      }
     }
   } finally {
     ancestors.delete(object);

@@ -175,6 +175,38 @@ describe('event store: schema validation', () => {
     expect(error.message).toMatch(/^Invalid OrderPaid event for stream "order-1": payload: /);
     await expectNothingWritten();
   });
+  it('waits for a schema that validates asynchronously: stores its output, refuses its issues', async () => {
+    const doubled = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: async (value: unknown) =>
+          typeof value === 'number' ? { value: value * 2 } : { issues: [{ message: 'not a number' }] },
+      },
+    } as const;
+    const store = createEventStore({
+      storage: createInMemoryStorage(),
+      events: [defineStreamType('Count', { Counted: doubled })],
+    });
+    const result = await store.append('count-1', [{ type: 'Counted', data: 2 }], { streamType: 'Count' });
+    expect(result.events.map((event) => event.data)).toEqual([4]);
+    const error = await caught(EventValidationError, () =>
+      store.append(
+        'count-1',
+        [
+          { type: 'Counted', data: 3 },
+          { type: 'Counted', data: 'x' },
+        ],
+        {
+          streamType: 'Count',
+        },
+      ),
+    );
+    expect(error).toMatchObject({ streamId: 'count-1', eventType: 'Counted', path: '' });
+    expect(error.message).toBe('Invalid Counted event for stream "count-1": payload: not a number');
+    expect(await store.streamInfo('count-1')).toMatchObject({ version: 1 });
+    await store.close();
+  });
 });
 
 describe('event store: unknown types', () => {

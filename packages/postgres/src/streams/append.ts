@@ -128,11 +128,15 @@ export interface EncodedAppend {
 }
 
 export function encodeAppend(request: AppendRequest): EncodedAppend {
-  return {
-    request,
-    data: request.events.map((event) => JSON.stringify(event.data)),
-    metadata: request.events.map((event) => JSON.stringify(event.metadata)),
-  };
+  const { events } = request;
+  const data = new Array<string>(events.length);
+  const metadata = new Array<string>(events.length);
+  for (let index = 0; index < events.length; index += 1) {
+    const event = events[index] as AppendRequest['events'][number];
+    data[index] = JSON.stringify(event.data);
+    metadata[index] = JSON.stringify(event.metadata);
+  }
+  return { request, data, metadata };
 }
 
 /** The parameters of {@link appendStatement}. */
@@ -213,19 +217,25 @@ function recordedLiteral(events: AppendRequest['events']): string {
  */
 export function appendedEvents(encoded: EncodedAppend, row: AppendRow): StoredEvent[] {
   const { request } = encoded;
-  const positions = row.positions.split(',').map(Number);
-  const lastVersion = Number(row.version);
+  const { streamId, streamType, events } = request;
+  const positions = row.positions.split(',');
+  const firstVersion = Number(row.version) - positions.length + 1;
   const recordedAt = Number(row.recorded_ms);
-  return request.events.map((event, index) => ({
-    // As a uuid column returns it, so the append result equals what reads return.
-    eventId: event.eventId.toLowerCase(),
-    streamId: request.streamId,
-    streamType: request.streamType,
-    type: event.type,
-    version: lastVersion - positions.length + index + 1,
-    position: positions[index] as number,
-    timestamp: new Date(event.recordedAt?.getTime() ?? recordedAt),
-    data: JSON.parse(encoded.data[index] as string),
-    metadata: JSON.parse(encoded.metadata[index] as string),
-  }));
+  const stored = new Array<StoredEvent>(events.length);
+  for (let index = 0; index < events.length; index += 1) {
+    const event = events[index] as AppendRequest['events'][number];
+    stored[index] = {
+      // As a uuid column returns it, so the append result equals what reads return.
+      eventId: event.eventId.toLowerCase(),
+      streamId,
+      streamType,
+      type: event.type,
+      version: firstVersion + index,
+      position: Number(positions[index]),
+      timestamp: new Date(event.recordedAt?.getTime() ?? recordedAt),
+      data: JSON.parse(encoded.data[index] as string),
+      metadata: JSON.parse(encoded.metadata[index] as string),
+    };
+  }
+  return stored;
 }
