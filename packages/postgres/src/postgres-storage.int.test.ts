@@ -201,13 +201,13 @@ describe.each(driversToRun(drivers))('storage behaviour on %s', (_name, open) =>
           }
           if (state === 'closed')
             await storage.lifecycle?.close(streamId, { reason: 'test', at: new Date() });
-          const append = request(streamId, expected, count);
+          let append = request(streamId, expected, count);
           if (state === 'archived id') {
             const source = request(`${streamId}-source`, 'no_stream');
             await storage.append(source);
             await storage.append(request(`${streamId}-source`, 1));
             await storage.lifecycle?.archive(`${streamId}-source`, 1);
-            append.events[0] = source.events[0] as PreparedEvent;
+            append = { ...append, events: [...source.events, ...append.events.slice(1)] };
           }
           const outcome = await storage.append(append).then(
             (result) => `appended up to ${result.version - count}+${count}`,
