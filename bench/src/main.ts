@@ -163,7 +163,14 @@ async function main(): Promise<void> {
       if (interrupted) return;
       if (wanted(id)) {
         const reps = id === 's6' || id === 's6b' ? sizes.catchUpReps : sizes.reps;
-        results.push(await runScenario(scenario, contenders, { reps, warmups: sizes.warmups, log }));
+        results.push(
+          await runScenario(scenario, contenders, {
+            reps,
+            warmups: sizes.warmups,
+            warmupMs: sizes.warmupMs,
+            log,
+          }),
+        );
       }
       if (id === 's5b' && wanted('s5c')) snapshotCurve = await runSnapshotCurve(contenders, sizes, log);
     }

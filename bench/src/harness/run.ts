@@ -39,13 +39,20 @@ export interface RunOptions {
   /** Measured trials per contender (warm-up trials come on top). */
   readonly reps: number;
   readonly warmups: number;
+  /**
+   * Warm-up goes on, trial after trial, until a contender has also spent this long on it: a
+   * longer code path takes longer for V8 to compile hot, and one short trial measured some
+   * contenders' interpreted code against others' optimised code.
+   */
+  readonly warmupMs: number;
   readonly log: (line: string) => void;
 }
 
 /**
- * Runs `scenario` for each contender: warm-up trials first (discarded), then `reps` rounds in which
- * every contender runs one trial, the order rotating each round so no contender always goes first
- * (and none always runs on the warmest cache or the fullest table).
+ * Runs `scenario` for each contender: warm-up trials first (discarded; at least `warmups` rounds,
+ * and each contender's until it spent `warmupMs` on them), then `reps` rounds in which every
+ * contender runs one trial, the order rotating each round so no contender always goes first (and
+ * none always runs on the warmest cache or the fullest table).
  */
 export async function runScenario<Prepared>(
   scenario: Scenario<Prepared>,
@@ -67,6 +74,9 @@ export async function runScenario<Prepared>(
     const warmup = round < options.warmups;
     const order = applicable.map((_, index) => applicable[(index + round) % applicable.length] as Contender);
     for (const contender of order) {
+      if (warmup && round === options.warmups - 1) {
+        await warmUp(scenario, contender, prepared.get(contender) as Prepared, options, rounds);
+      }
       const metrics = await scenario.trial(contender, prepared.get(contender) as Prepared, round);
       const value = metrics[scenario.primary] ?? Number.NaN;
       options.log(
@@ -92,4 +102,22 @@ export async function runScenario<Prepared>(
       ),
     })),
   };
+}
+
+/**
+ * Extra warm-up trials of one contender until it has spent `warmupMs` in warm-up (the last warm-up
+ * round's trial comes after them). Their trial numbers follow the measured rounds', so every
+ * trial works on streams and tables of its own.
+ */
+async function warmUp<Prepared>(
+  scenario: Scenario<Prepared>,
+  contender: Contender,
+  prepared: Prepared,
+  options: RunOptions,
+  rounds: number,
+): Promise<void> {
+  const started = performance.now();
+  for (let extra = 0; performance.now() - started < options.warmupMs; extra += 1) {
+    await scenario.trial(contender, prepared, rounds + extra);
+  }
 }

@@ -3,6 +3,8 @@ export interface Sizes {
   readonly mode: 'quick' | 'full';
   readonly reps: number;
   readonly warmups: number;
+  /** The least time each contender spends warming up per scenario (see `RunOptions.warmupMs`). */
+  readonly warmupMs: number;
   readonly sequentialAppends: number;
   readonly concurrentWriters: number;
   readonly appendsPerConcurrentWriter: number;
@@ -30,6 +32,7 @@ export const quickSizes: Sizes = {
   mode: 'quick',
   reps: 5,
   warmups: 1,
+  warmupMs: 2000,
   sequentialAppends: 300,
   concurrentWriters: 16,
   appendsPerConcurrentWriter: 40,
@@ -55,6 +58,7 @@ export const fullSizes: Sizes = {
   ...quickSizes,
   mode: 'full',
   reps: 7,
+  warmupMs: 5000,
   sequentialAppends: 1000,
   appendsPerConcurrentWriter: 150,
   batches: 100,
