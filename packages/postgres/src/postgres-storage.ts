@@ -59,10 +59,15 @@ import {
   type EncodedAppend,
   encodeAppend,
 } from './streams/append.js';
-import { findEventsParams, findEventsStatement } from './streams/find-events.js';
+import {
+  findEventsParams,
+  findEventsStatement,
+  type RefusalRow,
+  refusalStatement,
+} from './streams/find-events.js';
 import { type HeadPositionRow, headPositionStatement } from './streams/head-position.js';
 import { createPostgresAppendFence } from './streams/postgres-append-fence.js';
-import { createPostgresLifecycle } from './streams/postgres-lifecycle.js';
+import { createPostgresLifecycle, streamStatusOf } from './streams/postgres-lifecycle.js';
 import { createPostgresStreamLocks } from './streams/postgres-stream-locks.js';
 import { maxPosition, readAllCall, readAllStatements } from './streams/read-all.js';
 import { readHorizonStatements } from './streams/read-horizon.js';
@@ -246,6 +251,7 @@ function statementsFor(schema: string) {
     append: appendStatements(quoted),
     appendBatch: appendBatchStatement(quoted),
     findEvents: findEventsStatement(quoted),
+    refusal: refusalStatement(quoted),
     readStream: readStreamStatements(quoted),
     readAll: readAllStatements(quoted),
     readHorizon: readHorizonStatements(quoted),
@@ -433,28 +439,27 @@ class PostgresEventStorage<TransactionClient> implements PostgresStorage<Transac
    * commit): the append is then tried again, unless `final`.
    */
   async #explainRefusal(request: AppendRequest, final: boolean): Promise<AppendResult | undefined> {
-    // Both reads at once, on two connections: a refused writer (one of many racing on a stream)
-    // retries a round trip sooner.
-    const [rows, info] = await Promise.all([
-      this.#driver.run<EventRow>(
-        this.#sql.findEvents,
-        findEventsParams(request.events.map((event) => event.eventId)),
-      ),
-      this.lifecycle.status(request.streamId),
-    ]);
-    const byId = new Map(rows.map((row) => [row.event_id, toStoredEvent(row)]));
-    const already = findAlreadyStored(request, (eventId) => byId.get(eventId.toLowerCase()));
-    if (already !== undefined) return already;
-    if (info?.status === 'closed') throw new StreamClosedError({ streamId: request.streamId });
-    if (info?.status === 'deleted') throw new StreamDeletedError({ streamId: request.streamId });
-    if (info !== undefined && info.streamType !== request.streamType) {
+    const eventIds = findEventsParams(request.events.map((event) => event.eventId));
+    // One statement for the stream and the ids: a refused writer, one of many racing on a stream,
+    // retries a round trip sooner and holds one connection, not two.
+    const [facts] = await this.#driver.run<RefusalRow>(this.#sql.refusal, [request.streamId, ...eventIds]);
+    if (facts?.stored === 'true') {
+      const rows = await this.#driver.run<EventRow>(this.#sql.findEvents, eventIds);
+      const byId = new Map(rows.map((row) => [row.event_id, toStoredEvent(row)]));
+      const already = findAlreadyStored(request, (eventId) => byId.get(eventId.toLowerCase()));
+      if (already !== undefined) return already;
+    }
+    const status = facts?.status == null ? undefined : streamStatusOf(facts.status);
+    if (status === 'closed') throw new StreamClosedError({ streamId: request.streamId });
+    if (status === 'deleted') throw new StreamDeletedError({ streamId: request.streamId });
+    if (facts?.stream_type != null && facts.stream_type !== request.streamType) {
       throw new StreamTypeMismatchError({
         streamId: request.streamId,
         expectedType: request.streamType,
-        actualType: info.streamType,
+        actualType: facts.stream_type,
       });
     }
-    const actualVersion = info?.version ?? 0;
+    const actualVersion = Number(facts?.version ?? 0);
     checkExpectedVersionMatches(request.streamId, request.expectedVersion, actualVersion);
     if (final) {
       throw new ConcurrencyError({

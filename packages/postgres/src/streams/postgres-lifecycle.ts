@@ -126,12 +126,17 @@ ON CONFLICT (stream_id) DO UPDATE SET archived_up_to = excluded.archived_up_to`,
   };
 }
 
+/** A stream's status from its row's `status` column, in text form. */
+export function streamStatusOf(code: string): StreamStatus {
+  return statuses[Number(code)] ?? 'open';
+}
+
 function toStatus(streamId: string, row: StatusRow): StreamLifecycleInfo {
   return {
     streamId,
     streamType: row.stream_type,
     version: Number(row.version),
-    status: statuses[Number(row.status)] ?? 'open',
+    status: streamStatusOf(row.status),
     changedAt: row.changed_ms === null ? undefined : new Date(Number(row.changed_ms)),
     reason: row.reason ?? undefined,
     archivedUpTo: Number(row.archived_up_to),
