@@ -217,6 +217,83 @@ describe('PostgreSQL storage: coalesced appends (group commit)', () => {
     expect((await storage.streamInfo('same-stream'))?.version).toBe(11);
   });
 
+  it('refuses writers racing on a stream without sending the appends its committed append outdated', async () => {
+    await storage.append(request('race', 'no_stream'));
+    const counter = countStatements(pool);
+    let outcomes: PromiseSettledResult<AppendResult>[];
+    try {
+      outcomes = await Promise.allSettled(
+        Array.from({ length: 8 }, () => storage.append(request('race', 1))),
+      );
+    } finally {
+      counter.stop();
+    }
+    const written = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    expect(written).toHaveLength(1);
+    for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected')) {
+      const error = (outcome as PromiseRejectedResult).reason;
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect(error).toMatchObject({ streamId: 'race', expectedVersion: 1, actualVersion: 2 });
+    }
+    // One append statement, the winner's: the seven others were refused without being sent, and
+    // each read why (one statement each), as after a refusal by the database.
+    const refusalReads = counter.names.filter((name) => name.startsWith('hindsight_append_refusal'));
+    expect(counter.names.filter((name) => name.startsWith('hindsight_append'))).toHaveLength(
+      1 + refusalReads.length,
+    );
+    expect(refusalReads).toHaveLength(7);
+    expect(
+      (await storage.readStream('race', { direction: 'forward', limit: 10 })).map((e) => e.version),
+    ).toEqual([1, 2]);
+  });
+
+  it('sends a waiting append that may still be right once the append before it is answered', async () => {
+    await storage.append(request('queue', 'no_stream'));
+    const first = request('queue', 1);
+    const retryOfFirst: AppendRequest = { ...request('queue', 1), events: first.events };
+    const [written, next, any, exists, otherType, retried, outdated] = await Promise.allSettled([
+      storage.append(first),
+      storage.append(request('queue', 2)),
+      storage.append(request('queue', 'any')),
+      storage.append(request('queue', 'stream_exists')),
+      storage.append({ ...request('queue', 1), streamType: 'Ledger' }),
+      storage.append(retryOfFirst),
+      storage.append(request('queue', 'no_stream')),
+    ]);
+    expect(written).toMatchObject({ status: 'fulfilled', value: { version: 2 } });
+    expect(next).toMatchObject({ status: 'fulfilled', value: { version: 3 } });
+    expect(any).toMatchObject({ status: 'fulfilled' });
+    expect(exists).toMatchObject({ status: 'fulfilled' });
+    expect(otherType).toMatchObject({ status: 'rejected', reason: { code: 'STREAM_TYPE_MISMATCH' } });
+    expect(retried).toMatchObject({ status: 'fulfilled', value: { alreadyStored: true, version: 2 } });
+    expect(outdated).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'CONCURRENCY_CONFLICT', expectedVersion: 'no_stream' },
+    });
+    expect((await storage.streamInfo('queue'))?.version).toBe(5);
+  });
+
+  it('sends the next append of a stream when the one before it was refused or failed', async () => {
+    await storage.append(request('after-refusal', 'no_stream'));
+    const [refused, next] = await Promise.allSettled([
+      storage.append(request('after-refusal', 0)),
+      storage.append(request('after-refusal', 1)),
+    ]);
+    expect(refused).toMatchObject({ status: 'rejected', reason: { actualVersion: 1 } });
+    expect(next).toMatchObject({ status: 'fulfilled', value: { version: 2 } });
+    const unstorable = request('after-refusal', 2);
+    const bad: AppendRequest = {
+      ...unstorable,
+      events: [{ ...(unstorable.events[0] as AppendRequest['events'][number]), data: { note: 'a\u0000b' } }],
+    };
+    const [failed, after] = await Promise.allSettled([
+      storage.append(bad),
+      storage.append(request('after-refusal', 2)),
+    ]);
+    expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(PayloadNotSerializableError);
+    expect(after).toMatchObject({ status: 'fulfilled', value: { version: 3 } });
+  });
+
   it('a reused event id or an unstorable payload fails its own append only', async () => {
     const stored = await storage.append(request('reused', 'no_stream'));
     const retry: AppendRequest = {

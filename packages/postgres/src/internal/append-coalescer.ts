@@ -1,6 +1,7 @@
+import type { AppendRequest } from '@hindsight/core';
 import type { AppendRow, EncodedAppend } from '../streams/append.js';
 
-/** What becomes of one append sent by an {@link AppendCoalescer}: its row, or undefined if refused. */
+/** What becomes of one append the database was sent: its row, or undefined if refused. */
 export type AppendOutcome = AppendRow | undefined;
 
 /** How the coalescer reaches the database. */
@@ -33,6 +34,14 @@ interface Pending {
  * payload jsonb refuses, a lost connection) is sent again append by append, so only the culprit's
  * caller sees its error; an append that did commit before the connection broke is then refused by
  * its own event ids, and found already stored.
+ *
+ * One append per stream is in flight at a time; the stream's next appends wait for its outcome.
+ * When it committed, a waiting append that expected an earlier version (or no stream) would only
+ * be refused, so it is answered refused without being sent: the caller then reads why, as after
+ * any refusal (the stream's version, or its events stored already by an earlier try of the same
+ * append). Writers racing on a hot stream in one process then cost the database no append
+ * statement per lost race, nor a wait on the stream's row lock. Every other waiting append (the
+ * next version, `any`, `stream_exists`) is sent, and the database decides.
  */
 export class AppendCoalescer {
   readonly #sender: AppendSender;
@@ -41,6 +50,8 @@ export class AppendCoalescer {
   #queue: Pending[] = [];
   #inFlight = 0;
   #sendScheduled = false;
+  // Streams with an append sent and not yet answered.
+  readonly #streamsInFlight = new Set<string>();
 
   constructor(sender: AppendSender, options: { maxInFlight: number; maxBatch: number }) {
     this.#sender = sender;
@@ -65,8 +76,10 @@ export class AppendCoalescer {
   }
 
   #sendWhatCan(): void {
-    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+    while (this.#inFlight < this.#maxInFlight) {
       const batch = this.#takeBatch();
+      // Empty when every queued append waits for its stream's append in flight.
+      if (batch.length === 0) return;
       this.#inFlight += 1;
       // Never rejects: every outcome, error included, goes to the appends' own promises.
       void this.#sendBatch(batch).finally(() => {
@@ -77,25 +90,19 @@ export class AppendCoalescer {
   }
 
   /**
-   * The oldest queued appends, at most one per stream: a batch writes set-based, so an append
-   * must not depend on another of the same statement. Another append of a stream already in the
-   * batch goes at once, alone, beside it, as it would uncoalesced: writers racing on one stream
-   * settle in the database together (one wins, the others are refused), not one round trip after
-   * the other.
+   * The oldest queued appends of streams with no append in flight, one per stream: a batch writes
+   * set-based, so an append must not depend on another of the same statement.
    */
   #takeBatch(): Pending[] {
     const batch: Pending[] = [];
-    const taken = new Set<string>();
     let rest = 0;
     for (const pending of this.#queue) {
       const { streamId } = pending.append.request;
-      if (batch.length >= this.#maxBatch) {
+      if (batch.length >= this.#maxBatch || this.#streamsInFlight.has(streamId)) {
         this.#queue[rest++] = pending;
-      } else if (taken.has(streamId)) {
-        void this.#sendOne(pending);
       } else {
         batch.push(pending);
-        taken.add(streamId);
+        this.#streamsInFlight.add(streamId);
       }
     }
     this.#queue.length = rest;
@@ -114,14 +121,47 @@ export class AppendCoalescer {
       await Promise.all(batch.map((pending) => this.#sendOne(pending)));
       return;
     }
-    for (const [index, pending] of batch.entries()) pending.resolve(outcomes[index]);
+    for (const [index, pending] of batch.entries()) this.#settle(pending, outcomes[index]);
   }
 
   async #sendOne(pending: Pending): Promise<void> {
+    let outcome: AppendOutcome;
     try {
-      pending.resolve(await this.#sender.single(pending.append));
+      outcome = await this.#sender.single(pending.append);
     } catch (error) {
+      this.#streamsInFlight.delete(pending.append.request.streamId);
       pending.reject(error);
+      return;
     }
+    this.#settle(pending, outcome);
   }
+
+  #settle(pending: Pending, outcome: AppendOutcome): void {
+    const { request } = pending.append;
+    this.#streamsInFlight.delete(request.streamId);
+    if (outcome !== undefined) this.#refuseOutdated(request, Number(outcome.version));
+    pending.resolve(outcome);
+  }
+
+  /** Answers the queued appends that `committed`, now at `version`, has made impossible. */
+  #refuseOutdated(committed: AppendRequest, version: number): void {
+    let rest = 0;
+    for (const pending of this.#queue) {
+      if (isOutdated(pending.append.request, committed, version)) {
+        pending.resolve(undefined);
+      } else {
+        this.#queue[rest++] = pending;
+      }
+    }
+    this.#queue.length = rest;
+  }
+}
+
+/** Whether the database can only refuse `request`, its stream `committed` being at `version` now. */
+function isOutdated(request: AppendRequest, committed: AppendRequest, version: number): boolean {
+  if (request.streamId !== committed.streamId) return false;
+  const { expectedVersion } = request;
+  return (
+    expectedVersion === 'no_stream' || (typeof expectedVersion === 'number' && expectedVersion < version)
+  );
 }
