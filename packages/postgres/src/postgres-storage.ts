@@ -119,8 +119,11 @@ export interface PostgresStorageOptions<Client extends PostgresClient = Postgres
    * Whether appends that arrive while others are in flight are sent together, as one statement
    * and one commit (group commit; default true). Each keeps its own expected-version check and
    * its own result, and is acknowledged only once committed: a refused append never fails the
-   * others. Concurrent writers in one process then share round trips and WAL flushes. Appends with
-   * a transaction hook always run alone. Ignored by PGlite, whose statements never overlap.
+   * others. Concurrent writers in one process then share round trips and WAL flushes. One append
+   * per stream is sent at a time: when it commits, the stream's waiting appends that expected an
+   * earlier version are refused without being sent (they would be refused anyway), so writers
+   * racing on a hot stream cost one statement per success. Appends with a transaction hook always
+   * run alone. Ignored by PGlite, whose statements never overlap.
    */
   readonly coalesceAppends?: boolean;
 }
