@@ -7,7 +7,7 @@ import { createInMemoryStorage } from '../memory/in-memory-storage.js';
 import { createEventStore } from '../streams/event-store.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { createSubscription } from './create-subscription.js';
-import { fnv1a, partitionCheckpointId, partitionOf, rendezvousOwner } from './partitions.js';
+import { fnv1a, partitionCheckpointId, partitionOf, partitionOwners } from './partitions.js';
 
 const Counter = defineStreamType('Counter', { Added: z.object({ n: z.number() }) });
 
@@ -91,14 +91,38 @@ describe('partition routing', () => {
     expect(new Set(all.map((event) => event.eventId)).size).toBe(30);
   });
 
-  it('rendezvous gives each partition one owner, and moves only the leaver’s partitions', () => {
-    const three = ['a', 'b', 'c'];
-    const before = Array.from({ length: 64 }, (_, p) => rendezvousOwner(three, p));
-    expect(new Set(before)).toEqual(new Set(three));
-    const after = Array.from({ length: 64 }, (_, p) => rendezvousOwner(['a', 'b'], p));
-    before.forEach((owner, p) => {
-      if (owner !== 'c') expect(after[p]).toBe(owner);
-    });
+  it('gives each partition one owner, an even share to each member, the same in every member order', () => {
+    const shares = (owners: readonly (string | undefined)[]) =>
+      owners.reduce(
+        (count, owner) => count.set(owner, (count.get(owner) ?? 0) + 1),
+        new Map<unknown, number>(),
+      );
+    for (const members of [
+      ['a', 'b'],
+      ['worker-1', 'worker-2', 'worker-3'],
+      ['p', 'q', 'r', 's'],
+    ]) {
+      for (const count of [1, 2, 3, 4, 7, 8, 64]) {
+        const owners = partitionOwners(members, count);
+        expect(owners.every((owner) => owner !== undefined && members.includes(owner))).toBe(true);
+        for (const share of shares(owners).values()) {
+          expect(share).toBeLessThanOrEqual(Math.ceil(count / members.length));
+        }
+        expect(partitionOwners([...members].reverse(), count)).toEqual(owners);
+      }
+    }
+    // 4 partitions over 2 members: 2 each, where plain rendezvous hashing leaves 3 and 1 or 4 and 0
+    // half the time.
+    expect([...shares(partitionOwners(['worker-1', 'worker-2'], 4)).values()]).toEqual([2, 2]);
+    expect(partitionOwners([], 4)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('moves the leaver’s partitions, and few others, when a member leaves', () => {
+    const before = partitionOwners(['a', 'b', 'c'], 64);
+    const after = partitionOwners(['a', 'b'], 64);
+    expect(after.every((owner) => owner === 'a' || owner === 'b')).toBe(true);
+    const survivorsMoved = before.filter((owner, p) => owner !== 'c' && after[p] !== owner).length;
+    expect(survivorsMoved).toBeLessThanOrEqual(64 / 8);
   });
 });
 
@@ -148,12 +172,13 @@ describe('partitioned consumers', () => {
     await a.start();
     await b.start();
     const owners = async () => ((await a.status()).partitions ?? []).map((partition) => partition.owner);
-    // Both members seen by both: rendezvous splits the eight between them.
+    // Both members seen by both: they split the eight between them, four each.
     await eventually(async () => new Set(await owners()).size === 2);
     const statusB = await b.status();
     const localA = ((await a.status()).partitions ?? []).filter((p) => p.local).map((p) => p.index);
     const localB = (statusB.partitions ?? []).filter((p) => p.local).map((p) => p.index);
     expect([...localA, ...localB].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([localA.length, localB.length]).toEqual([4, 4]);
     await appendMany(store, 12, 4);
     await a.waitUntilCaughtUp();
     await b.stop();

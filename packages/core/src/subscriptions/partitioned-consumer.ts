@@ -16,7 +16,7 @@ import {
   checkPartitions,
   consumerMembers,
   partitionCheckpointId,
-  rendezvousOwner,
+  partitionOwners,
 } from './partitions.js';
 
 /**
@@ -48,8 +48,9 @@ const defaultTtlMs = 10_000;
 /**
  * A consumer split into partitions, one {@link ConsumerRunner} each (its own checkpoint, lease and
  * fence), shared by the instances that run it with no coordinator but the storage: each instance
- * keeps a member document alive, reads the live members, runs the partitions that rendezvous
- * hashing gives it and stops the others, which hands their leases over at once. A member that
+ * keeps a member document alive, reads the live members, runs the partitions that
+ * {@link partitionOwners} gives it (an even share) and stops the others, which hands their leases
+ * over at once. A member that
  * died stops renewing: its document and its partitions' leases lapse after `ttlMs`, and the
  * partitions go to the members left. Two instances never run one partition: the lease fences
  * every commit, as for an unpartitioned consumer.
@@ -228,10 +229,9 @@ export class PartitionedConsumer<Tx> implements RunnerHandle<Tx> {
       return;
     }
     if (!this.#started) return;
+    const owners = partitionOwners(members, this.#runners.length);
     const wanted = new Set(
-      this.#runners
-        .map((_, index) => index)
-        .filter((index) => rendezvousOwner(members, index) === this.#owner),
+      this.#runners.map((_, index) => index).filter((index) => owners[index] === this.#owner),
     );
     // Handing over first, so a partition moving to another member is free when it looks.
     await Promise.all(

@@ -44,21 +44,30 @@ export function fnv1a(text: string): number {
 }
 
 /**
- * Rendezvous (highest random weight) hashing: the member that owns `partition` among `members`.
- * Every instance computes the same owner from the same member list, and a member joining or leaving
- * moves only the partitions it wins or held.
+ * Who runs each of `count` partitions among `members`: rendezvous (highest random weight) hashing
+ * with bounded loads. Each partition ranks the members by a hash of member and partition, and goes
+ * to the first of its ranking that holds fewer than ceil(count / members) partitions, partitions
+ * taken in order. Every instance computes the same owners from the same members, in any order.
+ * Plain rendezvous spreads few partitions unevenly (4 partitions over 2 members: both on one
+ * member in 1 case of 8, 3 and 1 in 4 of 8), and a partitioned consumer goes only as fast as its
+ * busiest member; the bound evens that out, and a member joining or leaving still moves few
+ * partitions besides its own.
  */
-export function rendezvousOwner(members: readonly string[], partition: number): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1;
-  for (const member of members) {
-    const score = mix(fnv1a(`${member}#${partition}`));
-    if (score > bestScore || (score === bestScore && best !== undefined && member < best)) {
-      best = member;
-      bestScore = score;
-    }
+export function partitionOwners(members: readonly string[], count: number): readonly (string | undefined)[] {
+  const owners = new Array<string | undefined>(count).fill(undefined);
+  if (members.length === 0) return owners;
+  const capacity = Math.ceil(count / members.length);
+  const load = new Map<string, number>();
+  for (let partition = 0; partition < count; partition += 1) {
+    const ranked = members
+      .map((member) => ({ member, score: mix(fnv1a(`${member}#${partition}`)) }))
+      .sort((a, b) => b.score - a.score || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+    const owner = ranked.find(({ member }) => (load.get(member) ?? 0) < capacity)?.member;
+    if (owner === undefined) continue;
+    owners[partition] = owner;
+    load.set(owner, (load.get(owner) ?? 0) + 1);
   }
-  return best;
+  return owners;
 }
 
 /**
