@@ -13,6 +13,25 @@ import {
 import { withSearchPath } from './pg-pools.js';
 
 /**
+ * Emmett's migration skips creating its functions when a function of the same name exists in any
+ * schema of the database, then fails calling them from its own ("function emt_add_partition(unknown)
+ * does not exist"). Such a schema is left by an earlier run that was killed before dropping it.
+ */
+async function refuseForeignEmmettSchemas(pool: pg.Pool, schema: string): Promise<void> {
+  const { rows } = await pool.query<{ schema: string }>(
+    `SELECT DISTINCT n.nspname AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE p.proname = 'emt_add_partition' AND n.nspname <> $1`,
+    [schema],
+  );
+  if (rows.length === 0) return;
+  await pool.end();
+  const names = rows.map((row) => `"${row.schema}"`).join(', ');
+  throw new Error(
+    `Emmett's functions already exist in schema ${names} of this database, and its set-up would fail in a new one: drop ${rows.length === 1 ? 'it' : 'them'} (DROP SCHEMA … CASCADE) and run again`,
+  );
+}
+
+/**
  * Emmett 0.42 through its public API: `getPostgreSQLEventStore`, `appendToStream` with
  * `expectedStreamVersion`, `readStream`, `aggregateStream`, and its consumer (a reactor) for reads of
  * the global log. It gets its own pool of the same size and its own schema (via the search path).
@@ -24,6 +43,7 @@ export async function createEmmettContender(
 ): Promise<Contender> {
   const connectionString = withSearchPath(url, schema);
   const pool = new pg.Pool({ connectionString, max: poolSize });
+  await refuseForeignEmmettSchemas(pool, schema);
   const store = getPostgreSQLEventStore(connectionString, { connectionOptions: { pool } });
   await store.schema.migrate();
 
