@@ -20,7 +20,7 @@ export function findEventsParams(eventIds: readonly string[]): unknown[] {
 }
 
 /**
- * What a refused append needs to know, in one statement and one snapshot: the stream's row (no row
+ * What a refused append needs to know, in one statement and one snapshot: the stream's row (nulls
  * when there is no stream) and whether any of the append's event ids is stored already, in the
  * events or the archive (then the events are read with {@link findEventsStatement}: a retry of an
  * append that did commit). $1 stream id, $2 the append's event ids.
