@@ -94,7 +94,10 @@ for (let round = 0; round < warmupBlocks + blocks; round += 1) {
 }
 process.stderr.write('\n');
 
-const rawWindows = microseconds['raw pg INSERT'];
+const averages = Object.fromEntries(
+  Object.entries(microseconds).map(([name, perWindow]) => [name, perWindow.map((total) => total / blocks)]),
+);
+const rawAverage = averages['raw pg INSERT'];
 const mean = (xs) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
 const early = Math.max(1, Math.round(300 / windowSize));
 console.log(
@@ -103,9 +106,7 @@ console.log(
 console.log(
   `${'contender'.padEnd(18)} | ${'windows'.padEnd(windows * 5)} | first ${early * windowSize} | second half`,
 );
-for (const [name, perWindow] of Object.entries(microseconds)) {
-  const average = perWindow.map((total) => total / blocks);
-  const rawAverage = rawWindows.map((total) => total / blocks);
+for (const [name, average] of Object.entries(averages)) {
   const ratio = (from, to) => (mean(rawAverage.slice(from, to)) / mean(average.slice(from, to))).toFixed(2);
   console.log(
     `${name.padEnd(18)} | ${average.map((x) => x.toFixed(0).padStart(4)).join(' ')} | ${ratio(0, early).padStart(9)} | ${ratio(Math.floor(windows / 2), windows).padStart(11)}`,

@@ -29,6 +29,18 @@ function request(
   };
 }
 
+/** A one-event append whose payload PostgreSQL's jsonb refuses (a NUL character). */
+function unstorableRequest(
+  streamId: string,
+  expectedVersion: AppendRequest['expectedVersion'],
+): AppendRequest {
+  const fine = request(streamId, expectedVersion);
+  return {
+    ...fine,
+    events: [{ ...(fine.events[0] as AppendRequest['events'][number]), data: { note: 'a\u0000b' } }],
+  };
+}
+
 /** Counts the statements the pool runs, by name (the append statements are named). */
 function countStatements(pool: pg.Pool): { readonly names: string[]; stop(): void } {
   const names: string[] = [];
@@ -281,13 +293,8 @@ describe('PostgreSQL storage: coalesced appends (group commit)', () => {
     ]);
     expect(refused).toMatchObject({ status: 'rejected', reason: { actualVersion: 1 } });
     expect(next).toMatchObject({ status: 'fulfilled', value: { version: 2 } });
-    const unstorable = request('after-refusal', 2);
-    const bad: AppendRequest = {
-      ...unstorable,
-      events: [{ ...(unstorable.events[0] as AppendRequest['events'][number]), data: { note: 'a\u0000b' } }],
-    };
     const [failed, after] = await Promise.allSettled([
-      storage.append(bad),
+      storage.append(unstorableRequest('after-refusal', 2)),
       storage.append(request('after-refusal', 2)),
     ]);
     expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(PayloadNotSerializableError);
@@ -306,16 +313,11 @@ describe('PostgreSQL storage: coalesced appends (group commit)', () => {
       })),
     };
     const stolen: AppendRequest = { ...request('thief', 'no_stream'), events: retry.events };
-    const unstorable = request('unstorable', 'no_stream');
-    const bad: AppendRequest = {
-      ...unstorable,
-      events: [{ ...(unstorable.events[0] as AppendRequest['events'][number]), data: { note: 'a\u0000b' } }],
-    };
     const outcomes = await Promise.allSettled([
       ...Array.from({ length: 4 }, (_, index) => storage.append(request(`fine-a-${index}`, 'no_stream'))),
       storage.append(retry),
       storage.append(stolen),
-      storage.append(bad),
+      storage.append(unstorableRequest('unstorable', 'no_stream')),
       ...Array.from({ length: 4 }, (_, index) => storage.append(request(`fine-b-${index}`, 'no_stream'))),
     ]);
     const [retried, thief, unstorableOutcome] = outcomes.slice(4, 7);
